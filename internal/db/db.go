@@ -1,0 +1,125 @@
+// Package db opens the mall's database: the embedded SQLite file by default,
+// PostgreSQL when the URL says so. Both go through one ent client, so the
+// rest of the server has a single code path.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq"    // PostgreSQL, registered as "postgres"
+	_ "modernc.org/sqlite" // pure-Go SQLite, registered as "sqlite"
+
+	"unionmall/ent"
+)
+
+// DefaultFile is the embedded database used when no URL is configured.
+const DefaultFile = "mall.db"
+
+// Target is a parsed DATABASE_URL.
+type Target struct {
+	Dialect string // dialect.SQLite or dialect.Postgres
+	Driver  string // the database/sql driver name
+	DSN     string
+	// File is the SQLite file path; empty for PostgreSQL and in-memory SQLite.
+	File string
+}
+
+// Parse reads a DATABASE_URL: "" means the embedded file mall.db,
+// "file:..." another SQLite file, "postgres://..." PostgreSQL.
+func Parse(raw string) (Target, error) {
+	switch {
+	case raw == "":
+		return sqliteTarget("file:" + DefaultFile)
+	case strings.HasPrefix(raw, "file:"):
+		return sqliteTarget(raw)
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return Target{Dialect: dialect.Postgres, Driver: "postgres", DSN: raw}, nil
+	default:
+		return Target{}, fmt.Errorf("DATABASE_URL must start with postgres://, postgresql:// or file:")
+	}
+}
+
+// sqliteTarget adds the settings the server relies on: foreign keys (ent's
+// migrations and our cascades need them), WAL so readers never wait for the
+// writer, a busy timeout so concurrent writers queue instead of failing with
+// SQLITE_BUSY, and IMMEDIATE transactions so a transaction that reads and
+// then writes takes the write lock up front instead of failing to upgrade.
+func sqliteTarget(raw string) (Target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Target{}, fmt.Errorf("parse SQLite URL: %w", err)
+	}
+	path := u.Opaque
+	if path == "" {
+		path = u.Path
+	}
+	q := u.Query()
+	memory := q.Get("mode") == "memory"
+	have := strings.Join(q["_pragma"], ",")
+	add := func(name, pragma string) {
+		if !strings.Contains(have, name) {
+			q.Add("_pragma", pragma)
+		}
+	}
+	add("foreign_keys", "foreign_keys(1)")
+	add("busy_timeout", "busy_timeout(10000)")
+	if !memory {
+		add("journal_mode", "journal_mode(WAL)")
+		add("synchronous", "synchronous(NORMAL)")
+	}
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	// Times are written as sortable UTC text, so that SQL comparisons of
+	// timestamps (and the schema's CHECKs on them) are correct.
+	if q.Get("_time_format") == "" {
+		q.Set("_time_format", "sqlite")
+	}
+	if q.Get("_timezone") == "" {
+		q.Set("_timezone", "UTC")
+	}
+	t := Target{Dialect: dialect.SQLite, Driver: "sqlite", DSN: "file:" + path + "?" + q.Encode()}
+	if !memory {
+		t.File = path
+	}
+	return t, nil
+}
+
+// Open connects to the target and returns the pool and an ent client on it.
+// The caller closes the client (which closes the pool).
+func Open(ctx context.Context, t Target) (*sql.DB, *ent.Client, error) {
+	pool, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", t.Dialect, err)
+	}
+	if t.Dialect == dialect.Postgres {
+		pool.SetMaxOpenConns(32)
+		pool.SetMaxIdleConns(32)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		// One SQLite file has one writer; a few connections let readers
+		// proceed (WAL) while writers queue on the busy timeout.
+		pool.SetMaxOpenConns(8)
+		pool.SetMaxIdleConns(8)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("connect to %s: %w", t.Dialect, err)
+	}
+	return pool, NewClient(pool, t.Dialect), nil
+}
+
+// NewClient wraps an open pool in an ent client.
+func NewClient(pool *sql.DB, dialectName string, opts ...ent.Option) *ent.Client {
+	drv := entsql.OpenDB(dialectName, pool)
+	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
+}

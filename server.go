@@ -1,0 +1,8 @@
+package main
+
+import (
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+)
+
+func main() {}
