@@ -92,12 +92,48 @@ func sqliteTarget(raw string) (Target, error) {
 	return t, nil
 }
 
-// Open connects to the target and returns the pool and an ent client on it.
-// The caller closes the client (which closes the pool).
-func Open(ctx context.Context, t Target) (*sql.DB, *ent.Client, error) {
+// DB is an open database: the pool, an ent client on it and its dialect.
+type DB struct {
+	Pool    *sql.DB
+	Client  *ent.Client
+	Dialect string
+}
+
+// Postgres reports whether the database is PostgreSQL.
+func (d *DB) Postgres() bool { return d.Dialect == dialect.Postgres }
+
+// Close closes the client and its pool.
+func (d *DB) Close() error { return d.Client.Close() }
+
+// Tx runs fn in a transaction, committing when fn returns nil and rolling
+// back otherwise (also when fn panics). On SQLite the transaction takes the
+// write lock up front (_txlock=immediate), so transactions serialize.
+func (d *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := d.Client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Open connects to the target. The caller closes it.
+func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
 	pool, err := sql.Open(t.Driver, t.DSN)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", t.Dialect, err)
+		return nil, fmt.Errorf("open %s: %w", t.Dialect, err)
 	}
 	if t.Dialect == dialect.Postgres {
 		pool.SetMaxOpenConns(32)
@@ -113,9 +149,9 @@ func Open(ctx context.Context, t Target) (*sql.DB, *ent.Client, error) {
 	defer cancel()
 	if err := pool.PingContext(pingCtx); err != nil {
 		pool.Close()
-		return nil, nil, fmt.Errorf("connect to %s: %w", t.Dialect, err)
+		return nil, fmt.Errorf("connect to %s: %w", t.Dialect, err)
 	}
-	return pool, NewClient(pool, t.Dialect), nil
+	return &DB{Pool: pool, Client: NewClient(pool, t.Dialect, opts...), Dialect: t.Dialect}, nil
 }
 
 // NewClient wraps an open pool in an ent client.

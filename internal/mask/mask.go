@@ -25,7 +25,7 @@ func Phone(s string) string {
 	return s[:3] + "****" + s[7:]
 }
 
-// Name keeps a name's first character and stars the rest: 张*, 欧阳**.
+// Name keeps a name's first character and stars the rest: 张*, 欧***.
 func Name(s string) string {
 	r := []rune(s)
 	if len(r) == 0 {

@@ -13,19 +13,15 @@ import (
 	"path/filepath"
 	"testing"
 
-
-	"unionmall/ent"
 	"unionmall/internal/db"
 	"unionmall/migrations"
 )
 
 // DB is one test database.
 type DB struct {
-	Name    string // "sqlite" or "postgres"
-	Dialect string
-	URL     string // a DATABASE_URL that reaches this very database
-	Pool    *sql.DB
-	Client  *ent.Client
+	*db.DB
+	Name string // "sqlite" or "postgres"
+	URL  string // a DATABASE_URL that reaches this very database
 }
 
 // Each runs fn once against SQLite and once against PostgreSQL, as subtests.
@@ -66,12 +62,12 @@ func OpenEmpty(t testing.TB, name string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, client, err := db.Open(context.Background(), target)
+	d, err := db.Open(context.Background(), target)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)
 	}
-	t.Cleanup(func() { client.Close() })
-	return &DB{Name: name, Dialect: target.Dialect, URL: raw, Pool: pool, Client: client}
+	t.Cleanup(func() { d.Close() })
+	return &DB{DB: d, Name: name, URL: raw}
 }
 
 // PostgresURL returns TEST_DATABASE_URL or skips the test.
@@ -114,4 +110,3 @@ func postgresSchema(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
-
