@@ -7,11 +7,15 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 	"unionmall/ent"
+	"unionmall/ent/member"
+	"unionmall/ent/unionorganization"
 	"unionmall/graph/model"
+	"unionmall/internal/account"
+	"unionmall/internal/auth"
 	"unionmall/internal/gid"
+	"unionmall/internal/mask"
 	"unionmall/internal/role"
 
 	"entgo.io/contrib/entgql"
@@ -19,85 +23,145 @@ import (
 
 // Phone is the resolver for the phone field.
 func (r *memberResolver) Phone(ctx context.Context, obj *ent.Member) (string, error) {
-	panic(fmt.Errorf("not implemented: Phone - phone"))
+	if auth.SeesPrivate(ctx, obj.ID) {
+		return obj.Phone, nil
+	}
+	return mask.Phone(obj.Phone), nil
 }
 
 // Roles is the resolver for the roles field.
 func (r *memberResolver) Roles(ctx context.Context, obj *ent.Member) ([]role.Role, error) {
-	panic(fmt.Errorf("not implemented: Roles - roles"))
+	return obj.Roles, nil
 }
 
 // RealName is the resolver for the realName field.
 func (r *memberResolver) RealName(ctx context.Context, obj *ent.Member) (*string, error) {
-	panic(fmt.Errorf("not implemented: RealName - realName"))
+	if obj.RealName == nil || auth.SeesPrivate(ctx, obj.ID) {
+		return obj.RealName, nil
+	}
+	masked := mask.Name(*obj.RealName)
+	return &masked, nil
 }
 
 // IDNumberMasked is the resolver for the idNumberMasked field.
 func (r *memberResolver) IDNumberMasked(ctx context.Context, obj *ent.Member) (*string, error) {
-	panic(fmt.Errorf("not implemented: IDNumberMasked - idNumberMasked"))
+	return private(ctx, obj, obj.IDNumberMasked), nil
 }
 
 // VerificationSubmittedAt is the resolver for the verificationSubmittedAt field.
 func (r *memberResolver) VerificationSubmittedAt(ctx context.Context, obj *ent.Member) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: VerificationSubmittedAt - verificationSubmittedAt"))
+	return private(ctx, obj, obj.VerificationSubmittedAt), nil
 }
 
 // VerificationNote is the resolver for the verificationNote field.
 func (r *memberResolver) VerificationNote(ctx context.Context, obj *ent.Member) (*string, error) {
-	panic(fmt.Errorf("not implemented: VerificationNote - verificationNote"))
+	return private(ctx, obj, obj.VerificationNote), nil
 }
 
 // RegisterMember is the resolver for the registerMember field.
 func (r *mutationResolver) RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: RegisterMember - registerMember"))
+	s, err := r.Accounts.Register(ctx, account.Registration{
+		Phone:          input.Phone,
+		Password:       input.Password,
+		DisplayName:    input.DisplayName,
+		OrganizationID: input.OrganizationID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return signedIn(ctx, s), nil
 }
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: Login - login"))
+	s, err := r.Accounts.Login(ctx, input.Phone, input.Password)
+	if err != nil {
+		return nil, err
+	}
+	return signedIn(ctx, s), nil
 }
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
-	panic(fmt.Errorf("not implemented: Logout - logout"))
+	v, err := auth.SignedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Accounts.Logout(ctx, v); err != nil {
+		return false, err
+	}
+	auth.SetViewer(ctx, nil)
+	return true, nil
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error) {
-	panic(fmt.Errorf("not implemented: ChangePassword - changePassword"))
+	v, err := auth.SignedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Accounts.ChangePassword(ctx, v, input.OldPassword, input.NewPassword); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // SubmitRealNameVerification is the resolver for the submitRealNameVerification field.
 func (r *mutationResolver) SubmitRealNameVerification(ctx context.Context, input model.RealNameInput) (*ent.Member, error) {
-	panic(fmt.Errorf("not implemented: SubmitRealNameVerification - submitRealNameVerification"))
+	v, err := auth.SignedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.SubmitRealName(ctx, v, input.RealName, input.IDNumber)
 }
 
 // ReviewRealNameVerifications is the resolver for the reviewRealNameVerifications field.
 func (r *mutationResolver) ReviewRealNameVerifications(ctx context.Context, input model.ReviewVerificationInput) ([]*ent.Member, error) {
-	panic(fmt.Errorf("not implemented: ReviewRealNameVerifications - reviewRealNameVerifications"))
+	return r.Accounts.Review(ctx, input.MemberIDs, input.Approve, input.Reason)
 }
 
 // GrantRole is the resolver for the grantRole field.
 func (r *mutationResolver) GrantRole(ctx context.Context, input model.GrantRoleInput) (*ent.Member, error) {
-	panic(fmt.Errorf("not implemented: GrantRole - grantRole"))
+	return r.Accounts.GrantRole(ctx, input.MemberID, input.Role, input.PurchasingUnitID)
 }
 
 // RegisterPurchasingUnit is the resolver for the registerPurchasingUnit field.
 func (r *mutationResolver) RegisterPurchasingUnit(ctx context.Context, input model.RegisterPurchasingUnitInput) (*ent.PurchasingUnit, error) {
-	panic(fmt.Errorf("not implemented: RegisterPurchasingUnit - registerPurchasingUnit"))
+	return r.Accounts.RegisterPurchasingUnit(ctx, input.Name, input.OrganizationID)
 }
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.Member, error) {
-	panic(fmt.Errorf("not implemented: Me - me"))
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return nil, nil
+	}
+	m, err := r.DB.Client.Member.Query().Where(member.ID(v.MemberID)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.Only(ctx)
 }
 
 // UnionOrganizations is the resolver for the unionOrganizations field.
 func (r *queryResolver) UnionOrganizations(ctx context.Context) ([]*ent.UnionOrganization, error) {
-	panic(fmt.Errorf("not implemented: UnionOrganizations - unionOrganizations"))
+	q, err := r.DB.Client.UnionOrganization.Query().Order(ent.Asc(unionorganization.FieldID)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.All(ctx)
 }
 
 // PendingVerifications is the resolver for the pendingVerifications field.
 func (r *queryResolver) PendingVerifications(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.MemberConnection, error) {
-	panic(fmt.Errorf("not implemented: PendingVerifications - pendingVerifications"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.Client.Member.Query().
+		Where(member.VerificationStatusEQ(member.VerificationStatusPENDING)).
+		Paginate(ctx, after, first, before, last, ent.WithMemberOrder(&ent.MemberOrder{
+			Direction: entgql.OrderDirectionAsc,
+			Field:     ent.MemberOrderFieldVerificationSubmittedAt,
+		}))
 }

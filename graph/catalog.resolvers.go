@@ -7,73 +7,117 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"unionmall/ent"
+	"unionmall/ent/couponcampaign"
+	"unionmall/ent/coupontier"
+	"unionmall/ent/flashsale"
 	"unionmall/graph/model"
+	"unionmall/internal/catalog"
+	"unionmall/internal/coupons"
+	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
+	"unionmall/internal/stats"
 )
 
 // PacksClaimedToday is the resolver for the packsClaimedToday field.
 func (r *couponCampaignResolver) PacksClaimedToday(ctx context.Context, obj *ent.CouponCampaign) (int, error) {
-	panic(fmt.Errorf("not implemented: PacksClaimedToday - packsClaimedToday"))
+	return coupons.PacksClaimedOn(obj, coupons.Day(r.Now())), nil
 }
 
 // Tiers is the resolver for the tiers field.
 func (r *couponCampaignResolver) Tiers(ctx context.Context, obj *ent.CouponCampaign) ([]*ent.CouponTier, error) {
-	panic(fmt.Errorf("not implemented: Tiers - tiers"))
+	if tiers, err := obj.Edges.TiersOrErr(); err == nil {
+		return tiers, nil
+	}
+	return obj.QueryTiers().Order(ent.Asc(coupontier.FieldPosition)).All(ctx)
 }
 
 // Remaining is the resolver for the remaining field.
 func (r *flashSaleResolver) Remaining(ctx context.Context, obj *ent.FlashSale) (int, error) {
-	panic(fmt.Errorf("not implemented: Remaining - remaining"))
+	return flashsales.Remaining(obj), nil
 }
 
 // Status is the resolver for the status field.
-func (r *flashSaleResolver) Status(ctx context.Context, obj *ent.FlashSale) (model.FlashSaleStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+func (r *flashSaleResolver) Status(ctx context.Context, obj *ent.FlashSale) (flashsales.Status, error) {
+	return flashsales.StatusAt(obj, r.Now()), nil
 }
 
 // Counters is the resolver for the counters field.
-func (r *liveEventResolver) Counters(ctx context.Context, obj *ent.LiveEvent) (*model.LiveEventCounters, error) {
-	panic(fmt.Errorf("not implemented: Counters - counters"))
+func (r *liveEventResolver) Counters(ctx context.Context, obj *ent.LiveEvent) (*flashsales.Counters, error) {
+	return flashsales.CountersOf(ctx, r.DB.Client, obj.ID, r.Now())
 }
 
 // CreateCounty is the resolver for the createCounty field.
 func (r *mutationResolver) CreateCounty(ctx context.Context, input model.CreateCountyInput) (*ent.County, error) {
-	panic(fmt.Errorf("not implemented: CreateCounty - createCounty"))
+	return r.Catalog.CreateCounty(ctx, input.Name, input.City, input.PovertyStatus)
 }
 
 // CreateSupplier is the resolver for the createSupplier field.
 func (r *mutationResolver) CreateSupplier(ctx context.Context, input model.CreateSupplierInput) (*ent.Supplier, error) {
-	panic(fmt.Errorf("not implemented: CreateSupplier - createSupplier"))
+	return r.Catalog.CreateSupplier(ctx, input.Name, input.CountyID, input.Beneficiaries)
 }
 
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input model.CreateProductInput) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: CreateProduct - createProduct"))
+	p := catalog.NewProduct{
+		Name:       input.Name,
+		Category:   input.Category,
+		Price:      input.Price,
+		SalePrice:  input.SalePrice,
+		Stock:      input.Stock,
+		OnSale:     input.OnSale,
+		SupplierID: input.SupplierID,
+		CountyID:   input.CountyID,
+	}
+	if input.Description != nil {
+		p.Description = *input.Description
+	}
+	return r.Catalog.CreateProduct(ctx, p)
 }
 
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id gid.ID, input model.UpdateProductInput) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: UpdateProduct - updateProduct"))
+	return r.Catalog.UpdateProduct(ctx, id, catalog.ProductChange{
+		Name:        input.Name,
+		Description: input.Description,
+		Category:    input.Category,
+		Price:       input.Price,
+		SalePrice:   input.SalePrice,
+		StockDelta:  input.StockDelta,
+		OnSale:      input.OnSale,
+	})
 }
 
 // CreateLiveEvent is the resolver for the createLiveEvent field.
 func (r *mutationResolver) CreateLiveEvent(ctx context.Context, input model.CreateLiveEventInput) (*ent.LiveEvent, error) {
-	panic(fmt.Errorf("not implemented: CreateLiveEvent - createLiveEvent"))
+	return r.Catalog.CreateLiveEvent(ctx, input.Title, input.StartsAt, input.EndsAt, input.StreamURL)
 }
 
 // CouponCampaigns is the resolver for the couponCampaigns field.
 func (r *queryResolver) CouponCampaigns(ctx context.Context, activeOnly *bool) ([]*ent.CouponCampaign, error) {
-	panic(fmt.Errorf("not implemented: CouponCampaigns - couponCampaigns"))
+	q := r.DB.Client.CouponCampaign.Query().
+		WithTiers(func(q *ent.CouponTierQuery) { q.Order(ent.Asc(coupontier.FieldPosition)) }).
+		Order(ent.Asc(couponcampaign.FieldClaimStartsAt), ent.Asc(couponcampaign.FieldID))
+	if activeOnly == nil || *activeOnly {
+		q = q.Where(couponcampaign.ValidUntilGT(r.Now()))
+	}
+	return q.All(ctx)
 }
 
 // FlashSale is the resolver for the flashSale field.
 func (r *queryResolver) FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
-	panic(fmt.Errorf("not implemented: FlashSale - flashSale"))
+	q, err := r.DB.Client.FlashSale.Query().Where(flashsale.ID(id)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return s, err
 }
 
 // PlatformStats is the resolver for the platformStats field.
-func (r *queryResolver) PlatformStats(ctx context.Context) (*model.PlatformStats, error) {
-	panic(fmt.Errorf("not implemented: PlatformStats - platformStats"))
+func (r *queryResolver) PlatformStats(ctx context.Context) (*stats.Platform, error) {
+	return stats.Compute(ctx, r.DB.Client, r.Now())
 }

@@ -7,10 +7,14 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"unionmall/ent"
+	"unionmall/ent/county"
 	"unionmall/ent/coupon"
+	"unionmall/ent/product"
 	"unionmall/graph/generated"
+	"unionmall/internal/apperr"
+	"unionmall/internal/auth"
+	"unionmall/internal/coupons"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
@@ -18,37 +22,67 @@ import (
 
 // Status is the resolver for the status field.
 func (r *couponResolver) Status(ctx context.Context, obj *ent.Coupon) (coupon.Status, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	return coupons.StatusAt(obj, r.Now()), nil
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.loadNode(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []gid.ID) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	if len(ids) > maxNodes {
+		return nil, apperr.BadInput("ids", "ask for at most %d nodes at a time", maxNodes)
+	}
+	out := make([]ent.Noder, len(ids))
+	for i, id := range ids {
+		n, err := r.loadNode(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // Counties is the resolver for the counties field.
 func (r *queryResolver) Counties(ctx context.Context) ([]*ent.County, error) {
-	panic(fmt.Errorf("not implemented: Counties - counties"))
+	return r.DB.Client.County.Query().Order(ent.Asc(county.FieldID)).All(ctx)
 }
 
 // LiveEvents is the resolver for the liveEvents field.
 func (r *queryResolver) LiveEvents(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.LiveEventOrder, where *ent.LiveEventWhereInput) (*ent.LiveEventConnection, error) {
-	panic(fmt.Errorf("not implemented: LiveEvents - liveEvents"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.Client.LiveEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithLiveEventOrder(orderBy), ent.WithLiveEventFilter(where.Filter))
 }
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
-	panic(fmt.Errorf("not implemented: Products - products"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	q := r.DB.Client.Product.Query()
+	if !auth.IsAdmin(ctx) {
+		q = q.Where(product.OnSale(true))
+	}
+	return q.Paginate(ctx, after, first, before, last,
+		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }
 
 // Suppliers is the resolver for the suppliers field.
 func (r *queryResolver) Suppliers(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, where *ent.SupplierWhereInput) (*ent.SupplierConnection, error) {
-	panic(fmt.Errorf("not implemented: Suppliers - suppliers"))
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.DB.Client.Supplier.Query().Paginate(ctx, after, first, before, last,
+		ent.WithSupplierFilter(where.Filter))
 }
 
 // Coupon returns generated.CouponResolver implementation.

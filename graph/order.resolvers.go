@@ -7,25 +7,37 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"unionmall/ent"
+	"unionmall/ent/orderitem"
 	"unionmall/graph/generated"
 	"unionmall/internal/address"
+	"unionmall/internal/auth"
 )
 
 // Items is the resolver for the items field.
 func (r *orderResolver) Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error) {
-	panic(fmt.Errorf("not implemented: Items - items"))
+	if items, err := obj.Edges.ItemsOrErr(); err == nil {
+		return items, nil
+	}
+	return obj.QueryItems().Order(ent.Asc(orderitem.FieldID)).All(ctx)
 }
 
 // ShippingAddress is the resolver for the shippingAddress field.
 func (r *orderResolver) ShippingAddress(ctx context.Context, obj *ent.Order) (*address.Shipping, error) {
-	panic(fmt.Errorf("not implemented: ShippingAddress - shippingAddress"))
+	a := obj.ShippingAddress
+	if a == nil || auth.SeesPrivate(ctx, obj.BuyerID) {
+		return a, nil
+	}
+	masked := a.Masked()
+	return &masked, nil
 }
 
 // Product is the resolver for the product field.
 func (r *orderItemResolver) Product(ctx context.Context, obj *ent.OrderItem) (*ent.Product, error) {
-	panic(fmt.Errorf("not implemented: Product - product"))
+	if p, err := obj.Edges.ProductOrErr(); err == nil {
+		return p, nil
+	}
+	return obj.QueryProduct().Only(ctx)
 }
 
 // OrderItem returns generated.OrderItemResolver implementation.

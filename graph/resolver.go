@@ -1,8 +1,20 @@
+// Package graph is the GraphQL layer: the schema (*.graphqls), thin
+// resolvers that parse, authorize, call a domain package and map errors, and
+// the server built from them.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"time"
 
-type Resolver struct{}
+	"unionmall/internal/account"
+	"unionmall/internal/catalog"
+	"unionmall/internal/db"
+)
+
+// Resolver holds what the resolvers call.
+type Resolver struct {
+	DB       *db.DB
+	Accounts *account.Service
+	Catalog  *catalog.Service
+	Now      func() time.Time
+}

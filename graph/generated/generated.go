@@ -22,9 +22,11 @@ import (
 	"unionmall/graph/model"
 	"unionmall/graph/scalar"
 	"unionmall/internal/address"
+	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
 	"unionmall/internal/role"
+	"unionmall/internal/stats"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -374,10 +376,10 @@ type CouponCampaignResolver interface {
 }
 type FlashSaleResolver interface {
 	Remaining(ctx context.Context, obj *ent.FlashSale) (int, error)
-	Status(ctx context.Context, obj *ent.FlashSale) (model.FlashSaleStatus, error)
+	Status(ctx context.Context, obj *ent.FlashSale) (flashsales.Status, error)
 }
 type LiveEventResolver interface {
-	Counters(ctx context.Context, obj *ent.LiveEvent) (*model.LiveEventCounters, error)
+	Counters(ctx context.Context, obj *ent.LiveEvent) (*flashsales.Counters, error)
 }
 type MemberResolver interface {
 	Phone(ctx context.Context, obj *ent.Member) (string, error)
@@ -421,7 +423,7 @@ type QueryResolver interface {
 	PendingVerifications(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.MemberConnection, error)
 	CouponCampaigns(ctx context.Context, activeOnly *bool) ([]*ent.CouponCampaign, error)
 	FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error)
-	PlatformStats(ctx context.Context) (*model.PlatformStats, error)
+	PlatformStats(ctx context.Context) (*stats.Platform, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -5346,8 +5348,8 @@ func (ec *executionContext) _FlashSale_status(ctx context.Context, field graphql
 			return ec.Resolvers.FlashSale().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.FlashSaleStatus) graphql.Marshaler {
-			return ec.marshalNFlashSaleStatus2unionmallᚋgraphᚋmodelᚐFlashSaleStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v flashsales.Status) graphql.Marshaler {
+			return ec.marshalNFlashSaleStatus2unionmallᚋinternalᚋflashsalesᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5357,7 +5359,7 @@ func (ec *executionContext) fieldContext_FlashSale_status(_ context.Context, fie
 	return graphql.NewScalarFieldContext("FlashSale", field, true, true, "FlashSaleStatus")
 }
 
-func (ec *executionContext) _FlashSaleStock_flashSaleID(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_flashSaleID(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5380,7 +5382,7 @@ func (ec *executionContext) fieldContext_FlashSaleStock_flashSaleID(_ context.Co
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "ID")
 }
 
-func (ec *executionContext) _FlashSaleStock_quantity(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_quantity(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5403,7 +5405,7 @@ func (ec *executionContext) fieldContext_FlashSaleStock_quantity(_ context.Conte
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "Int")
 }
 
-func (ec *executionContext) _FlashSaleStock_sold(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_sold(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5426,7 +5428,7 @@ func (ec *executionContext) fieldContext_FlashSaleStock_sold(_ context.Context, 
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "Int")
 }
 
-func (ec *executionContext) _FlashSaleStock_remaining(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_remaining(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5449,7 +5451,7 @@ func (ec *executionContext) fieldContext_FlashSaleStock_remaining(_ context.Cont
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "Int")
 }
 
-func (ec *executionContext) _FlashSaleStock_status(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_status(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5461,8 +5463,8 @@ func (ec *executionContext) _FlashSaleStock_status(ctx context.Context, field gr
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.FlashSaleStatus) graphql.Marshaler {
-			return ec.marshalNFlashSaleStatus2unionmallᚋgraphᚋmodelᚐFlashSaleStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v flashsales.Status) graphql.Marshaler {
+			return ec.marshalNFlashSaleStatus2unionmallᚋinternalᚋflashsalesᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5472,7 +5474,7 @@ func (ec *executionContext) fieldContext_FlashSaleStock_status(_ context.Context
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "FlashSaleStatus")
 }
 
-func (ec *executionContext) _FlashSaleStock_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FlashSaleStock) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlashSaleStock_updatedAt(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5677,8 +5679,8 @@ func (ec *executionContext) _LiveEvent_counters(ctx context.Context, field graph
 			return ec.Resolvers.LiveEvent().Counters(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.LiveEventCounters) graphql.Marshaler {
-			return ec.marshalNLiveEventCounters2ᚖunionmallᚋgraphᚋmodelᚐLiveEventCounters(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *flashsales.Counters) graphql.Marshaler {
+			return ec.marshalNLiveEventCounters2ᚖunionmallᚋinternalᚋflashsalesᚐCounters(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5784,7 +5786,7 @@ func (ec *executionContext) fieldContext_LiveEventConnection_totalCount(_ contex
 	return graphql.NewScalarFieldContext("LiveEventConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _LiveEventCounters_liveEventID(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_liveEventID(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5807,7 +5809,7 @@ func (ec *executionContext) fieldContext_LiveEventCounters_liveEventID(_ context
 	return graphql.NewScalarFieldContext("LiveEventCounters", field, false, false, "ID")
 }
 
-func (ec *executionContext) _LiveEventCounters_orders(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_orders(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5830,7 +5832,7 @@ func (ec *executionContext) fieldContext_LiveEventCounters_orders(_ context.Cont
 	return graphql.NewScalarFieldContext("LiveEventCounters", field, false, false, "Int")
 }
 
-func (ec *executionContext) _LiveEventCounters_unitsSold(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_unitsSold(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5853,7 +5855,7 @@ func (ec *executionContext) fieldContext_LiveEventCounters_unitsSold(_ context.C
 	return graphql.NewScalarFieldContext("LiveEventCounters", field, false, false, "Int")
 }
 
-func (ec *executionContext) _LiveEventCounters_gmv(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_gmv(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5876,7 +5878,7 @@ func (ec *executionContext) fieldContext_LiveEventCounters_gmv(_ context.Context
 	return graphql.NewScalarFieldContext("LiveEventCounters", field, false, false, "Money")
 }
 
-func (ec *executionContext) _LiveEventCounters_flashSales(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_flashSales(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5888,8 +5890,8 @@ func (ec *executionContext) _LiveEventCounters_flashSales(ctx context.Context, f
 			return obj.FlashSales, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.FlashSaleStock) graphql.Marshaler {
-			return ec.marshalNFlashSaleStock2ᚕᚖunionmallᚋgraphᚋmodelᚐFlashSaleStockᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []flashsales.Stock) graphql.Marshaler {
+			return ec.marshalNFlashSaleStock2ᚕunionmallᚋinternalᚋflashsalesᚐStockᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5908,7 +5910,7 @@ func (ec *executionContext) fieldContext_LiveEventCounters_flashSales(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _LiveEventCounters_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.LiveEventCounters) (ret graphql.Marshaler) {
+func (ec *executionContext) _LiveEventCounters_updatedAt(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8005,7 +8007,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _PlatformStats_purchasingUnits(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_purchasingUnits(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8028,7 +8030,7 @@ func (ec *executionContext) fieldContext_PlatformStats_purchasingUnits(_ context
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_members(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_members(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8051,7 +8053,7 @@ func (ec *executionContext) fieldContext_PlatformStats_members(_ context.Context
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_verifiedMembers(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_verifiedMembers(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8074,7 +8076,7 @@ func (ec *executionContext) fieldContext_PlatformStats_verifiedMembers(_ context
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_onlineProcurement(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_onlineProcurement(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8097,7 +8099,7 @@ func (ec *executionContext) fieldContext_PlatformStats_onlineProcurement(_ conte
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Money")
 }
 
-func (ec *executionContext) _PlatformStats_offlineProcurement(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_offlineProcurement(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8120,7 +8122,7 @@ func (ec *executionContext) fieldContext_PlatformStats_offlineProcurement(_ cont
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Money")
 }
 
-func (ec *executionContext) _PlatformStats_totalProcurement(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_totalProcurement(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8143,7 +8145,7 @@ func (ec *executionContext) fieldContext_PlatformStats_totalProcurement(_ contex
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Money")
 }
 
-func (ec *executionContext) _PlatformStats_paidOrders(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_paidOrders(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8166,7 +8168,7 @@ func (ec *executionContext) fieldContext_PlatformStats_paidOrders(_ context.Cont
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_beneficiaries(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_beneficiaries(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8189,7 +8191,7 @@ func (ec *executionContext) fieldContext_PlatformStats_beneficiaries(_ context.C
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_couponsIssued(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_couponsIssued(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8212,7 +8214,7 @@ func (ec *executionContext) fieldContext_PlatformStats_couponsIssued(_ context.C
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_couponsRedeemed(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_couponsRedeemed(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8235,7 +8237,7 @@ func (ec *executionContext) fieldContext_PlatformStats_couponsRedeemed(_ context
 	return graphql.NewScalarFieldContext("PlatformStats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _PlatformStats_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlatformStats) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlatformStats_updatedAt(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9475,8 +9477,8 @@ func (ec *executionContext) _Query_platformStats(ctx context.Context, field grap
 			return ec.Resolvers.Query().PlatformStats(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PlatformStats) graphql.Marshaler {
-			return ec.marshalNPlatformStats2ᚖunionmallᚋgraphᚋmodelᚐPlatformStats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *stats.Platform) graphql.Marshaler {
+			return ec.marshalNPlatformStats2ᚖunionmallᚋinternalᚋstatsᚐPlatform(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14519,7 +14521,7 @@ func (ec *executionContext) _FlashSale(ctx context.Context, sel ast.SelectionSet
 
 var flashSaleStockImplementors = []string{"FlashSaleStock"}
 
-func (ec *executionContext) _FlashSaleStock(ctx context.Context, sel ast.SelectionSet, obj *model.FlashSaleStock) graphql.Marshaler {
+func (ec *executionContext) _FlashSaleStock(ctx context.Context, sel ast.SelectionSet, obj *flashsales.Stock) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, flashSaleStockImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -14690,7 +14692,7 @@ func (ec *executionContext) _LiveEventConnection(ctx context.Context, sel ast.Se
 
 var liveEventCountersImplementors = []string{"LiveEventCounters"}
 
-func (ec *executionContext) _LiveEventCounters(ctx context.Context, sel ast.SelectionSet, obj *model.LiveEventCounters) graphql.Marshaler {
+func (ec *executionContext) _LiveEventCounters(ctx context.Context, sel ast.SelectionSet, obj *flashsales.Counters) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, liveEventCountersImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15402,7 +15404,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var platformStatsImplementors = []string{"PlatformStats"}
 
-func (ec *executionContext) _PlatformStats(ctx context.Context, sel ast.SelectionSet, obj *model.PlatformStats) graphql.Marshaler {
+func (ec *executionContext) _PlatformStats(ctx context.Context, sel ast.SelectionSet, obj *stats.Platform) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, platformStatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -16651,21 +16653,25 @@ func (ec *executionContext) marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx
 	return ec._FlashSale(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNFlashSaleStatus2unionmallᚋgraphᚋmodelᚐFlashSaleStatus(ctx context.Context, v any) (model.FlashSaleStatus, error) {
-	var res model.FlashSaleStatus
+func (ec *executionContext) unmarshalNFlashSaleStatus2unionmallᚋinternalᚋflashsalesᚐStatus(ctx context.Context, v any) (flashsales.Status, error) {
+	var res flashsales.Status
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNFlashSaleStatus2unionmallᚋgraphᚋmodelᚐFlashSaleStatus(ctx context.Context, sel ast.SelectionSet, v model.FlashSaleStatus) graphql.Marshaler {
+func (ec *executionContext) marshalNFlashSaleStatus2unionmallᚋinternalᚋflashsalesᚐStatus(ctx context.Context, sel ast.SelectionSet, v flashsales.Status) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNFlashSaleStock2ᚕᚖunionmallᚋgraphᚋmodelᚐFlashSaleStockᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FlashSaleStock) graphql.Marshaler {
+func (ec *executionContext) marshalNFlashSaleStock2unionmallᚋinternalᚋflashsalesᚐStock(ctx context.Context, sel ast.SelectionSet, v flashsales.Stock) graphql.Marshaler {
+	return ec._FlashSaleStock(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFlashSaleStock2ᚕunionmallᚋinternalᚋflashsalesᚐStockᚄ(ctx context.Context, sel ast.SelectionSet, v []flashsales.Stock) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFlashSaleStock2ᚖunionmallᚋgraphᚋmodelᚐFlashSaleStock(ctx, sel, v[i])
+		return ec.marshalNFlashSaleStock2unionmallᚋinternalᚋflashsalesᚐStock(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -16675,14 +16681,6 @@ func (ec *executionContext) marshalNFlashSaleStock2ᚕᚖunionmallᚋgraphᚋmod
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNFlashSaleStock2ᚖunionmallᚋgraphᚋmodelᚐFlashSaleStock(ctx context.Context, sel ast.SelectionSet, v *model.FlashSaleStock) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "FlashSaleStock!")
-		return graphql.Null
-	}
-	return ec._FlashSaleStock(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNGrantRoleInput2unionmallᚋgraphᚋmodelᚐGrantRoleInput(ctx context.Context, v any) (model.GrantRoleInput, error) {
@@ -16759,7 +16757,7 @@ func (ec *executionContext) marshalNLiveEventConnection2ᚖunionmallᚋentᚐLiv
 	return ec._LiveEventConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNLiveEventCounters2ᚖunionmallᚋgraphᚋmodelᚐLiveEventCounters(ctx context.Context, sel ast.SelectionSet, v *model.LiveEventCounters) graphql.Marshaler {
+func (ec *executionContext) marshalNLiveEventCounters2ᚖunionmallᚋinternalᚋflashsalesᚐCounters(ctx context.Context, sel ast.SelectionSet, v *flashsales.Counters) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LiveEventCounters!")
 		return graphql.Null
@@ -16889,7 +16887,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlatformStats2ᚖunionmallᚋgraphᚋmodelᚐPlatformStats(ctx context.Context, sel ast.SelectionSet, v *model.PlatformStats) graphql.Marshaler {
+func (ec *executionContext) marshalNPlatformStats2ᚖunionmallᚋinternalᚋstatsᚐPlatform(ctx context.Context, sel ast.SelectionSet, v *stats.Platform) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PlatformStats!")
 		return graphql.Null

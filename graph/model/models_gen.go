@@ -3,10 +3,6 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 	"unionmall/ent"
 	"unionmall/ent/county"
@@ -61,16 +57,6 @@ type CreateSupplierInput struct {
 	Beneficiaries int    `json:"beneficiaries"`
 }
 
-// A small, cheap snapshot of one flash sale, as pushed to overlays.
-type FlashSaleStock struct {
-	FlashSaleID gid.ID          `json:"flashSaleID"`
-	Quantity    int             `json:"quantity"`
-	Sold        int             `json:"sold"`
-	Remaining   int             `json:"remaining"`
-	Status      FlashSaleStatus `json:"status"`
-	UpdatedAt   time.Time       `json:"updatedAt"`
-}
-
 type GrantRoleInput struct {
 	MemberID gid.ID    `json:"memberID"`
 	Role     role.Role `json:"role"`
@@ -78,38 +64,9 @@ type GrantRoleInput struct {
 	PurchasingUnitID *gid.ID `json:"purchasingUnitID,omitempty"`
 }
 
-type LiveEventCounters struct {
-	LiveEventID gid.ID `json:"liveEventID"`
-	// Live orders (awaiting payment or paid) of the event's flash sales.
-	Orders    int `json:"orders"`
-	UnitsSold int `json:"unitsSold"`
-	// Value of those orders.
-	Gmv        money.Fen         `json:"gmv"`
-	FlashSales []*FlashSaleStock `json:"flashSales"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
-}
-
 type LoginInput struct {
 	Phone    string `json:"phone"`
 	Password string `json:"password"`
-}
-
-type PlatformStats struct {
-	// Registered purchasing units (注册采购单位).
-	PurchasingUnits int `json:"purchasingUnits"`
-	Members         int `json:"members"`
-	VerifiedMembers int `json:"verifiedMembers"`
-	// Paid online orders, by value.
-	OnlineProcurement money.Fen `json:"onlineProcurement"`
-	// Recorded offline procurement, by value.
-	OfflineProcurement money.Fen `json:"offlineProcurement"`
-	TotalProcurement   money.Fen `json:"totalProcurement"`
-	PaidOrders         int       `json:"paidOrders"`
-	// Sum of the beneficiaries of suppliers that have sold anything.
-	Beneficiaries   int       `json:"beneficiaries"`
-	CouponsIssued   int       `json:"couponsIssued"`
-	CouponsRedeemed int       `json:"couponsRedeemed"`
-	UpdatedAt       time.Time `json:"updatedAt"`
 }
 
 type RealNameInput struct {
@@ -147,63 +104,4 @@ type UpdateProductInput struct {
 	// Adds to (or, negative, takes from) the stock; the result may not go below zero.
 	StockDelta *int  `json:"stockDelta,omitempty"`
 	OnSale     *bool `json:"onSale,omitempty"`
-}
-
-type FlashSaleStatus string
-
-const (
-	FlashSaleStatusScheduled FlashSaleStatus = "SCHEDULED"
-	FlashSaleStatusActive    FlashSaleStatus = "ACTIVE"
-	FlashSaleStatusSoldOut   FlashSaleStatus = "SOLD_OUT"
-	FlashSaleStatusEnded     FlashSaleStatus = "ENDED"
-)
-
-var AllFlashSaleStatus = []FlashSaleStatus{
-	FlashSaleStatusScheduled,
-	FlashSaleStatusActive,
-	FlashSaleStatusSoldOut,
-	FlashSaleStatusEnded,
-}
-
-func (e FlashSaleStatus) IsValid() bool {
-	switch e {
-	case FlashSaleStatusScheduled, FlashSaleStatusActive, FlashSaleStatusSoldOut, FlashSaleStatusEnded:
-		return true
-	}
-	return false
-}
-
-func (e FlashSaleStatus) String() string {
-	return string(e)
-}
-
-func (e *FlashSaleStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = FlashSaleStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid FlashSaleStatus", str)
-	}
-	return nil
-}
-
-func (e FlashSaleStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *FlashSaleStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e FlashSaleStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
 }

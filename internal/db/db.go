@@ -159,3 +159,11 @@ func NewClient(pool *sql.DB, dialectName string, opts ...ent.Option) *ent.Client
 	drv := entsql.OpenDB(dialectName, pool)
 	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }
+
+// SumOrZero is SUM(field) that reads 0, not NULL, over no rows. Use it with
+// ent.As to name the result.
+func SumOrZero(field string) ent.AggregateFunc {
+	return func(s *entsql.Selector) string {
+		return "COALESCE(SUM(" + s.C(field) + "), 0)"
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"unionmall/internal/db"
@@ -109,4 +111,32 @@ func postgresSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Q rewrites a query written with ? placeholders for the database's dialect.
+func (d *DB) Q(query string) string {
+	if !d.Postgres() {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Int runs a query returning one integer.
+func (d *DB) Int(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.Pool.QueryRow(d.Q(query), args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }

@@ -1,0 +1,143 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"unionmall/ent"
+	"unionmall/ent/authtoken"
+	"unionmall/internal/apperr"
+	"unionmall/internal/db"
+	"unionmall/internal/gid"
+)
+
+// ErrInvalidToken is the answer for a token that is unknown, revoked or
+// expired. Over HTTP such a request is served as anonymous; a websocket
+// connection presenting one is closed.
+var ErrInvalidToken = apperr.New(apperr.Unauthenticated, "the token is invalid or has expired; sign in again")
+
+// touchEvery bounds how often a token's last use is written: a token in
+// steady use costs one write a minute, not one per request.
+const touchEvery = time.Minute
+
+// Sessions issues, checks and revokes bearer tokens.
+type Sessions struct {
+	db  *db.DB
+	ttl time.Duration
+	now func() time.Time
+}
+
+// NewSessions returns the token service; a token unused for ttl dies.
+func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
+	return &Sessions{db: d, ttl: ttl, now: time.Now}
+}
+
+// Issue creates a token for the member through client (which may be a
+// transaction's) and returns its value, the only time it is ever seen, and
+// the viewer it stands for.
+func (s *Sessions) Issue(ctx context.Context, client *ent.Client, m *ent.Member) (string, *Viewer, error) {
+	token, hash := newToken()
+	now := s.now().UTC()
+	t, err := client.AuthToken.Create().
+		SetTokenHash(hash).
+		SetMemberID(m.ID).
+		SetCreatedAt(now).
+		SetLastUsedAt(now).
+		Save(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("issue token: %w", err)
+	}
+	return token, ViewerOf(m, t.ID), nil
+}
+
+// Authenticate returns the viewer that the token stands for, or
+// ErrInvalidToken.
+func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+		return nil, ErrInvalidToken
+	}
+	t, err := s.db.Client.AuthToken.Query().
+		Where(authtoken.TokenHash(hashToken(token))).
+		WithMember().
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	now := s.now().UTC()
+	if now.Sub(t.LastUsedAt) > s.ttl {
+		_ = s.db.Client.AuthToken.DeleteOneID(t.ID).Exec(ctx)
+		return nil, ErrInvalidToken
+	}
+	if now.Sub(t.LastUsedAt) > touchEvery {
+		// Conditional, so concurrent requests (or instances) write once.
+		_, err := s.db.Client.AuthToken.Update().
+			Where(authtoken.ID(t.ID), authtoken.LastUsedAtLT(now.Add(-touchEvery))).
+			SetLastUsedAt(now).
+			Save(ctx)
+		if err != nil {
+			slog.WarnContext(ctx, "token last-use not recorded", "err", err)
+		}
+	}
+	return ViewerOf(t.Edges.Member, t.ID), nil
+}
+
+// Revoke deletes one token (logout).
+func (s *Sessions) Revoke(ctx context.Context, tokenID gid.ID) error {
+	_, err := s.db.Client.AuthToken.Delete().Where(authtoken.ID(tokenID)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// RevokeOthers deletes every token of the member but keep.
+func (s *Sessions) RevokeOthers(ctx context.Context, client *ent.Client, memberID, keep gid.ID) error {
+	_, err := client.AuthToken.Delete().
+		Where(authtoken.MemberID(memberID), authtoken.IDNEQ(keep)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke other tokens: %w", err)
+	}
+	return nil
+}
+
+// PurgeExpired deletes tokens unused for longer than the TTL.
+func (s *Sessions) PurgeExpired(ctx context.Context) (int, error) {
+	return s.db.Client.AuthToken.Delete().
+		Where(authtoken.LastUsedAtLT(s.now().UTC().Add(-s.ttl))).
+		Exec(ctx)
+}
+
+// Middleware puts the viewer of the request's bearer token into its context.
+// A request without a valid token goes on as anonymous: `me` is then null and
+// operations that need a member answer UNAUTHENTICATED.
+func (s *Sessions) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := BearerToken(r.Header.Get("Authorization"))
+		if token == "" {
+			next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), nil)))
+			return
+		}
+		v, err := s.Authenticate(r.Context(), token)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrInvalidToken):
+			v = nil
+		default:
+			slog.ErrorContext(r.Context(), "authentication failed", "err", err)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is unavailable","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), v)))
+	})
+}

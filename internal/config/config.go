@@ -1,0 +1,194 @@
+// Package config reads the server's settings: each one an environment
+// variable and also a command-line flag (the flag wins).
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the server is told from outside.
+type Config struct {
+	Addr          string
+	DatabaseURL   string
+	AdminPhone    string
+	AdminPassword string
+	// DemoData is nil when not set: then it is on for a new embedded
+	// database and off otherwise.
+	DemoData       *bool
+	PaymentWindow  time.Duration
+	SecretKey      string
+	TokenTTL       time.Duration
+	AllowedOrigins []string
+	Introspection  bool
+	// PasswordHashMemoryKiB is argon2id's memory per hash.
+	PasswordHashMemoryKiB uint
+	LogFormat             string
+	LogLevel              string
+}
+
+// setting is one variable: its name, flag, default and meaning.
+type setting struct {
+	env, flag, def, usage string
+}
+
+var settings = []setting{
+	{"ADDR", "addr", ":8080", "listen address"},
+	{"DATABASE_URL", "database-url", "", "postgres://... for PostgreSQL, file:... for another SQLite file; empty: the embedded SQLite file mall.db"},
+	{"ADMIN_PHONE", "admin-phone", "", "with ADMIN_PASSWORD: create this ADMIN at start unless a member has the phone"},
+	{"ADMIN_PASSWORD", "admin-password", "", "the ADMIN's password (at least 8 characters)"},
+	{"DEMO_DATA", "demo-data", "", "load the demo catalogue into an empty database (default: true on a new embedded database)"},
+	{"PAYMENT_WINDOW", "payment-window", "15m", "how long an order may await payment before it expires"},
+	{"SECRET_KEY", "secret-key", "", "keys the HMAC that stands for identity numbers; required with PostgreSQL, else kept in mall.key"},
+	{"TOKEN_TTL", "token-ttl", "720h", "a token unused for this long stops working"},
+	{"ALLOWED_ORIGINS", "allowed-origins", "", "CORS and websocket origins, comma-separated; empty: same origin only"},
+	{"INTROSPECTION", "introspection", "true", "answer GraphQL introspection queries"},
+	{"PASSWORD_HASH_MEMORY", "password-hash-memory", "65536", "argon2id memory per password hash, in KiB"},
+	{"LOG_FORMAT", "log-format", "text", "text or json"},
+	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+}
+
+// Load reads the settings from getenv and then from args (flags). It
+// returns the arguments left after the flags (a subcommand).
+func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config, []string, error) {
+	fs := flag.NewFlagSet("unionmall", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	values := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		values[s.env] = fs.String(s.flag, def, s.usage+" ($"+s.env+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(usageOut, "usage: unionmall [flags] [serve | migrate [up|status]]\n\nflags (each also an environment variable):\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	get := func(env string) string { return strings.TrimSpace(*values[env]) }
+
+	c := Config{
+		Addr:          get("ADDR"),
+		DatabaseURL:   get("DATABASE_URL"),
+		AdminPhone:    get("ADMIN_PHONE"),
+		AdminPassword: *values["ADMIN_PASSWORD"],
+		SecretKey:     *values["SECRET_KEY"],
+		LogFormat:     get("LOG_FORMAT"),
+		LogLevel:      get("LOG_LEVEL"),
+	}
+	var err error
+	if v := get("DEMO_DATA"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, nil, fmt.Errorf("DEMO_DATA: %w", err)
+		}
+		c.DemoData = &b
+	}
+	if c.Introspection, err = strconv.ParseBool(get("INTROSPECTION")); err != nil {
+		return c, nil, fmt.Errorf("INTROSPECTION: %w", err)
+	}
+	if c.PaymentWindow, err = positiveDuration("PAYMENT_WINDOW", get("PAYMENT_WINDOW")); err != nil {
+		return c, nil, err
+	}
+	if c.TokenTTL, err = positiveDuration("TOKEN_TTL", get("TOKEN_TTL")); err != nil {
+		return c, nil, err
+	}
+	mem, err := strconv.ParseUint(get("PASSWORD_HASH_MEMORY"), 10, 32)
+	if err != nil || mem < 64 {
+		return c, nil, fmt.Errorf("PASSWORD_HASH_MEMORY must be a number of KiB, at least 64")
+	}
+	c.PasswordHashMemoryKiB = uint(mem)
+	for _, o := range strings.Split(get("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if (c.AdminPhone == "") != (c.AdminPassword == "") {
+		return c, nil, fmt.Errorf("ADMIN_PHONE and ADMIN_PASSWORD go together")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return c, nil, fmt.Errorf("LOG_FORMAT must be text or json")
+	}
+	return c, fs.Args(), nil
+}
+
+func positiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 15m or 720h", name)
+	}
+	return d, nil
+}
+
+// Table renders the settings as the README's Markdown table.
+func Table() string {
+	var b strings.Builder
+	b.WriteString("| variable | flag | default | meaning |\n| --- | --- | --- | --- |\n")
+	for _, s := range settings {
+		def := "`" + s.def + "`"
+		if s.def == "" {
+			def = "empty"
+		}
+		fmt.Fprintf(&b, "| `%s` | `-%s` | %s | %s |\n", s.env, s.flag, def, s.usage)
+	}
+	return b.String()
+}
+
+// SecretKey returns the key for identity-number HMACs: SECRET_KEY when set;
+// with the embedded database, the key kept in mall.key beside the database
+// file (generated on first start, and the caller should warn); with
+// PostgreSQL it is required, since instances sharing a database must share it.
+func SecretKey(c Config, sqliteFile string) (key []byte, generated bool, err error) {
+	if c.SecretKey != "" {
+		if len(c.SecretKey) < 16 {
+			return nil, false, fmt.Errorf("SECRET_KEY must have at least 16 characters")
+		}
+		return []byte(c.SecretKey), false, nil
+	}
+	if sqliteFile == "" {
+		return nil, false, fmt.Errorf("SECRET_KEY is required with PostgreSQL (and with an in-memory database)")
+	}
+	path := filepath.Join(filepath.Dir(sqliteFile), "mall.key")
+	if b, err := os.ReadFile(path); err == nil {
+		k := strings.TrimSpace(string(b))
+		if len(k) < 16 {
+			return nil, false, fmt.Errorf("%s holds too short a key", path)
+		}
+		return []byte(k), false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, false, err
+	}
+	k := hex.EncodeToString(raw)
+	// O_EXCL: if another process wrote the key first, use theirs.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return SecretKey(c, sqliteFile)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(k + "\n"); err != nil {
+		return nil, false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return []byte(k), true, nil
+}
