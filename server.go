@@ -1,8 +1,210 @@
+// Command unionmall is the GraphQL server of the trade union's consumer
+// poverty-alleviation mall (工会消费扶贫商城).
+//
+//	unionmall [flags]              serve (the default)
+//	unionmall migrate [up|status]  apply or list the schema migrations
 package main
 
 import (
-	_ "github.com/lib/pq"
-	_ "modernc.org/sqlite"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"unionmall/internal/auth"
+	"unionmall/internal/config"
+	"unionmall/internal/db"
+	"unionmall/internal/demo"
+	"unionmall/internal/server"
+	"unionmall/migrations"
 )
 
-func main() {}
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		slog.Error("unionmall stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cfg, rest, err := config.Load(args, os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(newLogger(cfg))
+	target, err := db.Parse(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	newFile := false
+	if target.File != "" {
+		_, statErr := os.Stat(target.File)
+		newFile = errors.Is(statErr, fs.ErrNotExist)
+	}
+	d, err := db.Open(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	cmd := "serve"
+	if len(rest) > 0 {
+		cmd = rest[0]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, target, d, newFile)
+	case "migrate":
+		sub := "up"
+		if len(rest) > 1 {
+			sub = rest[1]
+		}
+		return migrate(ctx, d, sub)
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate)", cmd)
+	}
+}
+
+func migrate(ctx context.Context, d *db.DB, sub string) error {
+	switch sub {
+	case "up":
+		n, err := migrations.Up(ctx, d.Pool, d.Dialect)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("applied %d migration(s)\n", n)
+		return nil
+	case "status":
+		lines, err := migrations.Status(ctx, d.Pool, d.Dialect)
+		for _, l := range lines {
+			fmt.Println(l)
+		}
+		return err
+	default:
+		return fmt.Errorf("unknown migrate command %q (up, status)", sub)
+	}
+}
+
+func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, newFile bool) error {
+	n, err := migrations.Up(ctx, d.Pool, d.Dialect)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		slog.Info("migrations applied", "count", n, "dialect", d.Dialect)
+	}
+	key, generated, err := config.SecretKey(cfg, target.File)
+	if err != nil {
+		return err
+	}
+	if generated {
+		slog.Warn("SECRET_KEY is not set: generated one and kept it in mall.key beside the database; back it up with the database, and set SECRET_KEY in production")
+	}
+	srv, err := server.New(d, server.Options{
+		TokenTTL:      cfg.TokenTTL,
+		PaymentWindow: cfg.PaymentWindow,
+		SecretKey:     key,
+		HashParams: auth.HashParams{
+			MemoryKiB:   uint32(cfg.PasswordHashMemoryKiB),
+			Iterations:  auth.DefaultHashParams.Iterations,
+			Parallelism: auth.DefaultHashParams.Parallelism,
+		},
+		Introspection: cfg.Introspection,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.AdminPhone != "" {
+		created, err := srv.Accounts.EnsureAdmin(ctx, cfg.AdminPhone, cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		if created {
+			slog.Info("admin created from ADMIN_PHONE")
+		}
+	}
+	loadDemo := newFile
+	if cfg.DemoData != nil {
+		loadDemo = *cfg.DemoData
+	}
+	if loadDemo {
+		loaded, err := demo.Load(ctx, d, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if loaded {
+			slog.Info("demo catalogue loaded")
+		}
+	}
+
+	go purgeTokens(ctx, srv.Sessions)
+
+	hs := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		slog.Info("listening", "addr", cfg.Addr, "database", d.Dialect, "graphiql", "http://"+displayAddr(cfg.Addr)+"/")
+		errc <- hs.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// purgeTokens deletes expired tokens hourly.
+func purgeTokens(ctx context.Context, s *auth.Sessions) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("purging expired tokens failed", "err", err)
+		} else if n > 0 {
+			slog.Info("expired tokens purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func displayAddr(addr string) string {
+	if len(addr) > 0 && addr[0] == ':' {
+		return "localhost" + addr
+	}
+	return addr
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

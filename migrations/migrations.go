@@ -102,4 +102,3 @@ func Status(ctx context.Context, pool *sql.DB, dialectName string) ([]string, er
 	}
 	return out, nil
 }
-

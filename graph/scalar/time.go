@@ -30,4 +30,3 @@ func UnmarshalTime(v any) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-

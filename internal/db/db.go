@@ -13,7 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"    // PostgreSQL, registered as "postgres"
+	_ "github.com/lib/pq"  // PostgreSQL, registered as "postgres"
 	_ "modernc.org/sqlite" // pure-Go SQLite, registered as "sqlite"
 
 	"unionmall/ent"

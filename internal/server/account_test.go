@@ -51,7 +51,9 @@ func TestRealNameFlow(t *testing.T) {
 		var pending struct {
 			PendingVerifications struct {
 				TotalCount int
-				Edges      []struct{ Node struct{ ID, RealName, Phone string } }
+				Edges      []struct {
+					Node struct{ ID, RealName, Phone string }
+				}
 			}
 		}
 		m.MustDo(m.Admin, `{ pendingVerifications { totalCount edges { node { id realName phone } } } }`, nil, &pending)
