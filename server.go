@@ -117,7 +117,8 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 			Iterations:  auth.DefaultHashParams.Iterations,
 			Parallelism: auth.DefaultHashParams.Parallelism,
 		},
-		Introspection: cfg.Introspection,
+		Introspection:  cfg.Introspection,
+		AllowedOrigins: cfg.AllowedOrigins,
 	})
 	if err != nil {
 		return err

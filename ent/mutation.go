@@ -15568,7 +15568,7 @@ func (m *UnionOrganizationMutation) ParentID() (r gid.ID, exists bool) {
 // OldParentID returns the old "parent_id" field's value of the UnionOrganization entity.
 // If the UnionOrganization object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UnionOrganizationMutation) OldParentID(ctx context.Context) (v gid.ID, err error) {
+func (m *UnionOrganizationMutation) OldParentID(ctx context.Context) (v *gid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldParentID is only allowed on UpdateOne operations")
 	}

@@ -22,7 +22,7 @@ type UnionOrganization struct {
 	// Kind holds the value of the "kind" field.
 	Kind unionorganization.Kind `json:"kind,omitempty"`
 	// ParentID holds the value of the "parent_id" field.
-	ParentID gid.ID `json:"parent_id,omitempty"`
+	ParentID *gid.ID `json:"parent_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UnionOrganizationQuery when eager-loading is set.
 	Edges        UnionOrganizationEdges `json:"edges"`
@@ -93,7 +93,9 @@ func (*UnionOrganization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case unionorganization.FieldID, unionorganization.FieldParentID:
+		case unionorganization.FieldParentID:
+			values[i] = &sql.NullScanner{S: new(gid.ID)}
+		case unionorganization.FieldID:
 			values[i] = new(gid.ID)
 		case unionorganization.FieldName, unionorganization.FieldKind:
 			values[i] = new(sql.NullString)
@@ -131,10 +133,11 @@ func (_m *UnionOrganization) assignValues(columns []string, values []any) error 
 				_m.Kind = unionorganization.Kind(value.String)
 			}
 		case unionorganization.FieldParentID:
-			if value, ok := values[i].(*gid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field parent_id", values[i])
-			} else if value != nil {
-				_m.ParentID = *value
+			} else if value.Valid {
+				_m.ParentID = new(gid.ID)
+				*_m.ParentID = *value.S.(*gid.ID)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -198,8 +201,10 @@ func (_m *UnionOrganization) String() string {
 	builder.WriteString("kind=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
 	builder.WriteString(", ")
-	builder.WriteString("parent_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.ParentID))
+	if v := _m.ParentID; v != nil {
+		builder.WriteString("parent_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

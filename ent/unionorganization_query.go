@@ -575,7 +575,10 @@ func (_q *UnionOrganizationQuery) loadParent(ctx context.Context, query *UnionOr
 	ids := make([]gid.ID, 0, len(nodes))
 	nodeids := make(map[gid.ID][]*UnionOrganization)
 	for i := range nodes {
-		fk := nodes[i].ParentID
+		if nodes[i].ParentID == nil {
+			continue
+		}
+		fk := *nodes[i].ParentID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}
@@ -622,9 +625,12 @@ func (_q *UnionOrganizationQuery) loadChildren(ctx context.Context, query *Union
 	}
 	for _, n := range neighbors {
 		fk := n.ParentID
-		node, ok := nodeids[fk]
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "parent_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "parent_id" returned %v for node %v`, fk, n.ID)
+			return fmt.Errorf(`unexpected referenced foreign-key "parent_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -20,7 +20,7 @@ func (UnionOrganization) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().Unique(),
 		field.Enum("kind").Values("PROVINCIAL", "CITY", "INDUSTRY", "DIRECT", "GRASSROOTS"),
-		field.String("parent_id").GoType(idType).Optional().Annotations(entgql.Skip(entgql.SkipType)),
+		field.String("parent_id").GoType(idType).Optional().Nillable().Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }
 

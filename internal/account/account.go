@@ -146,7 +146,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 		if err != nil {
 			return err
 		}
-		out.Member = m
+		out.Member = m.Unwrap() // it outlives the transaction
 		out.Token, out.Viewer, err = s.sessions.Issue(ctx, tx.Client(), m)
 		return err
 	})
@@ -293,7 +293,7 @@ func (s *Service) GrantRole(ctx context.Context, memberID gid.ID, r role.Role, u
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
-	return out, nil
+	return out.Unwrap(), nil
 }
 
 // RegisterPurchasingUnit records a purchasing unit (采购单位).

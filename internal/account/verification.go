@@ -64,6 +64,7 @@ func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, 
 	if err != nil {
 		return nil, fmt.Errorf("submit real name: %w", err)
 	}
+	out = out.Unwrap()
 	slog.InfoContext(ctx, "real name submitted", "member", v.MemberID, "id_number", idcard.Mask(number))
 	return out, nil
 }
@@ -108,6 +109,9 @@ func (s *Service) Review(ctx context.Context, ids []gid.ID, approve bool, reason
 	})
 	if err != nil {
 		return nil, fmt.Errorf("review verifications: %w", err)
+	}
+	for i := range out {
+		out[i] = out[i].Unwrap()
 	}
 	return out, nil
 }

@@ -244,7 +244,7 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 	if err != nil {
 		return nil, fmt.Errorf("update product: %w", err)
 	}
-	return out, nil
+	return out.Unwrap(), nil
 }
 
 // AdjustStock adds delta (which may be negative) to a product's stock if

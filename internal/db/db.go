@@ -106,7 +106,8 @@ func (d *DB) Postgres() bool { return d.Dialect == dialect.Postgres }
 func (d *DB) Close() error { return d.Client.Close() }
 
 // Tx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise (also when fn panics). On SQLite the transaction takes the
+// back otherwise (also when fn panics). Entities loaded through tx and kept
+// after it must be Unwrap()ped, or their edges cannot be loaded later. On SQLite the transaction takes the
 // write lock up front (_txlock=immediate), so transactions serialize.
 func (d *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	tx, err := d.Client.Tx(ctx)

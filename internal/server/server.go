@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/cors"
+
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
@@ -29,6 +31,9 @@ type Options struct {
 	Introspection bool
 	// MaxBodyBytes bounds a request body (413 beyond it).
 	MaxBodyBytes int64
+	// AllowedOrigins may call the API from browsers on other origins; none
+	// means same origin only.
+	AllowedOrigins []string
 }
 
 // Server is the assembled mall.
@@ -61,7 +66,16 @@ func New(d *db.DB, o Options) (*Server, error) {
 	}, graph.HandlerOptions{Introspection: o.Introspection})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(o.MaxBodyBytes, s.Sessions.Middleware(gql)))
+	var api http.Handler = limitBody(o.MaxBodyBytes, s.Sessions.Middleware(gql))
+	if len(o.AllowedOrigins) > 0 {
+		api = cors.New(cors.Options{
+			AllowedOrigins: o.AllowedOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+			AllowedHeaders: []string{"Authorization", "Content-Type"},
+			MaxAge:         600,
+		}).Handler(api)
+	}
+	mux.Handle("/graphql", api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
