@@ -38,6 +38,25 @@ func TestMigrationsMatchEntSchema(t *testing.T) {
 	})
 }
 
+// The comparison above is not vacuous: a database that lacks one index of
+// the ent schema shows a difference.
+func TestDiffSeesADifference(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		ctx := context.Background()
+		if _, err := d.Pool.ExecContext(ctx, "DROP INDEX order_status_pay_by"); err != nil {
+			t.Fatal(err)
+		}
+		err := d.Client.Schema.Diff(ctx,
+			schema.WithDir(&atlas.MemDir{}),
+			schema.WithDialect(d.Dialect),
+			schema.WithErrNoPlan(true),
+		)
+		if err != nil {
+			t.Fatalf("a missing index must give a plan, got %v", err)
+		}
+	})
+}
+
 // A database without migrations is reported as pending.
 func TestPendingOnEmptyDatabase(t *testing.T) {
 	for _, name := range []string{"sqlite", "postgres"} {
