@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		}
 	}
 
-	go purgeTokens(ctx, srv.Sessions)
+	srv.RunWorkers(ctx)
 
 	hs := &http.Server{
 		Addr:              cfg.Addr,
@@ -171,24 +171,6 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// purgeTokens deletes expired tokens hourly.
-func purgeTokens(ctx context.Context, s *auth.Sessions) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			slog.Warn("purging expired tokens failed", "err", err)
-		} else if n > 0 {
-			slog.Info("expired tokens purged", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func displayAddr(addr string) string {

@@ -164,11 +164,6 @@ func (_q *CouponQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, coupon.FieldDiscount)
 				fieldSeen[coupon.FieldDiscount] = struct{}{}
 			}
-		case "status":
-			if _, ok := fieldSeen[coupon.FieldStatus]; !ok {
-				selectedFields = append(selectedFields, coupon.FieldStatus)
-				fieldSeen[coupon.FieldStatus] = struct{}{}
-			}
 		case "validFrom":
 			if _, ok := fieldSeen[coupon.FieldValidFrom]; !ok {
 				selectedFields = append(selectedFields, coupon.FieldValidFrom)
@@ -893,6 +888,28 @@ func newOrderPaginateArgs(rv map[string]any) *orderPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OrderOrder{Field: &OrderOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOrderOrder(order))
+			}
+		case *OrderOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOrderOrder(v))
+			}
+		}
 	}
 	return args
 }

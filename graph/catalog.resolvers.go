@@ -119,5 +119,5 @@ func (r *queryResolver) FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSal
 
 // PlatformStats is the resolver for the platformStats field.
 func (r *queryResolver) PlatformStats(ctx context.Context) (*stats.Platform, error) {
-	return stats.Compute(ctx, r.DB.Client, r.Now())
+	return r.Stats.Get(ctx)
 }

@@ -9,21 +9,14 @@ import (
 	"context"
 	"unionmall/ent"
 	"unionmall/ent/county"
-	"unionmall/ent/coupon"
 	"unionmall/ent/product"
 	"unionmall/graph/generated"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
-	"unionmall/internal/coupons"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
 )
-
-// Status is the resolver for the status field.
-func (r *couponResolver) Status(ctx context.Context, obj *ent.Coupon) (coupon.Status, error) {
-	return coupons.StatusAt(obj, r.Now()), nil
-}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {

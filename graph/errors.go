@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -27,6 +28,20 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 			gqlErr.Extensions["field"] = ae.Field
 		}
 		return gqlErr
+	}
+	if gqlErr.Err == nil && gqlErr.Extensions["code"] == nil && len(gqlErr.Path) == 0 {
+		// A request that gqlgen's transport could not read or decode (a body
+		// that is not JSON, say) or bad APQ data: the client's fault, and
+		// every refusal carries a code. gqlgen quotes the whole undecodable
+		// body after " body:", which may hold a password; only the reason stays.
+		msg := gqlErr.Message
+		if strings.HasPrefix(msg, "json request body could not be decoded: ") {
+			msg, _, _ = strings.Cut(msg, " body:")
+		}
+		return &gqlerror.Error{
+			Message:    msg,
+			Extensions: map[string]any{"code": string(apperr.BadUserInput)},
+		}
 	}
 	if gqlErr.Err == nil || gqlErr.Extensions["code"] != nil {
 		return gqlErr // made by gqlgen itself

@@ -47,35 +47,47 @@ func (r *Resolver) loadNode(ctx context.Context, id gid.ID) (ent.Noder, error) {
 	if !ok {
 		return nil, nil
 	}
+	if ok, err := r.maySee(ctx, id); !ok || err != nil {
+		return nil, err
+	}
 	n, err := r.DB.Client.Noder(ctx, id, ent.WithFixedNodeType(table))
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if !visible(ctx, n) {
-		return nil, nil
-	}
-	return n, nil
+	return n, err
 }
 
-// visible decides who may see a node: private data only by its owner and
-// admins, off-sale products only by admins, everything else by anyone.
-func visible(ctx context.Context, n ent.Noder) bool {
-	switch n := n.(type) {
-	case *ent.Product:
-		return n.OnSale || auth.IsAdmin(ctx)
-	case *ent.Member:
-		return auth.SeesPrivate(ctx, n.ID)
-	case *ent.Order:
-		return auth.SeesPrivate(ctx, n.BuyerID)
-	case *ent.Coupon:
-		return auth.SeesPrivate(ctx, n.MemberID)
-	case *ent.ProcurementRecord:
-		v := auth.FromContext(ctx)
-		return v.IsAdmin() || v.PurchasesFor(n.PurchasingUnitID)
+// maySee decides who may see a node, before it is loaded (a loaded node
+// holds only the fields its query selected): private data its owner and
+// admins, off-sale products admins, everything else anyone.
+func (r *Resolver) maySee(ctx context.Context, id gid.ID) (bool, error) {
+	v := auth.FromContext(ctx)
+	if v.IsAdmin() {
+		return true, nil
+	}
+	c := r.DB.Client
+	switch id.Prefix() {
+	case gid.Product:
+		return c.Product.Query().Where(product.ID(id), product.OnSale(true)).Exist(ctx)
+	case gid.Member:
+		return v != nil && v.MemberID == id, nil
+	case gid.Order:
+		if v == nil {
+			return false, nil
+		}
+		return c.Order.Query().Where(order.ID(id), order.BuyerID(v.MemberID)).Exist(ctx)
+	case gid.Coupon:
+		if v == nil {
+			return false, nil
+		}
+		return c.Coupon.Query().Where(coupon.ID(id), coupon.MemberID(v.MemberID)).Exist(ctx)
+	case gid.ProcurementRecord:
+		if v == nil || v.PurchasingUnitID == nil || !v.PurchasesFor(*v.PurchasingUnitID) {
+			return false, nil
+		}
+		return c.ProcurementRecord.Query().
+			Where(procurementrecord.ID(id), procurementrecord.PurchasingUnitID(*v.PurchasingUnitID)).Exist(ctx)
 	default:
-		return true
+		return true, nil
 	}
 }

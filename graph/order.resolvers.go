@@ -8,11 +8,88 @@ package graph
 import (
 	"context"
 	"unionmall/ent"
+	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
 	"unionmall/graph/generated"
+	"unionmall/graph/model"
 	"unionmall/internal/address"
 	"unionmall/internal/auth"
+	"unionmall/internal/gid"
+	"unionmall/internal/orders"
+	"unionmall/internal/procurement"
+
+	"entgo.io/contrib/entgql"
 )
+
+// PlaceOrder is the resolver for the placeOrder field.
+func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*ent.Order, error) {
+	v, err := auth.Verified(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if input.PurchasingUnitID != nil {
+		if _, err := auth.ForUnit(ctx, *input.PurchasingUnitID); err != nil {
+			return nil, err
+		}
+	}
+	p := orders.Placement{
+		BuyerID:          v.MemberID,
+		Address:          input.ShippingAddress,
+		CouponID:         input.CouponID,
+		PurchasingUnitID: input.PurchasingUnitID,
+		IdempotencyKey:   input.IdempotencyKey,
+	}
+	for _, it := range input.Items {
+		p.Lines = append(p.Lines, orders.Line{ProductID: it.ProductID, Quantity: it.Quantity})
+	}
+	return r.Orders.Place(ctx, p)
+}
+
+// ConfirmPayment is the resolver for the confirmPayment field.
+func (r *mutationResolver) ConfirmPayment(ctx context.Context, input model.ConfirmPaymentInput) (*ent.Order, error) {
+	return r.Orders.ConfirmPayment(ctx, input.OrderID, input.PaymentReference, input.Amount)
+}
+
+// CancelOrder is the resolver for the cancelOrder field.
+func (r *mutationResolver) CancelOrder(ctx context.Context, id gid.ID) (*ent.Order, error) {
+	return r.Orders.Cancel(ctx, id)
+}
+
+// SetShippingAddress is the resolver for the setShippingAddress field.
+func (r *mutationResolver) SetShippingAddress(ctx context.Context, orderID gid.ID, input address.Shipping) (*ent.Order, error) {
+	return r.Orders.SetAddress(ctx, orderID, input)
+}
+
+// ShipOrder is the resolver for the shipOrder field.
+func (r *mutationResolver) ShipOrder(ctx context.Context, input model.ShipOrderInput) (*ent.Order, error) {
+	return r.Orders.Ship(ctx, input.OrderID, input.TrackingNumber)
+}
+
+// CompleteOrder is the resolver for the completeOrder field.
+func (r *mutationResolver) CompleteOrder(ctx context.Context, id gid.ID) (*ent.Order, error) {
+	return r.Orders.Complete(ctx, id)
+}
+
+// RefundOrder is the resolver for the refundOrder field.
+func (r *mutationResolver) RefundOrder(ctx context.Context, input model.RefundOrderInput) (*ent.Order, error) {
+	return r.Orders.Refund(ctx, input.OrderID, input.Reason)
+}
+
+// RecordOfflineProcurement is the resolver for the recordOfflineProcurement field.
+func (r *mutationResolver) RecordOfflineProcurement(ctx context.Context, input model.OfflineProcurementInput) (*ent.ProcurementRecord, error) {
+	v, err := auth.ForUnit(ctx, input.PurchasingUnitID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Procurement.RecordOffline(ctx, procurement.Offline{
+		PurchasingUnitID: input.PurchasingUnitID,
+		SupplierID:       input.SupplierID,
+		Amount:           input.Amount,
+		OccurredOn:       input.OccurredOn,
+		Note:             input.Note,
+		RecordedBy:       v.MemberID,
+	})
+}
 
 // Items is the resolver for the items field.
 func (r *orderResolver) Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error) {
@@ -38,6 +115,24 @@ func (r *orderItemResolver) Product(ctx context.Context, obj *ent.OrderItem) (*e
 		return p, nil
 	}
 	return obj.QueryProduct().Only(ctx)
+}
+
+// MyOrders is the resolver for the myOrders field.
+func (r *queryResolver) MyOrders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.OrderConnection, error) {
+	v, err := auth.SignedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.orderPage(ctx, r.DB.Client.Order.Query().Where(order.BuyerID(v.MemberID)), after, first, before, last)
+}
+
+// Orders is the resolver for the orders field.
+func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error) {
+	q := r.DB.Client.Order.Query()
+	if status != nil {
+		q = q.Where(order.StatusEQ(*status))
+	}
+	return r.orderPage(ctx, q, after, first, before, last)
 }
 
 // OrderItem returns generated.OrderItemResolver implementation.

@@ -7,6 +7,9 @@ import (
 	"unionmall/graph/model"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
+	"unionmall/internal/gid"
+
+	"entgo.io/contrib/entgql"
 )
 
 // signedIn is the payload of registerMember and login. The new token's
@@ -23,4 +26,18 @@ func private[T any](ctx context.Context, m *ent.Member, v *T) *T {
 		return v
 	}
 	return nil
+}
+
+// newestFirst is the contract's order of order lists.
+var newestFirst = &ent.OrderOrder{Direction: entgql.OrderDirectionDesc, Field: ent.OrderOrderFieldCreatedAt}
+
+// orderPage pages orders newest first, with their lines and products
+// loaded in two queries rather than one per order.
+func (r *Resolver) orderPage(ctx context.Context, q *ent.OrderQuery, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.OrderConnection, error) {
+	first, last, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return q.WithItems(func(q *ent.OrderItemQuery) { q.WithProduct() }).
+		Paginate(ctx, after, first, before, last, ent.WithOrderOrder(newestFirst))
 }

@@ -8,13 +8,21 @@ import (
 
 	"unionmall/internal/account"
 	"unionmall/internal/catalog"
+	"unionmall/internal/coupons"
 	"unionmall/internal/db"
+	"unionmall/internal/orders"
+	"unionmall/internal/procurement"
+	"unionmall/internal/stats"
 )
 
 // Resolver holds what the resolvers call.
 type Resolver struct {
-	DB       *db.DB
-	Accounts *account.Service
-	Catalog  *catalog.Service
-	Now      func() time.Time
+	DB          *db.DB
+	Accounts    *account.Service
+	Catalog     *catalog.Service
+	Coupons     *coupons.Service
+	Orders      *orders.Service
+	Procurement *procurement.Service
+	Stats       *stats.Cache
+	Now         func() time.Time
 }

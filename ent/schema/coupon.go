@@ -26,7 +26,10 @@ func (Coupon) Fields() []ent.Field {
 		field.Int64("discount").GoType(fenType).Annotations(moneyGQL).Immutable(),
 		// Stored AVAILABLE, RESERVED or USED; EXPIRED is read from the clock
 		// (an AVAILABLE coupon past valid_until), so no sweep is needed.
-		field.Enum("status").Values("AVAILABLE", "RESERVED", "USED", "EXPIRED").Default("AVAILABLE"),
+		// Served by a resolver (graph/coupon.graphqls): entgql's field
+		// selection would not load valid_until for it.
+		field.Enum("status").Values("AVAILABLE", "RESERVED", "USED", "EXPIRED").Default("AVAILABLE").
+			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Time("valid_from").Immutable(),
 		field.Time("valid_until").Immutable(),
 		field.Time("claimed_at").Immutable().Default(timeNow),

@@ -32,7 +32,7 @@ func (Order) Fields() []ent.Field {
 		field.Enum("status").
 			Values("PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "EXPIRED", "REFUNDED").
 			Default("PENDING_PAYMENT"),
-		field.Time("created_at").Immutable().Default(timeNow),
+		field.Time("created_at").Immutable().Default(timeNow).Annotations(entgql.OrderField("CREATED_AT")),
 		field.Time("pay_by").Optional().Nillable(),
 		field.Time("paid_at").Optional().Nillable(),
 		field.String("payment_reference").Optional().Nillable().Unique().Annotations(hidden()),
@@ -77,7 +77,7 @@ func (Order) Indexes() []ent.Index {
 func (Order) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField),
+		entgql.Skip(entgql.SkipWhereInput),
 		entsql.Checks(map[string]string{
 			"order_amounts": "discount >= 0 AND discount <= subtotal AND total = subtotal - discount",
 		}),

@@ -7,6 +7,7 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/county"
 	"unionmall/ent/product"
+	"unionmall/internal/address"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
 	"unionmall/internal/role"
@@ -23,10 +24,34 @@ type ChangePasswordInput struct {
 	NewPassword string `json:"newPassword"`
 }
 
+type ConfirmPaymentInput struct {
+	OrderID gid.ID `json:"orderID"`
+	// The payment provider's transaction id.
+	PaymentReference string `json:"paymentReference"`
+	// What the provider collected; must equal the order's total.
+	Amount money.Fen `json:"amount"`
+}
+
+type CouponTierInput struct {
+	Threshold money.Fen `json:"threshold"`
+	Discount  money.Fen `json:"discount"`
+}
+
 type CreateCountyInput struct {
 	Name          string               `json:"name"`
 	City          string               `json:"city"`
 	PovertyStatus county.PovertyStatus `json:"povertyStatus"`
+}
+
+type CreateCouponCampaignInput struct {
+	Name           string             `json:"name"`
+	Budget         money.Fen          `json:"budget"`
+	ClaimStartsAt  time.Time          `json:"claimStartsAt"`
+	ClaimEndsAt    time.Time          `json:"claimEndsAt"`
+	ValidFrom      time.Time          `json:"validFrom"`
+	ValidUntil     time.Time          `json:"validUntil"`
+	DailyPackQuota *int               `json:"dailyPackQuota,omitempty"`
+	Tiers          []*CouponTierInput `json:"tiers"`
 }
 
 type CreateLiveEventInput struct {
@@ -69,10 +94,39 @@ type LoginInput struct {
 	Password string `json:"password"`
 }
 
+type OfflineProcurementInput struct {
+	PurchasingUnitID gid.ID    `json:"purchasingUnitID"`
+	SupplierID       gid.ID    `json:"supplierID"`
+	Amount           money.Fen `json:"amount"`
+	OccurredOn       time.Time `json:"occurredOn"`
+	Note             *string   `json:"note,omitempty"`
+}
+
+type OrderItemInput struct {
+	ProductID gid.ID `json:"productID"`
+	Quantity  int    `json:"quantity"`
+}
+
+type PlaceOrderInput struct {
+	Items []*OrderItemInput `json:"items"`
+	// Required before the order can ship; may also be set later with setShippingAddress.
+	ShippingAddress *address.Shipping `json:"shippingAddress,omitempty"`
+	CouponID        *gid.ID           `json:"couponID,omitempty"`
+	// Buy for this purchasing unit (PURCHASER of that unit only).
+	PurchasingUnitID *gid.ID `json:"purchasingUnitID,omitempty"`
+	// The same key from the same member returns the first order instead of a second one.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 type RealNameInput struct {
 	RealName string `json:"realName"`
 	// An 18-character resident identity number; its check digit must be right.
 	IDNumber string `json:"idNumber"`
+}
+
+type RefundOrderInput struct {
+	OrderID gid.ID `json:"orderID"`
+	Reason  string `json:"reason"`
 }
 
 type RegisterMemberInput struct {
@@ -93,6 +147,11 @@ type ReviewVerificationInput struct {
 	MemberIDs []gid.ID `json:"memberIDs"`
 	Approve   bool     `json:"approve"`
 	Reason    *string  `json:"reason,omitempty"`
+}
+
+type ShipOrderInput struct {
+	OrderID        gid.ID `json:"orderID"`
+	TrackingNumber string `json:"trackingNumber"`
 }
 
 type UpdateProductInput struct {

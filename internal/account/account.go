@@ -33,11 +33,17 @@ type Service struct {
 	sessions *auth.Sessions
 	ids      *idcard.Keyer
 	now      func() time.Time
+	// changed runs after a change that moves the platform's totals
+	// (members, verified members, purchasing units).
+	changed func()
 }
 
-// New returns the account service.
-func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer) *Service {
-	return &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now}
+// New returns the account service; changed may be nil.
+func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer, changed func()) *Service {
+	if changed == nil {
+		changed = func() {}
+	}
+	return &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now, changed: changed}
 }
 
 // Password rules: long enough to resist guessing, short enough that hashing
@@ -153,6 +159,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
+	s.changed()
 	slog.InfoContext(ctx, "member registered", "member", out.Member.ID, "phone", mask.Phone(phone))
 	return out, nil
 }
@@ -321,5 +328,6 @@ func (s *Service) RegisterPurchasingUnit(ctx context.Context, name string, orgID
 	if err != nil {
 		return nil, fmt.Errorf("register purchasing unit: %w", err)
 	}
+	s.changed()
 	return u, nil
 }

@@ -113,6 +113,7 @@ func (s *Service) Review(ctx context.Context, ids []gid.ID, approve bool, reason
 	for i := range out {
 		out[i] = out[i].Unwrap()
 	}
+	s.changed()
 	return out, nil
 }
 

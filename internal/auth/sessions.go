@@ -21,20 +21,21 @@ import (
 // connection presenting one is closed.
 var ErrInvalidToken = apperr.New(apperr.Unauthenticated, "the token is invalid or has expired; sign in again")
 
-// touchEvery bounds how often a token's last use is written: a token in
-// steady use costs one write a minute, not one per request.
-const touchEvery = time.Minute
-
 // Sessions issues, checks and revokes bearer tokens.
 type Sessions struct {
-	db  *db.DB
-	ttl time.Duration
-	now func() time.Time
+	db         *db.DB
+	ttl        time.Duration
+	touchEvery time.Duration
+	now        func() time.Time
 }
 
 // NewSessions returns the token service; a token unused for ttl dies.
 func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
-	return &Sessions{db: d, ttl: ttl, now: time.Now}
+	// A token's last use is written at most once a minute (a token in
+	// steady use costs one write a minute, not one per request), and often
+	// enough that a short TTL cannot expire a token in use.
+	touch := min(time.Minute, ttl/4)
+	return &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now}
 }
 
 // Issue creates a token for the member through client (which may be a
@@ -76,10 +77,10 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 		_ = s.db.Client.AuthToken.DeleteOneID(t.ID).Exec(ctx)
 		return nil, ErrInvalidToken
 	}
-	if now.Sub(t.LastUsedAt) > touchEvery {
+	if now.Sub(t.LastUsedAt) > s.touchEvery {
 		// Conditional, so concurrent requests (or instances) write once.
 		_, err := s.db.Client.AuthToken.Update().
-			Where(authtoken.ID(t.ID), authtoken.LastUsedAtLT(now.Add(-touchEvery))).
+			Where(authtoken.ID(t.ID), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
 			SetLastUsedAt(now).
 			Save(ctx)
 		if err != nil {

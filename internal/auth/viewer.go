@@ -123,3 +123,17 @@ func SeesPrivate(ctx context.Context, owner gid.ID) bool {
 
 // IsAdmin reports whether the caller is an ADMIN.
 func IsAdmin(ctx context.Context) bool { return FromContext(ctx).IsAdmin() }
+
+// ForUnit allows what only an ADMIN or a PURCHASER of the unit may do
+// (buying for it, recording its procurement): UNAUTHENTICATED, then
+// FORBIDDEN.
+func ForUnit(ctx context.Context, unit gid.ID) (*Viewer, error) {
+	v, err := SignedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsAdmin() && !v.PurchasesFor(unit) {
+		return nil, apperr.New(apperr.Forbidden, "only a PURCHASER of that purchasing unit may do this")
+	}
+	return v, nil
+}

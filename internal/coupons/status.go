@@ -18,12 +18,12 @@ func StatusAt(c *ent.Coupon, now time.Time) entcoupon.Status {
 	return c.Status
 }
 
-// shanghai is Asia/Shanghai: UTC+8 all year, so a fixed zone needs no tzdata.
-var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+// Shanghai is Asia/Shanghai: UTC+8 all year, so a fixed zone needs no tzdata.
+var Shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
 
 // Day is the calendar day of t in Asia/Shanghai, as YYYY-MM-DD: the day that
 // daily pack quotas count.
-func Day(t time.Time) string { return t.In(shanghai).Format(time.DateOnly) }
+func Day(t time.Time) string { return t.In(Shanghai).Format(time.DateOnly) }
 
 // PacksClaimedOn is how many packs of the campaign were claimed on day.
 func PacksClaimedOn(c *ent.CouponCampaign, day string) int {

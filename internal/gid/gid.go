@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"unionmall/internal/apperr"
 )
 
 // ID is a prefixed ULID. It is stored as text and travels as the GraphQL ID.
@@ -71,11 +73,14 @@ func (id ID) Is(prefix string) bool { return id.Prefix() == prefix }
 // UnmarshalGQL accepts any string: a malformed ID simply finds nothing, so
 // node(id:) answers null and mutations NOT_FOUND, as the contract asks.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("an ID must be a string, not %T", v)
+	switch s := v.(type) {
+	case string:
+		*id = ID(s)
+	case ID: // ent's generated node resolution passes IDs through here
+		*id = s
+	default:
+		return apperr.BadInput("id", "an ID must be a string, not %T", v)
 	}
-	*id = ID(s)
 	return nil
 }
 

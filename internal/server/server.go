@@ -3,8 +3,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -12,12 +14,17 @@ import (
 
 	"github.com/rs/cors"
 
+	"unionmall/ent"
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
 	"unionmall/internal/catalog"
+	"unionmall/internal/coupons"
 	"unionmall/internal/db"
 	"unionmall/internal/idcard"
+	"unionmall/internal/orders"
+	"unionmall/internal/procurement"
+	"unionmall/internal/stats"
 	"unionmall/internal/web"
 	"unionmall/migrations"
 )
@@ -38,11 +45,15 @@ type Options struct {
 
 // Server is the assembled mall.
 type Server struct {
-	DB       *db.DB
-	Sessions *auth.Sessions
-	Accounts *account.Service
-	Catalog  *catalog.Service
-	Handler  http.Handler
+	DB          *db.DB
+	Sessions    *auth.Sessions
+	Accounts    *account.Service
+	Catalog     *catalog.Service
+	Coupons     *coupons.Service
+	Orders      *orders.Service
+	Procurement *procurement.Service
+	Stats       *stats.Cache
+	Handler     http.Handler
 	// migrated is set once the schema was seen current; it cannot go back.
 	migrated atomic.Bool
 }
@@ -56,13 +67,26 @@ func New(d *db.DB, o Options) (*Server, error) {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{DB: d, Sessions: auth.NewSessions(d, o.TokenTTL), Catalog: catalog.New(d)}
-	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey))
+	st := stats.NewCache(d.Client, statsTTL)
+	s := &Server{
+		DB:          d,
+		Sessions:    auth.NewSessions(d, o.TokenTTL),
+		Catalog:     catalog.New(d),
+		Coupons:     coupons.New(d, st.Invalidate),
+		Orders:      orders.New(d, o.PaymentWindow, func(*ent.Order) { st.Invalidate() }),
+		Procurement: procurement.New(d, st.Invalidate),
+		Stats:       st,
+	}
+	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), st.Invalidate)
 	gql := graph.NewHandler(&graph.Resolver{
-		DB:       d,
-		Accounts: s.Accounts,
-		Catalog:  s.Catalog,
-		Now:      time.Now,
+		DB:          d,
+		Accounts:    s.Accounts,
+		Catalog:     s.Catalog,
+		Coupons:     s.Coupons,
+		Orders:      s.Orders,
+		Procurement: s.Procurement,
+		Stats:       s.Stats,
+		Now:         time.Now,
 	}, graph.HandlerOptions{Introspection: o.Introspection})
 
 	mux := http.NewServeMux()
@@ -83,6 +107,52 @@ func New(d *db.DB, o Options) (*Server, error) {
 	mux.Handle("/", web.Handler())
 	s.Handler = mux
 	return s, nil
+}
+
+// statsTTL is how stale the platform totals may be when another instance
+// changed them; this instance's own changes show at once.
+const statsTTL = 2 * time.Second
+
+// RunWorkers runs the background work every instance does until ctx ends:
+// expiring orders whose payment window has passed (polled every second, so
+// within a few seconds of the deadline), and purging expired tokens.
+func (s *Server) RunWorkers(ctx context.Context) {
+	go every(ctx, time.Second, func() {
+		for {
+			n, err := s.Orders.ExpireDue(ctx, 100)
+			if err != nil && ctx.Err() == nil {
+				slog.WarnContext(ctx, "expiring orders failed", "err", err)
+			}
+			if n > 0 {
+				slog.InfoContext(ctx, "orders expired", "count", n)
+			}
+			if n < 100 {
+				return
+			}
+		}
+	})
+	go every(ctx, time.Hour, func() {
+		n, err := s.Sessions.PurgeExpired(ctx)
+		if err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "purging expired tokens failed", "err", err)
+		} else if n > 0 {
+			slog.InfoContext(ctx, "expired tokens purged", "count", n)
+		}
+	})
+}
+
+// every runs fn now and then every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ready answers 200 only when the database answers and its schema is
@@ -113,19 +183,37 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// limitBody refuses bodies above max with 413 before GraphQL reads them.
+// limitBody refuses bodies above max with 413 before GraphQL sees them,
+// whether or not the client declared the length.
 func limitBody(max int64, next http.Handler) http.Handler {
+	tooLarge := func(w http.ResponseWriter) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
+			"errors": []map[string]any{{
+				"message":    "the request body is too large",
+				"extensions": map[string]string{"code": "BAD_USER_INPUT"},
+			}},
+		})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
-				"errors": []map[string]any{{
-					"message":    "the request body is too large",
-					"extensions": map[string]string{"code": "BAD_USER_INPUT"},
-				}},
-			})
+			tooLarge(w)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
+			// Unknown length (chunked): read up to the limit now.
+			body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+			if err != nil {
+				http.Error(w, "cannot read the request body", http.StatusBadRequest)
+				return
+			}
+			if int64(len(body)) > max {
+				tooLarge(w)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

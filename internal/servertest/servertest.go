@@ -41,6 +41,10 @@ type Mall struct {
 // Options tweak a test server.
 type Options struct {
 	TokenTTL time.Duration
+	// PaymentWindow defaults to 15 minutes.
+	PaymentWindow time.Duration
+	// NoWorkers leaves the background workers (order expiry) off.
+	NoWorkers bool
 	// DB replaces the database handle (e.g. a statement-counting one).
 	DB *db.DB
 }
@@ -51,13 +55,16 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 	if o.TokenTTL == 0 {
 		o.TokenTTL = time.Hour
 	}
+	if o.PaymentWindow == 0 {
+		o.PaymentWindow = 15 * time.Minute
+	}
 	h := d.DB
 	if o.DB != nil {
 		h = o.DB
 	}
 	srv, err := server.New(h, server.Options{
 		TokenTTL:      o.TokenTTL,
-		PaymentWindow: 15 * time.Minute,
+		PaymentWindow: o.PaymentWindow,
 		SecretKey:     []byte("test-secret-key-of-some-length"),
 		HashParams:    cheapHash,
 		Introspection: true,
@@ -70,6 +77,11 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 	}
 	ts := httptest.NewServer(srv.Handler)
 	t.Cleanup(ts.Close)
+	if !o.NoWorkers {
+		ctx, cancel := context.WithCancel(context.Background())
+		srv.RunWorkers(ctx)
+		t.Cleanup(cancel)
+	}
 	m := &Mall{T: t, DB: d, Server: srv, HTTP: ts}
 	m.Admin = m.Login(AdminPhone, AdminPassword)
 	return m

@@ -1,0 +1,58 @@
+package flashsales
+
+import (
+	"context"
+	"fmt"
+
+	"entgo.io/ent/dialect/sql"
+
+	"unionmall/ent"
+	"unionmall/ent/flashsale"
+	"unionmall/ent/flashsaleholding"
+	"unionmall/internal/gid"
+)
+
+// ReturnUnits takes q units of a member's order out of the sale: the
+// order stopped being live (cancelled, expired or refunded), and sold
+// always equals the units of the sale's live orders.
+//
+// Where the units go: units that never left the warehouse (restock) go back
+// to the sale while it has not been settled, and to the product's stock
+// once the sale's leftover went back there; units that shipped (a refund
+// after shipping) are gone, so they leave the sale's quantity too.
+func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int, restock bool) error {
+	upd := tx.FlashSale.Update().Where(flashsale.ID(saleID), flashsale.SoldGTE(q)).AddSold(-q)
+	if !restock {
+		upd.Modify(func(u *sql.UpdateBuilder) { u.Add(flashsale.FieldQuantity, -q) })
+	}
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return fmt.Errorf("return flash-sale units: %w", err)
+	}
+	if n != 1 {
+		return fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
+	}
+	if _, err := tx.FlashSaleHolding.Update().
+		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberID(memberID), flashsaleholding.UnitsGTE(q)).
+		AddUnits(-q).
+		Save(ctx); err != nil {
+		return fmt.Errorf("return flash-sale units: %w", err)
+	}
+	if !restock {
+		return nil
+	}
+	// The sale row is locked by the update above, so settlement cannot run
+	// between this read and the stock change.
+	s, err := tx.FlashSale.Get(ctx, saleID)
+	if err != nil {
+		return fmt.Errorf("return flash-sale units: %w", err)
+	}
+	if s.SettledAt == nil {
+		return nil
+	}
+	if err := tx.Product.UpdateOneID(s.ProductID).AddStock(q).Exec(ctx); err != nil {
+		return fmt.Errorf("return flash-sale units to stock: %w", err)
+	}
+	return nil
+}
+

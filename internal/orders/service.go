@@ -1,0 +1,537 @@
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"unionmall/ent"
+	entcoupon "unionmall/ent/coupon"
+	"unionmall/ent/order"
+	"unionmall/ent/orderitem"
+	"unionmall/ent/product"
+	"unionmall/internal/address"
+	"unionmall/internal/apperr"
+	"unionmall/internal/auth"
+	"unionmall/internal/coupons"
+	"unionmall/internal/db"
+	"unionmall/internal/flashsales"
+	"unionmall/internal/gid"
+	"unionmall/internal/money"
+	"unionmall/internal/pricing"
+)
+
+// Service places orders and moves them through their life.
+type Service struct {
+	db     *db.DB
+	window time.Duration
+	now    func() time.Time
+	// changed is told, after commit, of each order whose state changed.
+	changed func(*ent.Order)
+}
+
+// New returns the order service. window is PAYMENT_WINDOW; changed (may be
+// nil) runs after each committed change of an order.
+func New(d *db.DB, window time.Duration, changed func(*ent.Order)) *Service {
+	if changed == nil {
+		changed = func(*ent.Order) {}
+	}
+	return &Service{db: d, window: window, now: time.Now, changed: changed}
+}
+
+// maxLines bounds one order.
+const maxLines = 50
+
+// Line is one product and quantity of an order being placed.
+type Line struct {
+	ProductID gid.ID
+	Quantity  int
+}
+
+// Placement is what placeOrder takes.
+type Placement struct {
+	BuyerID          gid.ID
+	Lines            []Line
+	Address          *address.Shipping
+	CouponID         *gid.ID
+	PurchasingUnitID *gid.ID
+	IdempotencyKey   *string
+}
+
+func (p *Placement) check() error {
+	if len(p.Lines) == 0 || len(p.Lines) > maxLines {
+		return apperr.BadInput("items", "an order has 1 to %d lines", maxLines)
+	}
+	seen := make(map[gid.ID]bool, len(p.Lines))
+	for _, l := range p.Lines {
+		if err := pricing.CheckQuantity(l.Quantity); err != nil {
+			return err
+		}
+		if seen[l.ProductID] {
+			return apperr.BadInput("items", "each product may appear on one line only")
+		}
+		seen[l.ProductID] = true
+	}
+	if p.Address != nil {
+		a, err := p.Address.Normalize()
+		if err != nil {
+			return err
+		}
+		p.Address = &a
+	}
+	return checkKey(p.IdempotencyKey)
+}
+
+func checkKey(k *string) error {
+	if k != nil && (*k == "" || len(*k) > 100) {
+		return apperr.BadInput("idempotencyKey", "an idempotency key has 1 to 100 characters")
+	}
+	return nil
+}
+
+// Place creates an order awaiting payment: stock is taken from every line
+// (OUT_OF_STOCK, with nothing written, if any line lacks it), the coupon is
+// reserved, and the order must be paid within the payment window. The same
+// idempotency key from the same buyer returns the first order, also when
+// the duplicates arrive together (the unique index decides).
+func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if o, err := s.byKey(ctx, p.BuyerID, p.IdempotencyKey); o != nil || err != nil {
+		return o, err
+	}
+	now := s.now().UTC()
+	// Lines in product order, so that concurrent orders lock rows in the
+	// same order and cannot deadlock.
+	lines := slices.Clone(p.Lines)
+	slices.SortFunc(lines, func(a, b Line) int { return strings.Compare(string(a.ProductID), string(b.ProductID)) })
+
+	id := gid.New(gid.Order)
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		ids := make([]gid.ID, len(lines))
+		for i, l := range lines {
+			ids[i] = l.ProductID
+		}
+		q := tx.Product.Query().Where(product.IDIn(ids...)).Order(ent.Asc(product.FieldID))
+		if s.db.Postgres() {
+			q = q.ForUpdate()
+		}
+		products, err := q.All(ctx)
+		if err != nil {
+			return err
+		}
+		byID := make(map[gid.ID]*ent.Product, len(products))
+		for _, pr := range products {
+			byID[pr.ID] = pr
+		}
+		priced := make([]pricing.Line, len(lines))
+		for i, l := range lines {
+			pr := byID[l.ProductID]
+			if pr == nil || !pr.OnSale {
+				return apperr.New(apperr.ProductUnavailable, "a product of the order is off sale or unknown")
+			}
+			if err := takeStock(ctx, tx, pr, l.Quantity); err != nil {
+				return err
+			}
+			priced[i] = pricing.Line{Quantity: l.Quantity, UnitPrice: pr.SalePrice}
+		}
+		subtotal := pricing.Price(priced, 0).Subtotal
+		var c *ent.Coupon
+		if p.CouponID != nil {
+			if c, err = s.applicableCoupon(ctx, tx, *p.CouponID, p.BuyerID, subtotal, now); err != nil {
+				return err
+			}
+		}
+		var discount money.Fen
+		if c != nil {
+			discount = c.Discount
+		}
+		quote := pricing.Price(priced, discount)
+		create := tx.Order.Create().
+			SetID(id).
+			SetNumber(newNumber(now)).
+			SetBuyerID(p.BuyerID).
+			SetNillablePurchasingUnitID(p.PurchasingUnitID).
+			SetSubtotal(quote.Subtotal).
+			SetDiscount(quote.Discount).
+			SetTotal(quote.Total).
+			SetNillableCouponID(p.CouponID).
+			SetCreatedAt(now).
+			SetPayBy(now.Add(s.window)).
+			SetNillableIdempotencyKey(p.IdempotencyKey)
+		if p.Address != nil {
+			create.SetShippingAddress(p.Address)
+		}
+		if err := create.Exec(ctx); err != nil {
+			return err
+		}
+		items := make([]*ent.OrderItemCreate, len(lines))
+		for i, l := range lines {
+			items[i] = tx.OrderItem.Create().SetOrderID(id).SetProductID(l.ProductID).
+				SetQuantity(l.Quantity).SetUnitPrice(priced[i].UnitPrice).SetLineTotal(priced[i].Total())
+		}
+		if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
+			return err
+		}
+		if c != nil {
+			return reserveCoupon(ctx, tx, c.ID, p.BuyerID, id, now)
+		}
+		return nil
+	})
+	if ent.IsConstraintError(err) && p.IdempotencyKey != nil {
+		// A duplicate placed at the same moment won the unique index.
+		if o, kerr := s.byKey(ctx, p.BuyerID, p.IdempotencyKey); o != nil || kerr != nil {
+			return o, kerr
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("place order: %w", err)
+	}
+	o, err := s.db.Client.Order.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("place order: %w", err)
+	}
+	s.changed(o)
+	return o, nil
+}
+
+// takeStock takes q units of the product's stock with a conditional
+// UPDATE, so no concurrency can take stock below zero.
+func takeStock(ctx context.Context, tx *ent.Tx, p *ent.Product, q int) error {
+	n, err := tx.Product.Update().
+		Where(product.ID(p.ID), product.StockGTE(q)).
+		AddStock(-q).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.OutOfStock, "%s has fewer than %d units in stock", p.Name, q)
+	}
+	return nil
+}
+
+func (s *Service) applicableCoupon(ctx context.Context, tx *ent.Tx, id, buyer gid.ID, subtotal money.Fen, now time.Time) (*ent.Coupon, error) {
+	c, err := tx.Coupon.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no coupon has that ID")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := coupons.CheckApplicable(c, buyer, subtotal, now); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// reserveCoupon moves the coupon from AVAILABLE to RESERVED by this order
+// in one conditional UPDATE: of two orders racing for one coupon, one wins.
+func reserveCoupon(ctx context.Context, tx *ent.Tx, couponID, buyer, orderID gid.ID, now time.Time) error {
+	n, err := tx.Coupon.Update().
+		Where(entcoupon.ID(couponID), entcoupon.MemberID(buyer),
+			entcoupon.StatusEQ(entcoupon.StatusAVAILABLE),
+			entcoupon.ValidFromLTE(now), entcoupon.ValidUntilGT(now)).
+		SetStatus(entcoupon.StatusRESERVED).
+		SetOrderID(orderID).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.New(apperr.CouponUnavailable, "the coupon was just taken by another order")
+	}
+	return nil
+}
+
+func (s *Service) byKey(ctx context.Context, buyer gid.ID, key *string) (*ent.Order, error) {
+	if key == nil {
+		return nil, nil
+	}
+	o, err := s.db.Client.Order.Query().Where(order.BuyerID(buyer), order.IdempotencyKey(*key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return o, err
+}
+
+// newNumber is a human-readable order number: the Shanghai date and time to
+// the second, then eight random digits (unique by index; a clash is a
+// one-in-10^8 chance per second and fails the placement, not the data).
+func newNumber(now time.Time) string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	return fmt.Sprintf("%s%08d", now.In(coupons.Shanghai).Format("20060102150405"), n.Int64())
+}
+
+// transition loads an order for update, checks who may act on it and that
+// the action is allowed in its state, applies the change, and gives back
+// what the order held when it stops being live. It returns the new order.
+func (s *Service) transition(ctx context.Context, id gid.ID, a Action, who func(context.Context, *ent.Order) error,
+	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error) (*ent.Order, error) {
+	var out *ent.Order
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		q := tx.Order.Query().Where(order.ID(id)).WithItems()
+		if s.db.Postgres() {
+			q = q.ForUpdate()
+		}
+		o, err := q.Only(ctx)
+		if ent.IsNotFound(err) {
+			return errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := who(ctx, o); err != nil {
+			return err
+		}
+		next, err := Next(o.Status, a)
+		if err != nil {
+			return err
+		}
+		upd := tx.Order.UpdateOneID(o.ID).Where(order.StatusEQ(o.Status)).SetStatus(next)
+		if apply != nil {
+			if err := apply(tx, o, upd); err != nil {
+				return err
+			}
+		}
+		if err := upd.Exec(ctx); err != nil {
+			return err
+		}
+		if Live(o.Status) && !Live(next) {
+			if err := release(ctx, tx, o, o.Status == order.StatusPAID || o.Status == order.StatusPENDING_PAYMENT); err != nil {
+				return err
+			}
+		}
+		out, err = tx.Order.Get(ctx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s order: %w", a, err)
+	}
+	out = out.Unwrap()
+	s.changed(out)
+	return out, nil
+}
+
+var errNotFound = apperr.New(apperr.NotFound, "no order has that ID")
+
+// buyerOrAdmin lets the buyer and admins act; to anyone else the order does
+// not exist.
+func buyerOrAdmin(ctx context.Context, o *ent.Order) error {
+	if !auth.SeesPrivate(ctx, o.BuyerID) {
+		return errNotFound
+	}
+	return nil
+}
+
+// buyerOnly lets only the buyer act (admins may look, not act).
+func buyerOnly(ctx context.Context, o *ent.Order) error {
+	if err := buyerOrAdmin(ctx, o); err != nil {
+		return err
+	}
+	if v := auth.FromContext(ctx); v == nil || v.MemberID != o.BuyerID {
+		return apperr.New(apperr.Forbidden, "only the buyer may do this")
+	}
+	return nil
+}
+
+// anyone is for ADMIN operations, authorized by the schema's directive.
+func anyone(context.Context, *ent.Order) error { return nil }
+
+// release gives back what a live order held as it stops being live: its
+// units (to the product, or to its flash sale) when restock, its coupon
+// when it was only reserved, and its units from the sold counts when paid.
+func release(ctx context.Context, tx *ent.Tx, o *ent.Order, restock bool) error {
+	for _, it := range o.Edges.Items {
+		if Paid(o.Status) {
+			if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(-it.Quantity).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if o.FlashSaleID != nil {
+			if err := flashsales.ReturnUnits(ctx, tx, *o.FlashSaleID, o.BuyerID, it.Quantity, restock); err != nil {
+				return err
+			}
+			continue
+		}
+		if restock {
+			if err := tx.Product.UpdateOneID(it.ProductID).AddStock(it.Quantity).Exec(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if o.CouponID != nil && o.Status == order.StatusPENDING_PAYMENT {
+		_, err := tx.Coupon.Update().
+			Where(entcoupon.ID(*o.CouponID), entcoupon.OrderID(o.ID), entcoupon.StatusEQ(entcoupon.StatusRESERVED)).
+			SetStatus(entcoupon.StatusAVAILABLE).
+			ClearOrderID().
+			Save(ctx)
+		return err
+	}
+	return nil
+}
+
+// ConfirmPayment records the payment provider's callback: the amount must
+// equal the total; the order becomes PAID, its coupon USED and its units
+// count as sold. A repeat with the same reference returns the paid order.
+func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference string, amount money.Fen) (*ent.Order, error) {
+	reference = strings.TrimSpace(reference)
+	if reference == "" || utf8.RuneCountInString(reference) > 100 {
+		return nil, apperr.BadInput("paymentReference", "the payment reference has 1 to 100 characters")
+	}
+	o, err := s.db.Client.Order.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("confirm payment: %w", err)
+	}
+	if o.Status != order.StatusPENDING_PAYMENT {
+		if o.PaymentReference != nil && *o.PaymentReference == reference {
+			return o, nil // the provider's retry
+		}
+		return nil, apperr.New(apperr.InvalidState, "the order is %s, not awaiting payment", o.Status)
+	}
+	if amount != o.Total {
+		return nil, apperr.BadInput("amount", "the amount paid (%s) is not the order's total (%s)", amount, o.Total)
+	}
+	now := s.now().UTC()
+	out, err := s.transition(ctx, id, Pay, anyone, func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error {
+		if o.PayBy != nil && !now.Before(*o.PayBy) {
+			return apperr.New(apperr.InvalidState, "the order's payment window closed at %s", o.PayBy.UTC().Format(time.RFC3339))
+		}
+		taken, err := tx.Order.Query().Where(order.PaymentReference(reference)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return apperr.BadInput("paymentReference", "that payment reference is recorded for another order")
+		}
+		upd.SetPaidAt(now).SetPaymentReference(reference)
+		for _, it := range o.Edges.Items {
+			if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(it.Quantity).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		if o.CouponID != nil {
+			_, err := tx.Coupon.Update().
+				Where(entcoupon.ID(*o.CouponID), entcoupon.OrderID(o.ID)).
+				SetStatus(entcoupon.StatusUSED).
+				Save(ctx)
+			return err
+		}
+		return nil
+	})
+	if ent.IsConstraintError(err) {
+		return nil, apperr.BadInput("paymentReference", "that payment reference is recorded for another order")
+	}
+	if err != nil {
+		// The same reference confirmed at the same moment: the first won.
+		if again, gerr := s.db.Client.Order.Get(ctx, id); gerr == nil &&
+			again.PaymentReference != nil && *again.PaymentReference == reference {
+			return again, nil
+		}
+	}
+	return out, err
+}
+
+// Cancel cancels an order awaiting payment (the buyer or an admin) and
+// gives its stock and coupon back.
+func (s *Service) Cancel(ctx context.Context, id gid.ID) (*ent.Order, error) {
+	return s.transition(ctx, id, Cancel, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+		upd.SetClosedAt(s.now().UTC())
+		return nil
+	})
+}
+
+// SetAddress sets where an order awaiting payment or paid goes (the buyer).
+func (s *Service) SetAddress(ctx context.Context, id gid.ID, a address.Shipping) (*ent.Order, error) {
+	a, err := a.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, id, SetAddress, buyerOnly, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+		upd.SetShippingAddress(&a)
+		return nil
+	})
+}
+
+// Ship marks a paid order with an address as shipped (ADMIN).
+func (s *Service) Ship(ctx context.Context, id gid.ID, tracking string) (*ent.Order, error) {
+	tracking = strings.TrimSpace(tracking)
+	if tracking == "" || utf8.RuneCountInString(tracking) > 64 {
+		return nil, apperr.BadInput("trackingNumber", "the tracking number has 1 to 64 characters")
+	}
+	return s.transition(ctx, id, Ship, anyone, func(_ *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error {
+		if o.ShippingAddress == nil {
+			return apperr.New(apperr.InvalidState, "the order has no shipping address yet")
+		}
+		upd.SetTrackingNumber(tracking).SetShippedAt(s.now().UTC())
+		return nil
+	})
+}
+
+// Complete marks a shipped order as received (the buyer or an admin).
+func (s *Service) Complete(ctx context.Context, id gid.ID) (*ent.Order, error) {
+	return s.transition(ctx, id, Complete, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+		upd.SetCompletedAt(s.now().UTC())
+		return nil
+	})
+}
+
+// Refund refunds a paid, shipped or completed order (ADMIN). Its units
+// leave the sold counts; units that never shipped go back to stock (or to
+// a flash sale that is still open); shipped ones are not restocked.
+func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Order, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 200 {
+		return nil, apperr.BadInput("reason", "the refund reason has 1 to 200 characters")
+	}
+	return s.transition(ctx, id, Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+		upd.SetRefundReason(reason).SetClosedAt(s.now().UTC())
+		return nil
+	})
+}
+
+// ExpireDue expires orders whose payment window has passed, giving back
+// their stock, flash-sale units and coupons, and returns how many it
+// expired. Every instance runs it: each order changes in a transaction of
+// its own whose conditional UPDATE lets exactly one instance expire it.
+func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
+	now := s.now().UTC()
+	ids, err := s.db.Client.Order.Query().
+		Where(order.StatusEQ(order.StatusPENDING_PAYMENT), order.PayByLTE(now)).
+		Order(ent.Asc(order.FieldPayBy)).
+		Limit(limit).
+		IDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("find due orders: %w", err)
+	}
+	expired := 0
+	for _, id := range ids {
+		o, err := s.transition(ctx, id, Expire, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+			upd.SetClosedAt(now)
+			return nil
+		})
+		switch {
+		case err == nil && o != nil:
+			expired++
+		case apperr.Is(err, apperr.InvalidState):
+			// paid or cancelled meanwhile, or expired by another instance
+		case err != nil:
+			return expired, err
+		}
+	}
+	return expired, nil
+}
+
+// Items returns an order's lines.
+func Items(ctx context.Context, client *ent.Client, orderID gid.ID) ([]*ent.OrderItem, error) {
+	return client.OrderItem.Query().Where(orderitem.OrderID(orderID)).Order(ent.Asc(orderitem.FieldID)).All(ctx)
+}

@@ -1,0 +1,92 @@
+// Package procurement records purchasing units' purchases made outside the
+// mall (线下采购), which count towards the platform's totals.
+package procurement
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"unionmall/ent"
+	"unionmall/ent/procurementrecord"
+	"unionmall/ent/purchasingunit"
+	"unionmall/ent/supplier"
+	"unionmall/internal/apperr"
+	"unionmall/internal/db"
+	"unionmall/internal/gid"
+	"unionmall/internal/money"
+)
+
+// Offline is one recorded offline purchase.
+type Offline struct {
+	PurchasingUnitID gid.ID
+	SupplierID       gid.ID
+	Amount           money.Fen
+	OccurredOn       time.Time
+	Note             *string
+	RecordedBy       gid.ID
+}
+
+// Service records procurement.
+type Service struct {
+	db      *db.DB
+	now     func() time.Time
+	changed func()
+}
+
+// New returns the procurement service; changed (may be nil) runs after a
+// record commits.
+func New(d *db.DB, changed func()) *Service {
+	if changed == nil {
+		changed = func() {}
+	}
+	return &Service{db: d, now: time.Now, changed: changed}
+}
+
+// RecordOffline stores an offline purchase: above zero, not in the future,
+// of a known unit from a known supplier.
+func (s *Service) RecordOffline(ctx context.Context, o Offline) (*ent.ProcurementRecord, error) {
+	if o.Amount <= 0 {
+		return nil, apperr.BadInput("amount", "the amount must be above zero")
+	}
+	if o.OccurredOn.After(s.now().Add(time.Minute)) {
+		return nil, apperr.BadInput("occurredOn", "a procurement cannot be recorded before it happens")
+	}
+	if o.Note != nil {
+		n := strings.TrimSpace(*o.Note)
+		if utf8.RuneCountInString(n) > 500 {
+			return nil, apperr.BadInput("note", "the note may have at most 500 characters")
+		}
+		o.Note = &n
+	}
+	c := s.db.Client
+	if ok, err := c.PurchasingUnit.Query().Where(purchasingunit.ID(o.PurchasingUnitID)).Exist(ctx); err != nil || !ok {
+		return nil, notFound("purchasing unit", err)
+	}
+	if ok, err := c.Supplier.Query().Where(supplier.ID(o.SupplierID)).Exist(ctx); err != nil || !ok {
+		return nil, notFound("supplier", err)
+	}
+	r, err := c.ProcurementRecord.Create().
+		SetPurchasingUnitID(o.PurchasingUnitID).
+		SetSupplierID(o.SupplierID).
+		SetAmount(o.Amount).
+		SetChannel(procurementrecord.ChannelOFFLINE).
+		SetOccurredOn(o.OccurredOn.UTC()).
+		SetNillableNote(o.Note).
+		SetRecordedByID(o.RecordedBy).
+		Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record procurement: %w", err)
+	}
+	s.changed()
+	return r, nil
+}
+
+func notFound(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("look up %s: %w", what, err)
+	}
+	return apperr.New(apperr.NotFound, "no %s has that ID", what)
+}

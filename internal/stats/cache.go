@@ -1,0 +1,66 @@
+package stats
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"unionmall/ent"
+)
+
+// Cache keeps the platform totals briefly: they take a handful of
+// aggregate queries, and big screens and live pushes read them often.
+// Writes through this instance invalidate it at once; writes through other
+// instances show within the TTL.
+type Cache struct {
+	client *ent.Client
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu     sync.Mutex // one computation at a time
+	cached atomic.Pointer[cached]
+	gen    atomic.Uint64 // bumped by Invalidate
+}
+
+type cached struct {
+	p   *Platform
+	at  time.Time
+	gen uint64
+}
+
+// NewCache returns a cache of the totals that keeps them for ttl.
+func NewCache(client *ent.Client, ttl time.Duration) *Cache {
+	return &Cache{client: client, ttl: ttl, now: time.Now}
+}
+
+// Invalidate makes the next Get compute afresh.
+func (c *Cache) Invalidate() { c.gen.Add(1) }
+
+// Get returns the totals, computing them when the cached ones are stale.
+func (c *Cache) Get(ctx context.Context) (*Platform, error) {
+	if p := c.fresh(); p != nil {
+		return p, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.fresh(); p != nil { // computed while we waited
+		return p, nil
+	}
+	gen := c.gen.Load()
+	now := c.now()
+	p, err := Compute(ctx, c.client, now)
+	if err != nil {
+		return nil, err
+	}
+	c.cached.Store(&cached{p: p, at: now, gen: gen})
+	return p, nil
+}
+
+func (c *Cache) fresh() *Platform {
+	x := c.cached.Load()
+	if x == nil || x.gen != c.gen.Load() || c.now().Sub(x.at) >= c.ttl {
+		return nil
+	}
+	return x.p
+}
