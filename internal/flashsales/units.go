@@ -55,4 +55,3 @@ func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int
 	}
 	return nil
 }
-
