@@ -144,9 +144,10 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 			AddPacksClaimed(1).
 			Modify(func(u *sql.UpdateBuilder) {
 				// Today's count goes on; a new day's starts at one.
-				u.Set(couponcampaign.FieldQuotaDayPacks, sql.Expr(
-					"CASE WHEN "+couponcampaign.FieldQuotaDay+" = ? THEN "+
-						couponcampaign.FieldQuotaDayPacks+" + 1 ELSE 1 END", day))
+				u.Set(couponcampaign.FieldQuotaDayPacks, sql.ExprFunc(func(b *sql.Builder) {
+					b.WriteString("CASE WHEN " + couponcampaign.FieldQuotaDay + " = ").Arg(day).
+						WriteString(" THEN " + couponcampaign.FieldQuotaDayPacks + " + 1 ELSE 1 END")
+				}))
 				u.Set(couponcampaign.FieldQuotaDay, day)
 			}).
 			Save(ctx)
