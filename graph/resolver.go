@@ -10,6 +10,7 @@ import (
 	"unionmall/internal/catalog"
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
+	"unionmall/internal/flashsales"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
@@ -22,6 +23,7 @@ type Resolver struct {
 	Catalog     *catalog.Service
 	Coupons     *coupons.Service
 	Orders      *orders.Service
+	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Now         func() time.Time

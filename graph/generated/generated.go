@@ -193,6 +193,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		BuyFlashSale                func(childComplexity int, input model.BuyFlashSaleInput) int
 		CancelOrder                 func(childComplexity int, id gid.ID) int
 		ChangePassword              func(childComplexity int, input model.ChangePasswordInput) int
 		ClaimCouponPack             func(childComplexity int, campaignID gid.ID) int
@@ -200,9 +201,11 @@ type ComplexityRoot struct {
 		ConfirmPayment              func(childComplexity int, input model.ConfirmPaymentInput) int
 		CreateCounty                func(childComplexity int, input model.CreateCountyInput) int
 		CreateCouponCampaign        func(childComplexity int, input model.CreateCouponCampaignInput) int
+		CreateFlashSale             func(childComplexity int, input model.CreateFlashSaleInput) int
 		CreateLiveEvent             func(childComplexity int, input model.CreateLiveEventInput) int
 		CreateProduct               func(childComplexity int, input model.CreateProductInput) int
 		CreateSupplier              func(childComplexity int, input model.CreateSupplierInput) int
+		EndFlashSale                func(childComplexity int, id gid.ID) int
 		GrantRole                   func(childComplexity int, input model.GrantRoleInput) int
 		Login                       func(childComplexity int, input model.LoginInput) int
 		Logout                      func(childComplexity int) int
@@ -418,6 +421,9 @@ type MutationResolver interface {
 	CreateLiveEvent(ctx context.Context, input model.CreateLiveEventInput) (*ent.LiveEvent, error)
 	ClaimCouponPack(ctx context.Context, campaignID gid.ID) ([]*ent.Coupon, error)
 	CreateCouponCampaign(ctx context.Context, input model.CreateCouponCampaignInput) (*ent.CouponCampaign, error)
+	BuyFlashSale(ctx context.Context, input model.BuyFlashSaleInput) (*ent.Order, error)
+	EndFlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error)
+	CreateFlashSale(ctx context.Context, input model.CreateFlashSaleInput) (*ent.FlashSale, error)
 	PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*ent.Order, error)
 	ConfirmPayment(ctx context.Context, input model.ConfirmPaymentInput) (*ent.Order, error)
 	CancelOrder(ctx context.Context, id gid.ID) (*ent.Order, error)
@@ -1006,6 +1012,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
 
+	case "Mutation.buyFlashSale":
+		if e.ComplexityRoot.Mutation.BuyFlashSale == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_buyFlashSale_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BuyFlashSale(childComplexity, args["input"].(model.BuyFlashSaleInput)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -1083,6 +1100,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCouponCampaign(childComplexity, args["input"].(model.CreateCouponCampaignInput)), true
+	case "Mutation.createFlashSale":
+		if e.ComplexityRoot.Mutation.CreateFlashSale == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createFlashSale_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateFlashSale(childComplexity, args["input"].(model.CreateFlashSaleInput)), true
 	case "Mutation.createLiveEvent":
 		if e.ComplexityRoot.Mutation.CreateLiveEvent == nil {
 			break
@@ -1116,6 +1144,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSupplier(childComplexity, args["input"].(model.CreateSupplierInput)), true
+	case "Mutation.endFlashSale":
+		if e.ComplexityRoot.Mutation.EndFlashSale == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endFlashSale_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndFlashSale(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -1973,12 +2012,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BuyFlashSaleInput", ec.unmarshalInputBuyFlashSaleInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConfirmPaymentInput", ec.unmarshalInputConfirmPaymentInput),
 			graphql.NewInputUnmarshaler("CountyWhereInput", ec.unmarshalInputCountyWhereInput),
 			graphql.NewInputUnmarshaler("CouponTierInput", ec.unmarshalInputCouponTierInput),
 			graphql.NewInputUnmarshaler("CreateCountyInput", ec.unmarshalInputCreateCountyInput),
 			graphql.NewInputUnmarshaler("CreateCouponCampaignInput", ec.unmarshalInputCreateCouponCampaignInput),
+			graphql.NewInputUnmarshaler("CreateFlashSaleInput", ec.unmarshalInputCreateFlashSaleInput),
 			graphql.NewInputUnmarshaler("CreateLiveEventInput", ec.unmarshalInputCreateLiveEventInput),
 			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
 			graphql.NewInputUnmarshaler("CreateSupplierInput", ec.unmarshalInputCreateSupplierInput),
@@ -3327,6 +3368,31 @@ enum VerificationStatus @goModel(model: "unionmall/ent/member.VerificationStatus
   REJECTED
 }
 `, BuiltIn: false},
+	{Name: "../flashsale.graphqls", Input: `input CreateFlashSaleInput {
+  productID: ID!
+  price: Money!
+  quantity: Int!
+  perMemberLimit: Int!
+  startsAt: Time!
+  endsAt: Time!
+  liveEventID: ID
+}
+
+input BuyFlashSaleInput {
+  flashSaleID: ID!
+  quantity: Int! = 1
+  idempotencyKey: String
+}
+
+extend type Mutation {
+  "VERIFIED members only. Reserves the units at the flash price and returns an order that awaits payment."
+  buyFlashSale(input: BuyFlashSaleInput!): Order! @verified
+  "ADMIN. Ends a flash sale now; its unsold units go back to the product."
+  endFlashSale(id: ID!): FlashSale! @hasRole(role: ADMIN)
+  "ADMIN."
+  createFlashSale(input: CreateFlashSaleInput!): FlashSale! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../mutation.graphqls", Input: `type Mutation
 `, BuiltIn: false},
 	{Name: "../order.graphqls", Input: `type OrderItem {
@@ -4098,6 +4164,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_buyFlashSale_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BuyFlashSaleInput, error) {
+			return ec.unmarshalNBuyFlashSaleInput2unionmallᚋgraphᚋmodelᚐBuyFlashSaleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4196,6 +4276,20 @@ func (ec *executionContext) field_Mutation_createCouponCampaign_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createFlashSale_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateFlashSaleInput, error) {
+			return ec.unmarshalNCreateFlashSaleInput2unionmallᚋgraphᚋmodelᚐCreateFlashSaleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createLiveEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4235,6 +4329,20 @@ func (ec *executionContext) field_Mutation_createSupplier_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_endFlashSale_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7857,6 +7965,187 @@ func (ec *executionContext) fieldContext_Mutation_createCouponCampaign(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createCouponCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_buyFlashSale(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_buyFlashSale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BuyFlashSale(ctx, fc.Args["input"].(model.BuyFlashSaleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Verified == nil {
+					var zeroVal *ent.Order
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖunionmallᚋentᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_buyFlashSale(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_buyFlashSale_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_endFlashSale(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endFlashSale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndFlashSale(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2unionmallᚋinternalᚋroleᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.FlashSale
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.FlashSale
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlashSale) graphql.Marshaler {
+			return ec.marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endFlashSale(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSale(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endFlashSale_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createFlashSale(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createFlashSale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateFlashSale(ctx, fc.Args["input"].(model.CreateFlashSaleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2unionmallᚋinternalᚋroleᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.FlashSale
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.FlashSale
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlashSale) graphql.Marshaler {
+			return ec.marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createFlashSale(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSale(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createFlashSale_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12457,6 +12746,66 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBuyFlashSaleInput(ctx context.Context, obj any) (model.BuyFlashSaleInput, error) {
+	var it model.BuyFlashSaleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["quantity"]; !present {
+		asMap["quantity"] = 1
+	}
+
+	fieldsInOrder := [...]string{"flashSaleID", "quantity", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "flashSaleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("flashSaleID"))
+			data, err := ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FlashSaleID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBuyFlashSaleInput unmarshals raw into the BuyFlashSaleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBuyFlashSaleInput(ctx context.Context, raw any) (model.BuyFlashSaleInput, error) {
+	var out model.BuyFlashSaleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BuyFlashSaleInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
 	var it model.ChangePasswordInput
 	if obj == nil {
@@ -13077,6 +13426,90 @@ func (ec *executionContext) unmarshalInputCreateCouponCampaignInput(ctx context.
 func UnmarshalCreateCouponCampaignInput(ctx context.Context, raw any) (model.CreateCouponCampaignInput, error) {
 	var out model.CreateCouponCampaignInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCouponCampaignInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateFlashSaleInput(ctx context.Context, obj any) (model.CreateFlashSaleInput, error) {
+	var it model.CreateFlashSaleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productID", "price", "quantity", "perMemberLimit", "startsAt", "endsAt", "liveEventID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productID"))
+			data, err := ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalNMoney2unionmallᚋinternalᚋmoneyᚐFen(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "perMemberLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perMemberLimit"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerMemberLimit = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "liveEventID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liveEventID"))
+			data, err := ec.unmarshalOID2ᚖunionmallᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiveEventID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateFlashSaleInput unmarshals raw into the CreateFlashSaleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateFlashSaleInput(ctx context.Context, raw any) (model.CreateFlashSaleInput, error) {
+	var out model.CreateFlashSaleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateFlashSaleInput", raw, &out)
 	return out, err
 }
 
@@ -17038,6 +17471,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "buyFlashSale":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_buyFlashSale(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endFlashSale":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endFlashSale(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createFlashSale":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createFlashSale(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "placeOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_placeOrder(ctx, field)
@@ -18552,6 +19006,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBuyFlashSaleInput2unionmallᚋgraphᚋmodelᚐBuyFlashSaleInput(ctx context.Context, v any) (model.BuyFlashSaleInput, error) {
+	res, err := ec.unmarshalInputBuyFlashSaleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNChangePasswordInput2unionmallᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18709,6 +19168,11 @@ func (ec *executionContext) unmarshalNCreateCountyInput2unionmallᚋgraphᚋmode
 
 func (ec *executionContext) unmarshalNCreateCouponCampaignInput2unionmallᚋgraphᚋmodelᚐCreateCouponCampaignInput(ctx context.Context, v any) (model.CreateCouponCampaignInput, error) {
 	res, err := ec.unmarshalInputCreateCouponCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateFlashSaleInput2unionmallᚋgraphᚋmodelᚐCreateFlashSaleInput(ctx context.Context, v any) (model.CreateFlashSaleInput, error) {
+	res, err := ec.unmarshalInputCreateFlashSaleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -19,6 +19,12 @@ type AuthPayload struct {
 	Member *ent.Member `json:"member"`
 }
 
+type BuyFlashSaleInput struct {
+	FlashSaleID    gid.ID  `json:"flashSaleID"`
+	Quantity       int     `json:"quantity"`
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 type ChangePasswordInput struct {
 	OldPassword string `json:"oldPassword"`
 	NewPassword string `json:"newPassword"`
@@ -52,6 +58,16 @@ type CreateCouponCampaignInput struct {
 	ValidUntil     time.Time          `json:"validUntil"`
 	DailyPackQuota *int               `json:"dailyPackQuota,omitempty"`
 	Tiers          []*CouponTierInput `json:"tiers"`
+}
+
+type CreateFlashSaleInput struct {
+	ProductID      gid.ID    `json:"productID"`
+	Price          money.Fen `json:"price"`
+	Quantity       int       `json:"quantity"`
+	PerMemberLimit int       `json:"perMemberLimit"`
+	StartsAt       time.Time `json:"startsAt"`
+	EndsAt         time.Time `json:"endsAt"`
+	LiveEventID    *gid.ID   `json:"liveEventID,omitempty"`
 }
 
 type CreateLiveEventInput struct {

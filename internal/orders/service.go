@@ -2,9 +2,7 @@ package orders
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/ordernum"
 	"unionmall/internal/pricing"
 )
 
@@ -155,7 +154,7 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 		quote := pricing.Price(priced, discount)
 		create := tx.Order.Create().
 			SetID(id).
-			SetNumber(newNumber(now)).
+			SetNumber(ordernum.New(now)).
 			SetBuyerID(p.BuyerID).
 			SetNillablePurchasingUnitID(p.PurchasingUnitID).
 			SetSubtotal(quote.Subtotal).
@@ -259,14 +258,6 @@ func (s *Service) byKey(ctx context.Context, buyer gid.ID, key *string) (*ent.Or
 		return nil, nil
 	}
 	return o, err
-}
-
-// newNumber is a human-readable order number: the Shanghai date and time to
-// the second, then eight random digits (unique by index; a clash is a
-// one-in-10^8 chance per second and fails the placement, not the data).
-func newNumber(now time.Time) string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
-	return fmt.Sprintf("%s%08d", now.In(coupons.Shanghai).Format("20060102150405"), n.Int64())
 }
 
 // transition loads an order for update, checks who may act on it and that

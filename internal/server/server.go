@@ -21,6 +21,7 @@ import (
 	"unionmall/internal/catalog"
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
+	"unionmall/internal/flashsales"
 	"unionmall/internal/idcard"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
@@ -51,6 +52,7 @@ type Server struct {
 	Catalog     *catalog.Service
 	Coupons     *coupons.Service
 	Orders      *orders.Service
+	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Handler     http.Handler
@@ -73,17 +75,24 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Sessions:    auth.NewSessions(d, o.TokenTTL),
 		Catalog:     catalog.New(d),
 		Coupons:     coupons.New(d, st.Invalidate),
-		Orders:      orders.New(d, o.PaymentWindow, func(*ent.Order) { st.Invalidate() }),
+		FlashSales:  flashsales.New(d, o.PaymentWindow, nil),
 		Procurement: procurement.New(d, st.Invalidate),
 		Stats:       st,
 	}
 	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), st.Invalidate)
+	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
+		st.Invalidate()
+		if ord.FlashSaleID != nil {
+			s.FlashSales.Refresh(*ord.FlashSaleID)
+		}
+	})
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
 		Catalog:     s.Catalog,
 		Coupons:     s.Coupons,
 		Orders:      s.Orders,
+		FlashSales:  s.FlashSales,
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
 		Now:         time.Now,
@@ -129,6 +138,11 @@ func (s *Server) RunWorkers(ctx context.Context) {
 			if n < 100 {
 				return
 			}
+		}
+	})
+	go every(ctx, time.Second, func() {
+		if _, err := s.FlashSales.SettleDue(ctx); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "settling ended flash sales failed", "err", err)
 		}
 	})
 	go every(ctx, time.Hour, func() {

@@ -1,0 +1,498 @@
+package flashsales
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"unionmall/ent"
+	"unionmall/ent/flashsale"
+	"unionmall/ent/flashsaleholding"
+	"unionmall/ent/order"
+	"unionmall/internal/apperr"
+	"unionmall/internal/gid"
+	"unionmall/internal/ordernum"
+	"unionmall/internal/pricing"
+)
+
+// A gate admits the buyers of one sale on this instance. Requests queue on
+// a channel; one goroutine takes everything queued (up to maxBatch) and
+// reserves for all of it in one transaction (buyBatch), so a storm of
+// buyers costs the database a few transactions per second instead of one
+// row-locked transaction per buyer. Requests that cannot succeed are
+// refused before they queue, from an in-memory copy of the sale: not yet
+// started, ended, or sold out. The database stays the authority: the copy
+// is refreshed on every change (Refresh), and a batch that finds the sale
+// sold out sets the flag itself.
+type gate struct {
+	svc *Service
+	id  gid.ID
+	in  chan *buyRequest
+
+	mu      sync.RWMutex // held for reading while sending to in
+	stopped bool
+
+	loadOnce sync.Once
+	loadErr  error
+	sale     atomic.Pointer[ent.FlashSale] // the in-memory copy
+	soldOut  atomic.Bool
+
+	refreshing atomic.Bool
+	dirty      atomic.Bool
+}
+
+const (
+	maxBatch    = 200
+	queueLength = 8192
+	gateIdle    = time.Minute
+)
+
+type buyRequest struct {
+	ctx   context.Context
+	buyer gid.ID
+	q     int
+	key   *string
+	reply chan buyResult
+}
+
+type buyResult struct {
+	order *ent.Order
+	err   error
+}
+
+var (
+	errSoldOut    = apperr.New(apperr.SoldOut, "sold out (已抢光)")
+	errNotStarted = apperr.New(apperr.NotStarted, "the flash sale has not started yet")
+	errEnded      = apperr.New(apperr.Ended, "the flash sale has ended")
+	errLimit      = apperr.New(apperr.LimitExceeded, "that would pass the per-member limit of this flash sale")
+)
+
+// Buy reserves q units of the sale for the buyer and returns their order,
+// awaiting payment at the flash price. Refusals come in the contract's
+// order: NOT_STARTED/ENDED, SOLD_OUT (also for a quantity above what
+// remains), LIMIT_EXCEEDED. The same idempotency key returns the first order.
+func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *string) (*ent.Order, error) {
+	if q < 1 {
+		return nil, apperr.BadInput("quantity", "buy at least one unit")
+	}
+	if key != nil && (*key == "" || len(*key) > 100) {
+		return nil, apperr.BadInput("idempotencyKey", "an idempotency key has 1 to 100 characters")
+	}
+	for {
+		g, err := s.gateFor(ctx, saleID)
+		if err != nil {
+			return nil, err
+		}
+		sale := g.sale.Load()
+		now := s.now()
+		switch {
+		case now.Before(sale.StartsAt):
+			return nil, errNotStarted
+		case !now.Before(sale.EndsAt):
+			return nil, errEnded
+		case g.soldOut.Load():
+			return nil, errSoldOut
+		}
+		req := &buyRequest{ctx: ctx, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
+		g.mu.RLock()
+		if g.stopped {
+			g.mu.RUnlock()
+			continue // the gate just went idle; take a new one
+		}
+		select {
+		case g.in <- req:
+			g.mu.RUnlock()
+		case <-ctx.Done():
+			g.mu.RUnlock()
+			return nil, ctx.Err()
+		}
+		select {
+		case res := <-req.reply:
+			return res.order, res.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// gateFor returns the sale's gate, starting it (and loading the sale) on
+// first use.
+func (s *Service) gateFor(ctx context.Context, id gid.ID) (*gate, error) {
+	s.mu.Lock()
+	g := s.gates[id]
+	if g == nil {
+		g = &gate{svc: s, id: id, in: make(chan *buyRequest, queueLength)}
+		s.gates[id] = g
+		go g.run()
+	}
+	s.mu.Unlock()
+	g.loadOnce.Do(func() { g.loadErr = g.reload(ctx) })
+	if g.loadErr != nil {
+		s.mu.Lock()
+		if s.gates[id] == g {
+			delete(s.gates, id)
+		}
+		s.mu.Unlock()
+		g.stop()
+		if ent.IsNotFound(g.loadErr) {
+			return nil, apperr.New(apperr.NotFound, "no flash sale has that ID")
+		}
+		return nil, g.loadErr
+	}
+	return g, nil
+}
+
+// reload copies the sale from the database.
+func (g *gate) reload(ctx context.Context) error {
+	sale, err := g.svc.db.Client.FlashSale.Get(ctx, g.id)
+	if err != nil {
+		return err
+	}
+	g.sale.Store(sale)
+	g.soldOut.Store(sale.Sold >= sale.Quantity)
+	return nil
+}
+
+// Refresh re-reads the sale into its gate (if this instance has one) after
+// a change made anywhere: an order that gave units back, an end, a
+// settlement. Refreshes of one sale never pile up: one runs, and one more
+// follows if changes arrived meanwhile.
+func (s *Service) Refresh(id gid.ID) {
+	s.mu.Lock()
+	g := s.gates[id]
+	s.mu.Unlock()
+	if g == nil {
+		return
+	}
+	g.dirty.Store(true)
+	if !g.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer g.refreshing.Store(false)
+		for g.dirty.Swap(false) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := g.reload(ctx); err != nil {
+				slog.Warn("flash sale refresh failed", "sale", g.id, "err", err)
+			}
+			cancel()
+		}
+	}()
+}
+
+func (g *gate) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+}
+
+// run serves the queue until the gate has been idle for a while.
+func (g *gate) run() {
+	idle := time.NewTimer(gateIdle)
+	defer idle.Stop()
+	var carry []*buyRequest
+	for {
+		batch := carry
+		carry = nil
+		if len(batch) == 0 {
+			select {
+			case r := <-g.in:
+				batch = append(batch, r)
+			case <-idle.C:
+				if g.retire() {
+					return
+				}
+				idle.Reset(gateIdle)
+				continue
+			}
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-g.in:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		batch, carry = oncePerBuyer(batch)
+		g.serve(batch)
+		idle.Reset(gateIdle)
+	}
+}
+
+// retire stops an idle gate unless a request slipped in.
+func (g *gate) retire() bool {
+	g.svc.mu.Lock()
+	defer g.svc.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.in) > 0 {
+		return false
+	}
+	g.stopped = true
+	if g.svc.gates[g.id] == g {
+		delete(g.svc.gates, g.id)
+	}
+	return true
+}
+
+// oncePerBuyer keeps each buyer's first request in the batch and carries
+// the rest to the next one, so a batch never races a buyer against
+// themself for their limit.
+func oncePerBuyer(batch []*buyRequest) (keep, carry []*buyRequest) {
+	seen := make(map[gid.ID]bool, len(batch))
+	keep = batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			r.reply <- buyResult{err: r.ctx.Err()}
+			continue
+		}
+		if seen[r.buyer] {
+			carry = append(carry, r)
+			continue
+		}
+		seen[r.buyer] = true
+		keep = append(keep, r)
+	}
+	return keep, carry
+}
+
+// serve reserves for a batch in one transaction and answers everyone. If
+// the batch as a whole fails (a rare conflict, such as an idempotency key
+// a buyer used on another order), each request is retried alone so one
+// cannot fail the others.
+func (g *gate) serve(batch []*buyRequest) {
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results, err := g.svc.buyBatch(ctx, g, batch)
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			res, err := g.svc.buyBatch(ctx, g, []*buyRequest{r})
+			if err != nil {
+				res = []buyResult{{err: fmt.Errorf("buy flash sale: %w", err)}}
+			}
+			r.reply <- res[0]
+		}
+		return
+	}
+	if err != nil {
+		results = []buyResult{{err: fmt.Errorf("buy flash sale: %w", err)}}
+	}
+	for i, r := range batch {
+		r.reply <- results[i]
+	}
+}
+
+// buyBatch is one transaction for many buyers: lock the sale row, read the
+// buyers' holdings, allocate in arrival order, then write holdings, orders
+// with their lines, and sold, each in one statement. The sale row lock
+// serializes this against every other batch and every unit given back, on
+// every instance, so what is read under it stays true until commit.
+func (s *Service) buyBatch(ctx context.Context, g *gate, batch []*buyRequest) ([]buyResult, error) {
+	results := make([]buyResult, len(batch))
+	var sale *ent.FlashSale
+	var orders []*ent.Order
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		now := s.now().UTC()
+		q := tx.FlashSale.Query().Where(flashsale.ID(g.id))
+		if s.db.Postgres() {
+			q = q.ForUpdate()
+		}
+		var err error
+		if sale, err = q.Only(ctx); err != nil {
+			return err
+		}
+		if now.Before(sale.StartsAt) || !now.Before(sale.EndsAt) {
+			e := errNotStarted
+			if !now.Before(sale.EndsAt) {
+				e = errEnded
+			}
+			for i := range results {
+				results[i].err = e
+			}
+			return nil
+		}
+		existing, err := s.existingOrders(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		held, err := s.holdings(ctx, tx, g.id, batch)
+		if err != nil {
+			return err
+		}
+		remaining := sale.Quantity - sale.Sold
+		var winners []int
+		for i, r := range batch {
+			switch o := existing[i]; {
+			case o != nil:
+				results[i].order = o
+			case r.q > remaining:
+				results[i].err = errSoldOut
+			case held[r.buyer]+r.q > sale.PerMemberLimit:
+				results[i].err = errLimit
+			default:
+				remaining -= r.q
+				held[r.buyer] += r.q
+				winners = append(winners, i)
+			}
+		}
+		if len(winners) == 0 {
+			return nil
+		}
+		if orders, err = s.reserve(ctx, tx, sale, batch, winners, held, now); err != nil {
+			return err
+		}
+		for j, i := range winners {
+			results[i].order = orders[j]
+		}
+		sale.Sold = sale.Quantity - remaining
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sale != nil {
+		g.sale.Store(sale.Unwrap())
+		if sale.Sold >= sale.Quantity {
+			g.soldOut.Store(true)
+		}
+	}
+	for i := range results {
+		if results[i].order != nil {
+			results[i].order = unwrapped(results[i].order)
+		}
+	}
+	if len(orders) > 0 {
+		s.notify(TopicsOf(sale)...)
+	}
+	return results, nil
+}
+
+// unwrapped detaches an order from the transaction that made it (orders
+// read outside one are returned as they are).
+func unwrapped(o *ent.Order) (out *ent.Order) {
+	defer func() {
+		if recover() != nil {
+			out = o
+		}
+	}()
+	return o.Unwrap()
+}
+
+var errGuard = errors.New("flash sale changed under its row lock")
+
+// reserve writes the winners' holdings, orders and order lines, and the
+// sale's new sold count.
+func (s *Service) reserve(ctx context.Context, tx *ent.Tx, sale *ent.FlashSale, batch []*buyRequest,
+	winners []int, held map[gid.ID]int, now time.Time) ([]*ent.Order, error) {
+	holdings := make([]*ent.FlashSaleHoldingCreate, len(winners))
+	orders := make([]*ent.OrderCreate, len(winners))
+	items := make([]*ent.OrderItemCreate, len(winners))
+	units := 0
+	for j, i := range winners {
+		r := batch[i]
+		units += r.q
+		holdings[j] = tx.FlashSaleHolding.Create().
+			SetFlashSaleID(sale.ID).SetMemberID(r.buyer).SetUnits(held[r.buyer])
+		line := pricing.Line{Quantity: r.q, UnitPrice: sale.Price}
+		quote := pricing.Price([]pricing.Line{line}, 0)
+		id := gid.New(gid.Order)
+		orders[j] = tx.Order.Create().
+			SetID(id).
+			SetNumber(ordernum.New(now)).
+			SetBuyerID(r.buyer).
+			SetSubtotal(quote.Subtotal).
+			SetDiscount(0).
+			SetTotal(quote.Total).
+			SetFlashSaleID(sale.ID).
+			SetCreatedAt(now).
+			SetPayBy(now.Add(s.window)).
+			SetNillableIdempotencyKey(r.key)
+		items[j] = tx.OrderItem.Create().
+			SetOrderID(id).SetProductID(sale.ProductID).
+			SetQuantity(r.q).SetUnitPrice(sale.Price).SetLineTotal(line.Total())
+	}
+	err := tx.FlashSaleHolding.CreateBulk(holdings...).
+		OnConflictColumns(flashsaleholding.FieldFlashSaleID, flashsaleholding.FieldMemberID).
+		Update(func(u *ent.FlashSaleHoldingUpsert) { u.UpdateUnits() }).
+		Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tx.Order.CreateBulk(orders...).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
+		return nil, err
+	}
+	n, err := tx.FlashSale.Update().
+		Where(flashsale.ID(sale.ID), flashsale.SoldLTE(sale.Quantity-units)).
+		AddSold(units).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n != 1 {
+		return nil, errGuard
+	}
+	return out, nil
+}
+
+// existingOrders finds, for requests with an idempotency key, the order the
+// buyer already placed with it.
+func (s *Service) existingOrders(ctx context.Context, tx *ent.Tx, batch []*buyRequest) ([]*ent.Order, error) {
+	out := make([]*ent.Order, len(batch))
+	var buyers []gid.ID
+	var keys []string
+	for _, r := range batch {
+		if r.key != nil {
+			buyers = append(buyers, r.buyer)
+			keys = append(keys, *r.key)
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	found, err := tx.Order.Query().
+		Where(order.BuyerIDIn(buyers...), order.IdempotencyKeyIn(keys...)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range batch {
+		for _, o := range found {
+			if r.key != nil && o.BuyerID == r.buyer && o.IdempotencyKey != nil && *o.IdempotencyKey == *r.key {
+				out[i] = o
+			}
+		}
+	}
+	return out, nil
+}
+
+// holdings reads the units each buyer of the batch holds in the sale.
+func (s *Service) holdings(ctx context.Context, tx *ent.Tx, saleID gid.ID, batch []*buyRequest) (map[gid.ID]int, error) {
+	buyers := make([]gid.ID, len(batch))
+	for i, r := range batch {
+		buyers[i] = r.buyer
+	}
+	rows, err := tx.FlashSaleHolding.Query().
+		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberIDIn(buyers...)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	held := make(map[gid.ID]int, len(batch))
+	for _, h := range rows {
+		held[h.MemberID] = h.Units
+	}
+	return held, nil
+}

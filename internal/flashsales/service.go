@@ -1,0 +1,225 @@
+package flashsales
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"unionmall/ent"
+	"unionmall/ent/flashsale"
+	"unionmall/ent/liveevent"
+	"unionmall/ent/product"
+	"unionmall/internal/apperr"
+	"unionmall/internal/db"
+	"unionmall/internal/gid"
+	"unionmall/internal/money"
+	"unionmall/internal/topics"
+)
+
+// Service runs flash sales: creating and ending them, settling their
+// leftovers, and selling through a gate per sale (gate.go).
+type Service struct {
+	db     *db.DB
+	window time.Duration
+	now    func() time.Time
+	notify topics.Notify
+
+	mu    sync.Mutex
+	gates map[gid.ID]*gate
+}
+
+// New returns the flash-sale service. window is PAYMENT_WINDOW; notify is
+// told which topics each committed change touched.
+func New(d *db.DB, window time.Duration, notify topics.Notify) *Service {
+	if notify == nil {
+		notify = topics.Discard
+	}
+	return &Service{db: d, window: window, now: time.Now, notify: notify, gates: map[gid.ID]*gate{}}
+}
+
+// NewSale is what createFlashSale takes.
+type NewSale struct {
+	ProductID      gid.ID
+	Price          money.Fen
+	Quantity       int
+	PerMemberLimit int
+	StartsAt       time.Time
+	EndsAt         time.Time
+	LiveEventID    *gid.ID
+}
+
+// Create opens a sale. Its quantity comes out of the product's stock at
+// once (OUT_OF_STOCK if the stock is short), so the sale can never sell
+// units the warehouse does not hold.
+func (s *Service) Create(ctx context.Context, n NewSale) (*ent.FlashSale, error) {
+	now := s.now().UTC()
+	switch {
+	case n.Price <= 0:
+		return nil, apperr.BadInput("price", "the flash price must be above zero")
+	case n.Quantity < 1 || n.Quantity > 1_000_000:
+		return nil, apperr.BadInput("quantity", "the quantity must be between 1 and 1000000")
+	case n.PerMemberLimit < 1:
+		return nil, apperr.BadInput("perMemberLimit", "the per-member limit must be at least 1")
+	case !n.StartsAt.Before(n.EndsAt):
+		return nil, apperr.BadInput("endsAt", "a flash sale must end after it starts")
+	case !n.EndsAt.After(now):
+		return nil, apperr.BadInput("endsAt", "a flash sale cannot end in the past")
+	}
+	var out *ent.FlashSale
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		p, err := tx.Product.Get(ctx, n.ProductID)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "no product has that ID")
+		}
+		if err != nil {
+			return err
+		}
+		if n.LiveEventID != nil {
+			ok, err := tx.LiveEvent.Query().Where(liveevent.ID(*n.LiveEventID)).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return apperr.New(apperr.NotFound, "no live event has that ID")
+			}
+		}
+		took, err := tx.Product.Update().
+			Where(product.ID(p.ID), product.StockGTE(n.Quantity)).
+			AddStock(-n.Quantity).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		if took == 0 {
+			return apperr.New(apperr.OutOfStock, "%s has fewer than %d units in stock", p.Name, n.Quantity)
+		}
+		out, err = tx.FlashSale.Create().
+			SetProductID(p.ID).
+			SetPrice(n.Price).
+			SetQuantity(n.Quantity).
+			SetPerMemberLimit(n.PerMemberLimit).
+			SetStartsAt(n.StartsAt.UTC()).
+			SetEndsAt(n.EndsAt.UTC()).
+			SetNillableLiveEventID(n.LiveEventID).
+			Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create flash sale: %w", err)
+	}
+	out = out.Unwrap()
+	s.notify(TopicsOf(out)...)
+	return out, nil
+}
+
+// TopicsOf are the topics a change of the sale touches: its stock and its
+// live event's counters.
+func TopicsOf(sale *ent.FlashSale) []string {
+	t := []string{topics.FlashSale(sale.ID)}
+	if sale.LiveEventID != nil {
+		t = append(t, topics.LiveEvent(*sale.LiveEventID))
+	}
+	return t
+}
+
+// End ends a sale now (ADMIN) and sends its unsold units back to the
+// product. Ending an ended sale changes nothing.
+func (s *Service) End(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
+	now := s.now().UTC()
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		q := tx.FlashSale.Query().Where(flashsale.ID(id))
+		if s.db.Postgres() {
+			q = q.ForUpdate()
+		}
+		sale, err := q.Only(ctx)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "no flash sale has that ID")
+		}
+		if err != nil || !now.Before(sale.EndsAt) {
+			return err
+		}
+		upd := tx.FlashSale.UpdateOneID(id).SetEndsAt(now)
+		if now.Before(sale.StartsAt.Add(time.Millisecond)) {
+			// A sale ended before it began: keep starts_at < ends_at.
+			upd.Modify(func(u *sql.UpdateBuilder) { u.Set(flashsale.FieldStartsAt, now.Add(-time.Millisecond)) })
+		}
+		return upd.Exec(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end flash sale: %w", err)
+	}
+	if err := s.settle(ctx, id); err != nil {
+		return nil, err
+	}
+	sale, err := s.db.Client.FlashSale.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("end flash sale: %w", err)
+	}
+	s.Refresh(id)
+	s.notify(TopicsOf(sale)...)
+	return sale, nil
+}
+
+// SettleDue sends the unsold units of every ended, unsettled sale back to
+// its product, and returns how many sales it settled. Every instance runs
+// it; the conditional UPDATE lets one settle each sale.
+func (s *Service) SettleDue(ctx context.Context) (int, error) {
+	ids, err := s.db.Client.FlashSale.Query().
+		Where(flashsale.SettledAtIsNil(), flashsale.EndsAtLTE(s.now().UTC())).
+		IDs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("find ended sales: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.settle(ctx, id); err != nil {
+			return 0, err
+		}
+		s.Refresh(id)
+	}
+	return len(ids), nil
+}
+
+func (s *Service) settle(ctx context.Context, id gid.ID) error {
+	now := s.now().UTC()
+	var sale *ent.FlashSale
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		n, err := tx.FlashSale.Update().
+			Where(flashsale.ID(id), flashsale.SettledAtIsNil(), flashsale.EndsAtLTE(now)).
+			SetSettledAt(now).
+			Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		// The row is locked by the update: sold cannot move until commit.
+		if sale, err = tx.FlashSale.Get(ctx, id); err != nil {
+			return err
+		}
+		if left := sale.Quantity - sale.Sold; left > 0 {
+			return tx.Product.UpdateOneID(sale.ProductID).AddStock(left).Exec(ctx)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle flash sale: %w", err)
+	}
+	if sale != nil {
+		s.notify(TopicsOf(sale)...)
+	}
+	return nil
+}
+
+// StockNow is a sale's snapshot from the database (the broker's loader).
+func (s *Service) StockNow(ctx context.Context, id gid.ID) (*Stock, error) {
+	sale, err := s.db.Client.FlashSale.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no flash sale has that ID")
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := StockOf(sale, s.now())
+	return &st, nil
+}
