@@ -119,6 +119,7 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		},
 		Introspection:  cfg.Introspection,
 		AllowedOrigins: cfg.AllowedOrigins,
+		DatabaseURL:    cfg.DatabaseURL,
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
+	"unionmall/internal/live"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
@@ -26,5 +27,6 @@ type Resolver struct {
 	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache
+	Live        *live.Hub
 	Now         func() time.Time
 }

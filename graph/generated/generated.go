@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Order() OrderResolver
 	OrderItem() OrderItemResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -352,6 +353,12 @@ type ComplexityRoot struct {
 		Region    func(childComplexity int) int
 	}
 
+	Subscription struct {
+		FlashSaleStock       func(childComplexity int, flashSaleID gid.ID) int
+		LiveEventCounters    func(childComplexity int, liveEventID gid.ID) int
+		PlatformStatsUpdated func(childComplexity int) int
+	}
+
 	Supplier struct {
 		Beneficiaries func(childComplexity int) int
 		County        func(childComplexity int) int
@@ -456,6 +463,11 @@ type QueryResolver interface {
 	MyCoupons(ctx context.Context, status *coupon.Status) ([]*ent.Coupon, error)
 	MyOrders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.OrderConnection, error)
 	Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error)
+}
+type SubscriptionResolver interface {
+	FlashSaleStock(ctx context.Context, flashSaleID gid.ID) (<-chan *flashsales.Stock, error)
+	LiveEventCounters(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Counters, error)
+	PlatformStatsUpdated(ctx context.Context) (<-chan *stats.Platform, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1915,6 +1927,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShippingAddress.Region(childComplexity), true
 
+	case "Subscription.flashSaleStock":
+		if e.ComplexityRoot.Subscription.FlashSaleStock == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_flashSaleStock_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.FlashSaleStock(childComplexity, args["flashSaleID"].(gid.ID)), true
+	case "Subscription.liveEventCounters":
+		if e.ComplexityRoot.Subscription.LiveEventCounters == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_liveEventCounters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LiveEventCounters(childComplexity, args["liveEventID"].(gid.ID)), true
+	case "Subscription.platformStatsUpdated":
+		if e.ComplexityRoot.Subscription.PlatformStatsUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.PlatformStatsUpdated(childComplexity), true
+
 	case "Supplier.beneficiaries":
 		if e.ComplexityRoot.Supplier.Beneficiaries == nil {
 			break
@@ -2087,6 +2128,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3491,6 +3549,18 @@ extend type Mutation {
   recordOfflineProcurement(input: OfflineProcurementInput!): ProcurementRecord! @signedIn
 }
 `, BuiltIn: false},
+	{Name: "../subscription.graphqls", Input: `type Subscription {
+  """
+  One flash sale's stock: the current state at once on subscribe, then every
+  change. A slow subscriber may skip intermediate states, never the latest.
+  """
+  flashSaleStock(flashSaleID: ID!): FlashSaleStock!
+  "A live event's counters for broadcast overlays; same delivery rules."
+  liveEventCounters(liveEventID: ID!): LiveEventCounters!
+  "Platform totals for big screens; same delivery rules."
+  platformStatsUpdated: PlatformStats!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4887,6 +4957,34 @@ func (ec *executionContext) field_Query_suppliers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_flashSaleStock_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "flashSaleID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["flashSaleID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_liveEventCounters_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "liveEventID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["liveEventID"] = arg0
 	return args, nil
 }
 
@@ -11304,6 +11402,126 @@ func (ec *executionContext) _ShippingAddress_detail(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ShippingAddress_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ShippingAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_flashSaleStock(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_flashSaleStock(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().FlashSaleStock(ctx, fc.Args["flashSaleID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *flashsales.Stock) graphql.Marshaler {
+			return ec.marshalNFlashSaleStock2ᚖunionmallᚋinternalᚋflashsalesᚐStock(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_flashSaleStock(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSaleStock(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_flashSaleStock_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_liveEventCounters(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_liveEventCounters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LiveEventCounters(ctx, fc.Args["liveEventID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *flashsales.Counters) graphql.Marshaler {
+			return ec.marshalNLiveEventCounters2ᚖunionmallᚋinternalᚋflashsalesᚐCounters(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_liveEventCounters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEventCounters(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_liveEventCounters_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_platformStatsUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_platformStatsUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().PlatformStatsUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *stats.Platform) graphql.Marshaler {
+			return ec.marshalNPlatformStats2ᚖunionmallᚋinternalᚋstatsᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_platformStatsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformStats(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Supplier_id(ctx context.Context, field graphql.CollectedField, obj *ent.Supplier) (ret graphql.Marshaler) {
@@ -18438,6 +18656,30 @@ func (ec *executionContext) _ShippingAddress(ctx context.Context, sel ast.Select
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "flashSaleStock":
+		return ec._Subscription_flashSaleStock(ctx, fields[0])
+	case "liveEventCounters":
+		return ec._Subscription_liveEventCounters(ctx, fields[0])
+	case "platformStatsUpdated":
+		return ec._Subscription_platformStatsUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var supplierImplementors = []string{"Supplier", "Node"}
 
 func (ec *executionContext) _Supplier(ctx context.Context, sel ast.SelectionSet, obj *ent.Supplier) graphql.Marshaler {
@@ -19237,6 +19479,14 @@ func (ec *executionContext) marshalNFlashSaleStock2ᚕunionmallᚋinternalᚋfla
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNFlashSaleStock2ᚖunionmallᚋinternalᚋflashsalesᚐStock(ctx context.Context, sel ast.SelectionSet, v *flashsales.Stock) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlashSaleStock!")
+		return graphql.Null
+	}
+	return ec._FlashSaleStock(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNGrantRoleInput2unionmallᚋgraphᚋmodelᚐGrantRoleInput(ctx context.Context, v any) (model.GrantRoleInput, error) {

@@ -170,6 +170,9 @@ type ShipOrderInput struct {
 	TrackingNumber string `json:"trackingNumber"`
 }
 
+type Subscription struct {
+}
+
 type UpdateProductInput struct {
 	Name        *string           `json:"name,omitempty"`
 	Description *string           `json:"description,omitempty"`

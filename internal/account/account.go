@@ -197,7 +197,7 @@ func (s *Service) Login(ctx context.Context, phone, password string) (*Session, 
 
 // Logout revokes the token the viewer signed in with.
 func (s *Service) Logout(ctx context.Context, v *auth.Viewer) error {
-	return s.sessions.Revoke(ctx, v.TokenID)
+	return s.sessions.Revoke(ctx, v)
 }
 
 // ChangePassword replaces the viewer's password and revokes their other
@@ -300,6 +300,7 @@ func (s *Service) GrantRole(ctx context.Context, memberID gid.ID, r role.Role, u
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
+	s.sessions.Forget(memberID)
 	return out.Unwrap(), nil
 }
 

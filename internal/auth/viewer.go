@@ -23,6 +23,8 @@ type Viewer struct {
 	Roles            role.Set
 	Status           member.VerificationStatus
 	PurchasingUnitID *gid.ID
+	// tokenHash is the cache key of the token (see Sessions).
+	tokenHash string
 }
 
 // IsAdmin reports whether the viewer holds ADMIN.

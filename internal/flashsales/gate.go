@@ -157,29 +157,60 @@ func (g *gate) reload(ctx context.Context) error {
 	return nil
 }
 
-// Refresh re-reads the sale into its gate (if this instance has one) after
-// a change made anywhere: an order that gave units back, an end, a
-// settlement. Refreshes of one sale never pile up: one runs, and one more
-// follows if changes arrived meanwhile.
+// Refresh is told that units of the sale came back on this instance (a
+// cancelled, expired or refunded order, an end, a settlement): buyers are
+// let through to the database, which decides, and the copy is re-read.
 func (s *Service) Refresh(id gid.ID) {
-	s.mu.Lock()
-	g := s.gates[id]
-	s.mu.Unlock()
-	if g == nil {
-		return
+	if g := s.gate(id); g != nil {
+		g.soldOut.Store(false)
+		g.refresh()
 	}
+}
+
+// Reload re-reads the sale's copy after another instance changed it.
+func (s *Service) Reload(id gid.ID) {
+	if g := s.gate(id); g != nil {
+		g.refresh()
+	}
+}
+
+// ReloadAll re-reads every sale's copy (after the database came back).
+func (s *Service) ReloadAll() {
+	s.mu.Lock()
+	gates := make([]*gate, 0, len(s.gates))
+	for _, g := range s.gates {
+		gates = append(gates, g)
+	}
+	s.mu.Unlock()
+	for _, g := range gates {
+		g.refresh()
+	}
+}
+
+func (s *Service) gate(id gid.ID) *gate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gates[id]
+}
+
+// refresh reloads the copy in the background. Reloads of one sale never
+// pile up: one runs, and one more follows if changes arrived meanwhile.
+func (g *gate) refresh() {
 	g.dirty.Store(true)
 	if !g.refreshing.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
-		defer g.refreshing.Store(false)
 		for g.dirty.Swap(false) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := g.reload(ctx); err != nil {
 				slog.Warn("flash sale refresh failed", "sale", g.id, "err", err)
 			}
 			cancel()
+		}
+		g.refreshing.Store(false)
+		if g.dirty.Load() { // a change arrived as this one finished
+			g.refresh()
 		}
 	}()
 }
@@ -495,4 +526,14 @@ func (s *Service) holdings(ctx context.Context, tx *ent.Tx, saleID gid.ID, batch
 		held[h.MemberID] = h.Units
 	}
 	return held, nil
+}
+
+// Sale returns the sale as this instance last saw it (its IDs and window do
+// not change; its counts may lag), loading it on first use.
+func (s *Service) Sale(id gid.ID) (*ent.FlashSale, error) {
+	g, err := s.gateFor(context.Background(), id)
+	if err != nil {
+		return nil, err
+	}
+	return g.sale.Load(), nil
 }

@@ -183,8 +183,10 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 		}
 		return nil
 	})
-	if ent.IsConstraintError(err) && p.IdempotencyKey != nil {
-		// A duplicate placed at the same moment won the unique index.
+	if err != nil && p.IdempotencyKey != nil {
+		// A duplicate placed at the same moment committed first: it won
+		// the unique index, or took the last units or the coupon, so this
+		// one failed on those. Either way the first order is the answer.
 		if o, kerr := s.byKey(ctx, p.BuyerID, p.IdempotencyKey); o != nil || kerr != nil {
 			return o, kerr
 		}

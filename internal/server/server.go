@@ -23,9 +23,11 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/idcard"
+	"unionmall/internal/live"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
+	"unionmall/internal/topics"
 	"unionmall/internal/web"
 	"unionmall/migrations"
 )
@@ -42,6 +44,9 @@ type Options struct {
 	// AllowedOrigins may call the API from browsers on other origins; none
 	// means same origin only.
 	AllowedOrigins []string
+	// DatabaseURL, for PostgreSQL, lets RunWorkers listen for other
+	// instances' changes.
+	DatabaseURL string
 }
 
 // Server is the assembled mall.
@@ -55,7 +60,9 @@ type Server struct {
 	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache
+	Live        *live.Hub
 	Handler     http.Handler
+	databaseURL string
 	// migrated is set once the schema was seen current; it cannot go back.
 	migrated atomic.Bool
 }
@@ -70,20 +77,29 @@ func New(d *db.DB, o Options) (*Server, error) {
 		o.MaxBodyBytes = 1 << 20
 	}
 	st := stats.NewCache(d.Client, statsTTL)
+	hub := live.New(d, st)
+	statsChanged := func() { hub.Notify(topics.Stats) }
 	s := &Server{
 		DB:          d,
 		Sessions:    auth.NewSessions(d, o.TokenTTL),
 		Catalog:     catalog.New(d),
-		Coupons:     coupons.New(d, st.Invalidate),
-		FlashSales:  flashsales.New(d, o.PaymentWindow, nil),
-		Procurement: procurement.New(d, st.Invalidate),
+		Coupons:     coupons.New(d, statsChanged),
+		FlashSales:  flashsales.New(d, o.PaymentWindow, hub.Notify),
+		Procurement: procurement.New(d, statsChanged),
 		Stats:       st,
+		Live:        hub,
+		databaseURL: o.DatabaseURL,
 	}
-	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), st.Invalidate)
+	hub.SetFlashSales(s.FlashSales)
+	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), statsChanged)
 	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
-		st.Invalidate()
+		hub.Notify(topics.Stats)
 		if ord.FlashSaleID != nil {
+			// Units may have come back to the sale.
 			s.FlashSales.Refresh(*ord.FlashSaleID)
+			if sale, err := s.FlashSales.Sale(*ord.FlashSaleID); err == nil {
+				hub.Notify(flashsales.TopicsOf(sale)...)
+			}
 		}
 	})
 	gql := graph.NewHandler(&graph.Resolver{
@@ -95,6 +111,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		FlashSales:  s.FlashSales,
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
+		Live:        s.Live,
 		Now:         time.Now,
 	}, graph.HandlerOptions{Introspection: o.Introspection})
 
@@ -126,6 +143,12 @@ const statsTTL = 2 * time.Second
 // expiring orders whose payment window has passed (polled every second, so
 // within a few seconds of the deadline), and purging expired tokens.
 func (s *Server) RunWorkers(ctx context.Context) {
+	if s.DB.Postgres() && s.databaseURL != "" {
+		if err := s.Live.Listen(ctx, s.databaseURL); err != nil {
+			slog.ErrorContext(ctx, "listening for other instances' changes failed; subscribers see this instance's changes only", "err", err)
+		}
+	}
+	context.AfterFunc(ctx, s.Live.Close)
 	go every(ctx, time.Second, func() {
 		for {
 			n, err := s.Orders.ExpireDue(ctx, 100)

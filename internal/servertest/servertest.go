@@ -71,6 +71,7 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		SecretKey:     []byte("test-secret-key-of-some-length"),
 		HashParams:    cheapHash,
 		Introspection: true,
+		DatabaseURL:   d.URL,
 	})
 	if err != nil {
 		t.Fatal(err)

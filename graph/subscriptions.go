@@ -1,0 +1,40 @@
+package graph
+
+import (
+	"context"
+	"sync/atomic"
+
+	"unionmall/internal/apperr"
+)
+
+// MaxSubscriptions is how many subscriptions one websocket connection may
+// hold at once.
+const MaxSubscriptions = 100
+
+type slotsKey struct{}
+
+// WithSubscriptionSlots gives a websocket connection's context its count
+// of open subscriptions (the transport's InitFunc calls it).
+func WithSubscriptionSlots(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotsKey{}, new(atomic.Int32))
+}
+
+// takeSlot counts a subscription against its connection until ctx (the
+// subscription's) ends: TOO_MANY_SUBSCRIPTIONS past the limit.
+func takeSlot(ctx context.Context) error {
+	n, ok := ctx.Value(slotsKey{}).(*atomic.Int32)
+	if !ok {
+		return nil
+	}
+	if n.Add(1) > MaxSubscriptions {
+		n.Add(-1)
+		return apperr.New(apperr.TooManySubscriptions, "a connection may hold at most %d subscriptions", MaxSubscriptions)
+	}
+	context.AfterFunc(ctx, func() { n.Add(-1) })
+	return nil
+}
+
+var (
+	errNoSuchSale  = apperr.New(apperr.NotFound, "no flash sale has that ID")
+	errNoSuchEvent = apperr.New(apperr.NotFound, "no live event has that ID")
+)
