@@ -13,6 +13,8 @@ import (
 // HandlerOptions tune the GraphQL handler.
 type HandlerOptions struct {
 	Introspection bool
+	// Websocket, when set, serves subscriptions on the same endpoint.
+	Websocket *transport.Websocket
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -24,6 +26,10 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 		Resolvers:  r,
 		Directives: directives(),
 	}))
+	if o.Websocket != nil {
+		// Before GET, which would otherwise claim the upgrade request.
+		srv.AddTransport(*o.Websocket)
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

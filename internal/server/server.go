@@ -113,7 +113,10 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Stats:       s.Stats,
 		Live:        s.Live,
 		Now:         time.Now,
-	}, graph.HandlerOptions{Introspection: o.Introspection})
+	}, graph.HandlerOptions{
+		Introspection: o.Introspection,
+		Websocket:     websocket(s.Sessions, o.AllowedOrigins),
+	})
 
 	mux := http.NewServeMux()
 	var api http.Handler = limitBody(o.MaxBodyBytes, s.Sessions.Middleware(gql))

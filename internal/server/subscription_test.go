@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"unionmall/internal/servertest"
+	"unionmall/internal/testdb"
+)
+
+const stockSub = `subscription($id: ID!) { flashSaleStock(flashSaleID: $id) { flashSaleID quantity sold remaining status updatedAt } }`
+
+type stock struct {
+	FlashSaleStock struct {
+		FlashSaleID string
+		Quantity    int
+		Sold        int
+		Remaining   int
+		Status      string
+	}
+}
+
+// waitSold reads events until the stock shows sold, failing after timeout.
+func waitSold(t *testing.T, ws *servertest.WS, sold int, timeout time.Duration) stock {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		_, r, err := ws.Next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("waiting for sold=%d: %v", sold, err)
+		}
+		if len(r.Errors) > 0 {
+			t.Fatalf("subscription error %+v", r.Errors)
+		}
+		var s stock
+		if err := json.Unmarshal(r.Data, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.FlashSaleStock.Sold == sold {
+			return s
+		}
+	}
+}
+
+func TestSubscriptions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+		oil := oilProduct(t, m, 1000)
+		now := time.Now().UTC()
+		var ev struct{ CreateLiveEvent struct{ ID string } }
+		mustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
+			map[string]any{"i": map[string]any{"title": "一元秒杀", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
+				"endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, &ev)
+		var created struct{ CreateFlashSale struct{ ID string } }
+		mustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
+			map[string]any{"i": map[string]any{"productID": oil, "price": "1", "quantity": 500, "perMemberLimit": 1,
+				"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
+				"liveEventID": ev.CreateLiveEvent.ID}}, &created)
+		sale := created.CreateFlashSale.ID
+		buyers := m.BulkVerified(60)
+		bought := 0
+		buy := func(n int) {
+			for range n {
+				mustDo(t, m, buyers[bought].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
+					map[string]any{"s": sale}, nil)
+				bought++
+			}
+		}
+
+		for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
+			t.Run(proto, func(t *testing.T) {
+				ws, err := servertest.DialWS(m.HTTP.URL, proto, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ws.Close()
+				if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale}); err != nil {
+					t.Fatal(err)
+				}
+				// The current state at once.
+				s := waitSold(t, ws, bought, 2*time.Second)
+				if s.FlashSaleStock.Quantity != 500 || s.FlashSaleStock.Remaining != 500-bought || s.FlashSaleStock.Status != "ACTIVE" {
+					t.Fatalf("initial %+v", s)
+				}
+				// Then each change; a burst ends on its final state.
+				buy(1)
+				waitSold(t, ws, bought, 2*time.Second)
+				buy(20)
+				waitSold(t, ws, bought, 2*time.Second)
+
+				if _, err := ws.Subscribe(`subscription($id: ID!) { liveEventCounters(liveEventID: $id) {
+					liveEventID orders unitsSold gmv flashSales { flashSaleID sold } } }`,
+					map[string]any{"id": ev.CreateLiveEvent.ID}); err != nil {
+					t.Fatal(err)
+				}
+				for {
+					_, r, err := ws.Next(2 * time.Second)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var c struct {
+						LiveEventCounters *struct {
+							Orders, UnitsSold int
+							Gmv               string
+						}
+					}
+					_ = json.Unmarshal(r.Data, &c)
+					if c.LiveEventCounters != nil {
+						if c.LiveEventCounters.Orders != bought || c.LiveEventCounters.UnitsSold != bought ||
+							c.LiveEventCounters.Gmv != fmt.Sprintf("%d.00", bought) {
+							t.Fatalf("counters %+v, bought %d", c.LiveEventCounters, bought)
+						}
+						break
+					}
+				}
+			})
+		}
+
+		t.Run("unknown sale", func(t *testing.T) {
+			ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			_, _ = ws.Subscribe(stockSub, map[string]any{"id": "fls_01JD0000000000000000000000"})
+			_, r, err := ws.Next(2 * time.Second)
+			if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
+				t.Fatalf("unknown sale: %+v %v", r, err)
+			}
+		})
+
+		t.Run("a signed-in connection", func(t *testing.T) {
+			ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + m.Admin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws.Close()
+		})
+
+		for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
+			t.Run("a bad token closes with 4403/"+proto, func(t *testing.T) {
+				_, err := servertest.DialWS(m.HTTP.URL, proto, map[string]any{"authorization": "Bearer mall_not-a-token"})
+				var ce *websocket.CloseError
+				if proto == servertest.LegacyWS && err != nil && !errors.As(err, &ce) {
+					return // the legacy protocol reports connection_error first
+				}
+				if !errors.As(err, &ce) || ce.Code != 4403 {
+					t.Fatalf("got %v, want close 4403", err)
+				}
+			})
+		}
+
+		t.Run("at most 100 subscriptions per connection", func(t *testing.T) {
+			ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			for range 101 {
+				if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for {
+				_, r, err := ws.Next(3 * time.Second)
+				if err != nil {
+					t.Fatalf("no TOO_MANY_SUBSCRIPTIONS: %v", err)
+				}
+				if len(r.Errors) > 0 {
+					if c := r.Errors[0].Extensions["code"]; c != "TOO_MANY_SUBSCRIPTIONS" {
+						t.Fatalf("code %v", c)
+					}
+					break
+				}
+			}
+		})
+	})
+}
+
+// Changes committed through one instance reach subscribers on another that
+// shares the PostgreSQL database; after the listening connection is cut
+// and comes back, subscribers get the current state again.
+func TestSubscriptionsAcrossInstances(t *testing.T) {
+	d := testdb.Open(t, "postgres")
+	a := servertest.Start(t, d, servertest.Options{})
+	b := servertest.Start(t, d, servertest.Options{})
+	oil := oilProduct(t, a, 1000)
+	now := time.Now().UTC()
+	sale := createSale(t, a, oil, "1", 100, 1, now.Add(-time.Second), now.Add(time.Hour))
+	buyers := a.BulkVerified(10)
+
+	ws, err := servertest.DialWS(b.HTTP.URL, servertest.TransportWS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitSold(t, ws, 0, 2*time.Second)
+	time.Sleep(300 * time.Millisecond) // both listeners are up by now
+	mustDo(t, a, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
+	waitSold(t, ws, 1, 3*time.Second)
+
+	// Cut every LISTEN connection of this database; while they are gone,
+	// sell through instance a. Once back, b's subscriber sees sold = 3.
+	cut := d.Int(t, `SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND query ILIKE 'listen%' AND pid <> pg_backend_pid()) x`)
+	if cut < 2 {
+		t.Fatalf("cut %d listening connections, want both instances'", cut)
+	}
+	for _, bu := range buyers[1:3] {
+		mustDo(t, a, bu.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
+	}
+	waitSold(t, ws, 3, 8*time.Second)
+}

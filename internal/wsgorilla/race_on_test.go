@@ -1,0 +1,5 @@
+//go:build race
+
+package wsgorilla_test
+
+const raceEnabled = true
