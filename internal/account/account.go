@@ -300,7 +300,7 @@ func (s *Service) GrantRole(ctx context.Context, memberID gid.ID, r role.Role, u
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
-	s.sessions.Forget(memberID)
+	s.sessions.Changed(memberID)
 	return out.Unwrap(), nil
 }
 

@@ -65,7 +65,7 @@ func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, 
 		return nil, fmt.Errorf("submit real name: %w", err)
 	}
 	out = out.Unwrap()
-	s.sessions.Forget(v.MemberID)
+	s.sessions.Changed(v.MemberID)
 	slog.InfoContext(ctx, "real name submitted", "member", v.MemberID, "id_number", idcard.Mask(number))
 	return out, nil
 }
@@ -113,7 +113,7 @@ func (s *Service) Review(ctx context.Context, ids []gid.ID, approve bool, reason
 	}
 	for i := range out {
 		out[i] = out[i].Unwrap()
-		s.sessions.Forget(out[i].ID)
+		s.sessions.Changed(out[i].ID)
 	}
 	s.changed()
 	return out, nil

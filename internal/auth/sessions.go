@@ -2,18 +2,26 @@ package auth
 
 import (
 	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
 
 	"unionmall/ent"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/member"
 	"unionmall/internal/apperr"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
+	"unionmall/internal/topics"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
@@ -26,20 +34,29 @@ var ErrInvalidToken = apperr.New(apperr.Unauthenticated, "the token is invalid o
 // Sessions issues, checks and revokes bearer tokens.
 //
 // Verified tokens are kept in memory for cacheFor, so that a storm of
-// requests (a flash sale) costs no database query per request. A logout
-// on this instance takes effect at once; on other instances within
-// cacheFor. Role and verification changes likewise.
+// requests (a flash sale, and the retries after it sold out) costs no
+// database query per request. A logout, a password change, a new role or
+// a review takes effect on this instance at once and, through the topics
+// it notifies, on every other instance within a moment (and within
+// cacheFor at worst).
 type Sessions struct {
 	db         *db.DB
 	ttl        time.Duration
 	touchEvery time.Duration
 	now        func() time.Time
-	cache      *expirable.LRU[string, *Viewer]
+	cache      *expirable.LRU[string, cached]
+	notify     atomic.Pointer[topics.Notify]
+}
+
+// cached is a verified token and when the database last saw it used.
+type cached struct {
+	v        *Viewer
+	lastUsed time.Time
 }
 
 // cacheFor is how long a verified token is trusted without asking the
 // database again.
-const cacheFor = 2 * time.Second
+const cacheFor = time.Minute
 
 // NewSessions returns the token service; a token unused for ttl dies.
 func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
@@ -48,7 +65,7 @@ func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
 	// enough that a short TTL cannot expire a token in use.
 	touch := min(time.Minute, ttl/4)
 	return &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now,
-		cache: expirable.NewLRU[string, *Viewer](200_000, nil, cacheFor)}
+		cache: expirable.NewLRU[string, cached](200_000, nil, cacheFor)}
 }
 
 // Issue creates a token for the member through client (which may be a
@@ -76,45 +93,99 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 		return nil, ErrInvalidToken
 	}
 	hash := hashToken(token)
-	if v, ok := s.cache.Get(string(hash)); ok {
-		return v, nil
+	// A cached token is trusted until its last use is due to be recorded
+	// again; that also bounds how long a short TOKEN_TTL can be exceeded.
+	if c, ok := s.cache.Get(string(hash)); ok && s.now().Sub(c.lastUsed) <= s.touchEvery {
+		return c.v, nil
 	}
-	t, err := s.db.Client.AuthToken.Query().
-		Where(authtoken.TokenHash(hash)).
-		WithMember().
-		Only(ctx)
-	if ent.IsNotFound(err) {
+	v, lastUsed, err := s.lookup(ctx, hash)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
 	now := s.now().UTC()
-	if now.Sub(t.LastUsedAt) > s.ttl {
-		_ = s.db.Client.AuthToken.DeleteOneID(t.ID).Exec(ctx)
+	if now.Sub(lastUsed) > s.ttl {
+		_ = s.db.Client.AuthToken.DeleteOneID(v.TokenID).Exec(ctx)
 		return nil, ErrInvalidToken
 	}
-	if now.Sub(t.LastUsedAt) > s.touchEvery {
+	if now.Sub(lastUsed) > s.touchEvery {
+		lastUsed = now
 		// Conditional, so concurrent requests (or instances) write once.
 		_, err := s.db.Client.AuthToken.Update().
-			Where(authtoken.ID(t.ID), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
+			Where(authtoken.ID(v.TokenID), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
 			SetLastUsedAt(now).
 			Save(ctx)
 		if err != nil {
 			slog.WarnContext(ctx, "token last-use not recorded", "err", err)
 		}
 	}
-	v := ViewerOf(t.Edges.Member, t.ID)
-	v.tokenHash = string(hash)
-	s.cache.Add(v.tokenHash, v)
+	s.cache.Add(v.tokenHash, cached{v: v, lastUsed: lastUsed})
 	return v, nil
 }
 
-// Forget drops the member's verified tokens from this instance's memory,
-// after their roles or verification changed or their tokens were revoked.
+// lookup reads a token and its member in one query.
+func (s *Sessions) lookup(ctx context.Context, hash []byte) (*Viewer, time.Time, error) {
+	t, m := entsql.Table(authtoken.Table).As("t"), entsql.Table(member.Table).As("m")
+	q, args := entsql.Dialect(s.db.Dialect).
+		Select(t.C(authtoken.FieldID), t.C(authtoken.FieldLastUsedAt), m.C(member.FieldID), m.C(member.FieldRoles),
+			m.C(member.FieldVerificationStatus), m.C(member.FieldPurchasingUnitID)).
+		From(t).Join(m).On(t.C(authtoken.FieldMemberID), m.C(member.FieldID)).
+		Where(entsql.EQ(t.C(authtoken.FieldTokenHash), hash)).
+		Query()
+	var (
+		v        = &Viewer{tokenHash: string(hash)}
+		lastUsed time.Time
+		roles    []byte
+		unit     sql.NullString
+	)
+	err := s.db.Pool.QueryRowContext(ctx, q, args...).
+		Scan(&v.TokenID, &lastUsed, &v.MemberID, &roles, &v.Status, &unit)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if err := json.Unmarshal(roles, &v.Roles); err != nil {
+		return nil, time.Time{}, fmt.Errorf("member roles: %w", err)
+	}
+	if unit.Valid {
+		id := gid.ID(unit.String)
+		v.PurchasingUnitID = &id
+	}
+	return v, lastUsed, nil
+}
+
+// SetNotify makes revocations known to the other instances.
+func (s *Sessions) SetNotify(n topics.Notify) { s.notify.Store(&n) }
+
+func (s *Sessions) tell(ts ...string) {
+	if n := s.notify.Load(); n != nil {
+		(*n)(ts...)
+	}
+}
+
+// ForgetToken drops one token (by its hash, hex) from this instance's memory.
+func (s *Sessions) ForgetToken(hashHex string) {
+	if h, err := hex.DecodeString(hashHex); err == nil {
+		s.cache.Remove(string(h))
+	}
+}
+
+// ForgetAll empties this instance's memory of tokens (after it may have
+// missed other instances' news).
+func (s *Sessions) ForgetAll() { s.cache.Purge() }
+
+// Changed says the member's roles, verification or tokens changed: every
+// instance forgets the member's cached tokens.
+func (s *Sessions) Changed(memberID gid.ID) {
+	s.Forget(memberID)
+	s.tell(topics.Member(memberID))
+}
+
+// Forget drops the member's verified tokens from this instance's memory.
 func (s *Sessions) Forget(memberID gid.ID) {
 	for _, k := range s.cache.Keys() {
-		if v, ok := s.cache.Peek(k); ok && v.MemberID == memberID {
+		if c, ok := s.cache.Peek(k); ok && c.v.MemberID == memberID {
 			s.cache.Remove(k)
 		}
 	}
@@ -127,6 +198,7 @@ func (s *Sessions) Revoke(ctx context.Context, v *Viewer) error {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	s.cache.Remove(v.tokenHash)
+	s.tell(topics.Token(hex.EncodeToString([]byte(v.tokenHash))))
 	return nil
 }
 
@@ -138,7 +210,7 @@ func (s *Sessions) RevokeOthers(ctx context.Context, client *ent.Client, memberI
 	if err != nil {
 		return fmt.Errorf("revoke other tokens: %w", err)
 	}
-	s.Forget(memberID)
+	s.Changed(memberID)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"unionmall/ent/liveevent"
 	"unionmall/internal/apperr"
+	"unionmall/internal/auth"
 	"unionmall/internal/broker"
 	"unionmall/internal/db"
 	"unionmall/internal/fanout"
@@ -30,10 +31,11 @@ type Hub struct {
 	Counters *broker.Broker[*flashsales.Counters]
 	Stats    *broker.Broker[*stats.Platform]
 
-	db    *db.DB
-	cache *stats.Cache
-	flash atomic.Pointer[flashsales.Service]
-	fan   atomic.Pointer[fanout.Fanout]
+	db       *db.DB
+	cache    *stats.Cache
+	flash    atomic.Pointer[flashsales.Service]
+	sessions atomic.Pointer[auth.Sessions]
+	fan      atomic.Pointer[fanout.Fanout]
 }
 
 // New returns a hub whose brokers load state from d (and the stats cache).
@@ -49,6 +51,10 @@ func New(d *db.DB, cache *stats.Cache) *Hub {
 	}, opts)
 	return h
 }
+
+// SetSessions gives the hub the token cache that other instances'
+// revocations clear.
+func (h *Hub) SetSessions(s *auth.Sessions) { h.sessions.Store(s) }
 
 // SetFlashSales gives the hub the service whose gates it refreshes when
 // another instance changed a sale.
@@ -98,11 +104,15 @@ func (h *Hub) touch(ts []string) {
 // instance's copy of a changed sale is re-read.
 func (h *Hub) remote(ts []string) {
 	h.touch(ts)
-	if fs := h.flash.Load(); fs != nil {
-		for _, t := range ts {
-			if kind, id := topics.Parse(t); kind == "fls" {
-				fs.Reload(id)
-			}
+	fs, ss := h.flash.Load(), h.sessions.Load()
+	for _, t := range ts {
+		switch kind, id := topics.Parse(t); {
+		case kind == "fls" && fs != nil:
+			fs.Reload(id)
+		case kind == "tok" && ss != nil:
+			ss.ForgetToken(string(id))
+		case kind == "mem" && ss != nil:
+			ss.Forget(id)
 		}
 	}
 }
@@ -116,6 +126,9 @@ func (h *Hub) resync() {
 	h.Stats.TouchAll()
 	if fs := h.flash.Load(); fs != nil {
 		fs.ReloadAll()
+	}
+	if ss := h.sessions.Load(); ss != nil {
+		ss.ForgetAll()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 
 	"unionmall/ent"
@@ -91,6 +92,8 @@ func New(d *db.DB, o Options) (*Server, error) {
 		databaseURL: o.DatabaseURL,
 	}
 	hub.SetFlashSales(s.FlashSales)
+	hub.SetSessions(s.Sessions)
+	s.Sessions.SetNotify(hub.Notify)
 	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), statsChanged)
 	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
 		hub.Notify(topics.Stats)
@@ -133,6 +136,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/", web.Handler())
 	s.Handler = mux
 	return s, nil

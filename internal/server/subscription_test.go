@@ -219,3 +219,30 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	}
 	waitSold(t, ws, 3, 8*time.Second)
 }
+
+// A logout through one instance ends the token on the others within a
+// moment, though they had it cached.
+func TestLogoutReachesOtherInstances(t *testing.T) {
+	d := testdb.Open(t, "postgres")
+	a := servertest.Start(t, d, servertest.Options{})
+	b := servertest.Start(t, d, servertest.Options{})
+	mem := a.Register("退出")
+	var me struct{ Me *struct{ ID string } }
+	mustDo(t, b, mem.Token, `{ me { id } }`, nil, &me) // b caches the token
+	if me.Me == nil {
+		t.Fatal("b does not know the token")
+	}
+	time.Sleep(300 * time.Millisecond) // both listeners are up
+	mustDo(t, a, mem.Token, `mutation { logout }`, nil, nil)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		mustDo(t, b, mem.Token, `{ me { id } }`, nil, &me)
+		if me.Me == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still accepts the token 3 s after logout")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

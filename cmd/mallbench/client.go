@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// client posts GraphQL requests with a pool of keep-alive connections.
+type client struct {
+	url  string
+	http *http.Client
+}
+
+func newClient(base string, conns int) *client {
+	tr := &http.Transport{
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     time.Minute,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	}
+	return &client{url: base + "/graphql", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// code is the first error's code, "" for success.
+func (r *gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	if c, ok := r.Errors[0].Extensions["code"].(string); ok {
+		return c
+	}
+	return "NO_CODE"
+}
+
+// post sends a prepared body and decodes the answer.
+func (c *client) post(ctx context.Context, token string, body []byte) (*gqlResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	var out gqlResponse
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("status %d: %s", res.StatusCode, b)
+	}
+	return &out, nil
+}
+
+func body(query string, vars map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b
+}
+
+// tally counts answers by code and keeps latencies.
+type tally struct {
+	mu        sync.Mutex
+	codes     map[string]int
+	latencies []time.Duration
+	first     time.Time // first success
+	last      time.Time // last success
+}
+
+func newTally() *tally { return &tally{codes: map[string]int{}} }
+
+func (t *tally) add(code string, d time.Duration, at time.Time) {
+	t.mu.Lock()
+	t.codes[code]++
+	t.latencies = append(t.latencies, d)
+	if code == "" {
+		if t.first.IsZero() {
+			t.first = at
+		}
+		t.last = at
+	}
+	t.mu.Unlock()
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// hammer runs workers sending requests until stop says so, and returns the
+// number of requests per second and the tally.
+func hammer(ctx context.Context, workers int, next func(worker int) (token string, body []byte, ok bool),
+	send func(ctx context.Context, token string, body []byte) (string, error)) (*tally, time.Duration) {
+	t := newTally()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				token, b, ok := next(w)
+				if !ok {
+					return
+				}
+				t0 := time.Now()
+				code, err := send(ctx, token, b)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					code = "TRANSPORT: " + err.Error()
+				}
+				now := time.Now()
+				t.add(code, now.Sub(t0), now)
+			}
+		}()
+	}
+	wg.Wait()
+	return t, time.Since(start)
+}

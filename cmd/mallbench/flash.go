@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"unionmall/ent"
+	"unionmall/ent/county"
+	"unionmall/ent/member"
+	"unionmall/ent/product"
+	"unionmall/internal/auth"
+	"unionmall/internal/db"
+	"unionmall/internal/flashsales"
+	"unionmall/internal/gid"
+	"unionmall/internal/money"
+	"unionmall/internal/role"
+)
+
+const buyQuery = `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id status total } }`
+
+func flash(args []string) error {
+	fs := flag.NewFlagSet("flash", flag.ExitOnError)
+	url := fs.String("url", "http://127.0.0.1:8080", "the server")
+	dbURL := fs.String("db", "", "the server's DATABASE_URL (setup and the invariant check)")
+	buyers := fs.Int("buyers", 20000, "members who each try to buy once")
+	quantity := fs.Int("quantity", 0, "units on sale (default: 3/4 of the buyers)")
+	limit := fs.Int("limit", 1, "per-member limit")
+	workers := fs.Int("workers", 64, "concurrent clients")
+	refusals := fs.Duration("refusals", 5*time.Second, "how long to keep buying after the sale sold out")
+	baseline := fs.Duration("baseline", 5*time.Second, "how long to measure { __typename } first")
+	_ = fs.Parse(args)
+	if *dbURL == "" {
+		return fmt.Errorf("-db is required: the server's DATABASE_URL")
+	}
+	if *quantity == 0 {
+		*quantity = *buyers * 3 / 4
+	}
+	ctx := context.Background()
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	fmt.Printf("setup: %d verified members with tokens, a sale of %d units (limit %d)\n", *buyers, *quantity, *limit)
+	tokens, err := makeBuyers(ctx, d, *buyers)
+	if err != nil {
+		return err
+	}
+	sale, err := makeSale(ctx, d, *quantity, *limit)
+	if err != nil {
+		return err
+	}
+	c := newClient(*url, *workers)
+	send := func(ctx context.Context, token string, b []byte) (string, error) {
+		r, err := c.post(ctx, token, b)
+		if err != nil {
+			return "", err
+		}
+		return r.code(), nil
+	}
+
+	typename := body(`{ __typename }`, nil)
+	base := measureFor(ctx, *baseline, *workers, func(int) (string, []byte, bool) { return "", typename, true }, send)
+	fmt.Printf("baseline { __typename }: %.0f requests/s, p50 %s, p99 %s\n",
+		base.rate, ms(percentile(base.t.latencies, .5)), ms(percentile(base.t.latencies, .99)))
+
+	buy := body(buyQuery, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}})
+	var nextBuyer atomic.Int64
+	storm, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
+		i := nextBuyer.Add(1) - 1
+		if i >= int64(len(tokens)) {
+			return "", nil, false
+		}
+		return tokens[i], buy, true
+	}, send)
+	sold := storm.codes[""]
+	window := storm.last.Sub(storm.first)
+	fmt.Printf("storm: %d requests in %s; answers %v\n", len(storm.latencies), took.Round(time.Millisecond), storm.codes)
+	if window > 0 {
+		fmt.Printf("purchases: %d in %s = %.0f purchases/s; latency p50 %s, p99 %s\n",
+			sold, window.Round(time.Millisecond), float64(sold)/window.Seconds(),
+			ms(percentile(storm.latencies, .5)), ms(percentile(storm.latencies, .99)))
+	}
+
+	before, _ := dbTransactions(ctx, d)
+	ref := measureFor(ctx, *refusals, *workers, func(int) (string, []byte, bool) {
+		return tokens[rand.IntN(len(tokens))], buy, true
+	}, send)
+	after, _ := dbTransactions(ctx, d)
+	n := len(ref.t.latencies)
+	fmt.Printf("refusals after selling out: %.0f requests/s (%.0f%% of { __typename }), answers %v, p50 %s, p99 %s\n",
+		ref.rate, 100*ref.rate/base.rate, ref.t.codes, ms(percentile(ref.t.latencies, .5)), ms(percentile(ref.t.latencies, .99)))
+	if before >= 0 && n > 0 {
+		fmt.Printf("database transactions during the refusals: %d (%.2f per 100 refusals)\n",
+			after-before, 100*float64(after-before)/float64(n))
+	}
+	return checkInvariants(ctx, d, sale.ID)
+}
+
+type measured struct {
+	t    *tally
+	rate float64
+}
+
+// measureFor hammers for a while and returns the answers per second.
+func measureFor(ctx context.Context, d time.Duration, workers int, next func(int) (string, []byte, bool),
+	send func(context.Context, string, []byte) (string, error)) measured {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t, took := hammer(ctx, workers, next, send)
+	return measured{t: t, rate: float64(len(t.latencies)) / took.Seconds()}
+}
+
+func openDB(ctx context.Context, url string) (*db.DB, error) {
+	target, err := db.Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, target)
+}
+
+// makeBuyers creates verified members and signs each in.
+func makeBuyers(ctx context.Context, d *db.DB, n int) ([]string, error) {
+	sessions := auth.NewSessions(d, 720*time.Hour)
+	tag := gid.New("run")[4:14]
+	tokens := make([]string, 0, n)
+	for start := 0; start < n; start += 1000 {
+		size := min(1000, n-start)
+		creates := make([]*ent.MemberCreate, size)
+		for i := range creates {
+			creates[i] = d.Client.Member.Create().
+				SetPhone(fmt.Sprintf("19%s%06d", tag[len(tag)-3:], start+i)).
+				SetPasswordHash("load-test member: no password").
+				SetDisplayName(fmt.Sprintf("压测买家%d", start+i)).
+				SetRoles(role.Set{role.Member}).
+				SetVerificationStatus(member.VerificationStatusVERIFIED)
+		}
+		members, err := d.Client.Member.CreateBulk(creates...).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("create members (a previous run may have used these phones; rerun): %w", err)
+		}
+		t, err := sessions.IssueMany(ctx, d.Client, members)
+		if err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, t...)
+	}
+	return tokens, nil
+}
+
+// makeSale creates a product with the sale's units and a sale running now.
+func makeSale(ctx context.Context, d *db.DB, quantity, limit int) (*ent.FlashSale, error) {
+	c, err := d.Client.County.Query().Where(county.Name("城固县")).First(ctx)
+	if ent.IsNotFound(err) {
+		c, err = d.Client.County.Create().SetName("城固县").SetCity("汉中市").
+			SetPovertyStatus(county.PovertyStatusNON_POOR_WITH_TASKS).Save(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sup, err := d.Client.Supplier.Create().SetName("压测粮油供应商 " + string(gid.New("sup"))).
+		SetCountyID(c.ID).SetBeneficiaries(100).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.Client.Product.Create().SetName("汉中香小榨菜籽油 5L（压测）").
+		SetCategory(product.CategoryGRAIN_OIL).SetPrice(7990).SetSalePrice(7990).
+		SetStock(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return flashsales.New(d, 15*time.Minute, nil).Create(ctx, flashsales.NewSale{
+		ProductID: p.ID, Price: money.Yuan, Quantity: quantity, PerMemberLimit: limit,
+		StartsAt: now.Add(-time.Second), EndsAt: now.Add(time.Hour),
+	})
+}
+
+// dbTransactions is PostgreSQL's count of committed and rolled-back
+// transactions in this database (every statement outside a transaction is
+// one); -1 on SQLite.
+func dbTransactions(ctx context.Context, d *db.DB) (int64, error) {
+	if !d.Postgres() {
+		return -1, nil
+	}
+	var n int64
+	err := d.Pool.QueryRowContext(ctx,
+		`SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+	return n, err
+}
+
+// checkInvariants: never oversold, nobody above the limit, sold equals the
+// units of the sale's live orders.
+func checkInvariants(ctx context.Context, d *db.DB, saleID gid.ID) error {
+	q := func(query string, args ...any) (int, error) {
+		var n int
+		err := d.Pool.QueryRowContext(ctx, rebind(d, query), args...).Scan(&n)
+		return n, err
+	}
+	sold, err := q(`SELECT sold FROM flash_sales WHERE id = ?`, saleID)
+	if err != nil {
+		return err
+	}
+	quantity, _ := q(`SELECT quantity FROM flash_sales WHERE id = ?`, saleID)
+	live, _ := q(`SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
+		WHERE o.flash_sale_id = ? AND o.status IN ('PENDING_PAYMENT','PAID','SHIPPED','COMPLETED')`, saleID)
+	over, _ := q(`SELECT COUNT(*) FROM (SELECT o.buyer_id FROM orders o JOIN order_items i ON i.order_id = o.id
+		WHERE o.flash_sale_id = ? AND o.status IN ('PENDING_PAYMENT','PAID','SHIPPED','COMPLETED')
+		GROUP BY o.buyer_id HAVING SUM(i.quantity) > (SELECT per_member_limit FROM flash_sales WHERE id = ?)) x`, saleID, saleID)
+	fmt.Printf("invariants: quantity %d, sold %d, units of live orders %d, members above the limit %d\n", quantity, sold, live, over)
+	if sold > quantity || sold != live || over != 0 {
+		return fmt.Errorf("INVARIANT BROKEN")
+	}
+	fmt.Println("invariants hold")
+	return nil
+}
+
+func rebind(d *db.DB, q string) string {
+	if !d.Postgres() {
+		return q
+	}
+	out, n := []byte{}, 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			out = append(out, fmt.Sprintf("$%d", n)...)
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}
+

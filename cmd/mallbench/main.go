@@ -1,0 +1,41 @@
+// Command mallbench loads a running mall server, one command per scenario:
+//
+//	mallbench flash       -url URL -db DATABASE_URL   storm one flash sale, check its invariants
+//	mallbench subscribers -url URL -db DATABASE_URL   many websocket subscribers during a sale
+//	mallbench catalog     -url URL                    catalogue queries per second
+//
+// Setup (members, tokens, a product and a sale) goes straight into the
+// server's database, so that thousands of buyers cost seconds; every
+// measured request goes through the server's GraphQL endpoint.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "flash":
+		err = flash(os.Args[2:])
+	case "subscribers":
+		err = subscribers(os.Args[2:])
+	case "catalog":
+		err = catalog(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mallbench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: mallbench flash|subscribers|catalog [flags]  (-h for each command's flags)")
+	os.Exit(2)
+}
