@@ -235,4 +235,3 @@ func rebind(d *db.DB, q string) string {
 	}
 	return string(out)
 }
-
