@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -148,6 +149,9 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 	}
 
 	srv.RunWorkers(ctx)
+	if cfg.DebugAddr != "" {
+		go servePprof(cfg.DebugAddr)
+	}
 
 	hs := &http.Server{
 		Addr:              cfg.Addr,
@@ -172,6 +176,19 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves Go's profiles on their own listener, never on the
+// public one.
+func servePprof(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	slog.Info("pprof listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		slog.Error("pprof stopped", "err", err)
+	}
 }
 
 func displayAddr(addr string) string {

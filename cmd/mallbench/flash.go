@@ -32,6 +32,7 @@ func flash(args []string) error {
 	workers := fs.Int("workers", 64, "concurrent clients")
 	refusals := fs.Duration("refusals", 5*time.Second, "how long to keep buying after the sale sold out")
 	baseline := fs.Duration("baseline", 5*time.Second, "how long to measure { __typename } first")
+	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each) before the storm, as they do while the livestream counts down")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("-db is required: the server's DATABASE_URL")
@@ -69,6 +70,16 @@ func flash(args []string) error {
 	fmt.Printf("baseline { __typename }: %.0f requests/s, p50 %s, p99 %s\n",
 		base.rate, ms(percentile(base.t.latencies, .5)), ms(percentile(base.t.latencies, .99)))
 
+	if *warm {
+		page := body(`query($id: ID!) { flashSale(id: $id) { remaining status } me { id } }`, map[string]any{"id": sale.ID})
+		var next atomic.Int64
+		t, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
+			i := next.Add(1) - 1
+			return tokenAt(tokens, i), page, i < int64(len(tokens))
+		}, send)
+		fmt.Printf("warm-up: %d buyers opened the sale page in %s (%v)\n", len(t.latencies), took.Round(time.Millisecond), t.codes)
+	}
+
 	buy := body(buyQuery, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}})
 	var nextBuyer atomic.Int64
 	storm, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
@@ -100,6 +111,13 @@ func flash(args []string) error {
 			after-before, 100*float64(after-before)/float64(n))
 	}
 	return checkInvariants(ctx, d, sale.ID)
+}
+
+func tokenAt(tokens []string, i int64) string {
+	if i < int64(len(tokens)) {
+		return tokens[i]
+	}
+	return ""
 }
 
 type measured struct {

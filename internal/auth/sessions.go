@@ -55,15 +55,17 @@ type cached struct {
 }
 
 // cacheFor is how long a verified token is trusted without asking the
-// database again.
-const cacheFor = time.Minute
+// database again. Revocations reach every instance at once (see Changed),
+// so this only bounds how stale a cached member's roles can get should a
+// notice be lost, and how often a busy token costs a query.
+const cacheFor = 5 * time.Minute
 
 // NewSessions returns the token service; a token unused for ttl dies.
 func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
-	// A token's last use is written at most once a minute (a token in
-	// steady use costs one write a minute, not one per request), and often
+	// A token's last use is written at most every ten minutes (a token in
+	// steady use costs one write then, not one per request), and often
 	// enough that a short TTL cannot expire a token in use.
-	touch := min(time.Minute, ttl/4)
+	touch := min(10*time.Minute, ttl/4)
 	return &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now,
 		cache: expirable.NewLRU[string, cached](200_000, nil, cacheFor)}
 }
@@ -93,10 +95,21 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 		return nil, ErrInvalidToken
 	}
 	hash := hashToken(token)
-	// A cached token is trusted until its last use is due to be recorded
-	// again; that also bounds how long a short TOKEN_TTL can be exceeded.
-	if c, ok := s.cache.Get(string(hash)); ok && s.now().Sub(c.lastUsed) <= s.touchEvery {
-		return c.v, nil
+	if c, ok := s.cache.Get(string(hash)); ok {
+		now := s.now().UTC()
+		switch since := now.Sub(c.lastUsed); {
+		case since <= s.touchEvery:
+			return c.v, nil
+		case since <= s.ttl:
+			// In use: record it (once, whichever request or instance
+			// comes first) and go on trusting the cached token.
+			if err := s.touch(ctx, c.v.TokenID, now); err != nil {
+				slog.WarnContext(ctx, "token last-use not recorded", "err", err)
+			}
+			s.cache.Add(c.v.tokenHash, cached{v: c.v, lastUsed: now})
+			return c.v, nil
+		}
+		// Unused for longer than the TTL: ask the database.
 	}
 	v, lastUsed, err := s.lookup(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -112,17 +125,22 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 	}
 	if now.Sub(lastUsed) > s.touchEvery {
 		lastUsed = now
-		// Conditional, so concurrent requests (or instances) write once.
-		_, err := s.db.Client.AuthToken.Update().
-			Where(authtoken.ID(v.TokenID), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
-			SetLastUsedAt(now).
-			Save(ctx)
-		if err != nil {
+		if err := s.touch(ctx, v.TokenID, now); err != nil {
 			slog.WarnContext(ctx, "token last-use not recorded", "err", err)
 		}
 	}
 	s.cache.Add(v.tokenHash, cached{v: v, lastUsed: lastUsed})
 	return v, nil
+}
+
+// touch records a token's use; conditional, so concurrent requests (or
+// instances) write once.
+func (s *Sessions) touch(ctx context.Context, id gid.ID, now time.Time) error {
+	_, err := s.db.Client.AuthToken.Update().
+		Where(authtoken.ID(id), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
+		SetLastUsedAt(now).
+		Save(ctx)
+	return err
 }
 
 // lookup reads a token and its member in one query.

@@ -35,6 +35,8 @@ type Config struct {
 	PasswordHashMemoryKiB uint
 	LogFormat             string
 	LogLevel              string
+	// DebugAddr, when set, serves Go's pprof on a listener of its own.
+	DebugAddr string
 }
 
 // setting is one variable: its name, flag, default and meaning.
@@ -56,6 +58,7 @@ var settings = []setting{
 	{"PASSWORD_HASH_MEMORY", "password-hash-memory", "65536", "argon2id memory per password hash, in KiB"},
 	{"LOG_FORMAT", "log-format", "text", "text or json"},
 	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"DEBUG_ADDR", "debug-addr", "", "serve Go's pprof profiles here (e.g. 127.0.0.1:6060); keep it off public networks"},
 }
 
 // Load reads the settings from getenv and then from args (flags). It
@@ -88,6 +91,7 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 		SecretKey:     *values["SECRET_KEY"],
 		LogFormat:     get("LOG_FORMAT"),
 		LogLevel:      get("LOG_LEVEL"),
+		DebugAddr:     get("DEBUG_ADDR"),
 	}
 	var err error
 	if v := get("DEMO_DATA"); v != "" {

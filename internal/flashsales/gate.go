@@ -304,6 +304,9 @@ func (g *gate) serve(batch []*buyRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results, err := g.svc.buyBatch(ctx, g, batch)
+	for try := 0; try < 2 && ordernum.Clash(err); try++ {
+		results, err = g.svc.buyBatch(ctx, g, batch) // new numbers
+	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			res, err := g.svc.buyBatch(ctx, g, []*buyRequest{r})

@@ -112,77 +112,83 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 	slices.SortFunc(lines, func(a, b Line) int { return strings.Compare(string(a.ProductID), string(b.ProductID)) })
 
 	id := gid.New(gid.Order)
-	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		ids := make([]gid.ID, len(lines))
-		for i, l := range lines {
-			ids[i] = l.ProductID
-		}
-		q := tx.Product.Query().Where(product.IDIn(ids...)).Order(ent.Asc(product.FieldID))
-		if s.db.Postgres() {
-			q = q.ForUpdate()
-		}
-		products, err := q.All(ctx)
-		if err != nil {
-			return err
-		}
-		byID := make(map[gid.ID]*ent.Product, len(products))
-		for _, pr := range products {
-			byID[pr.ID] = pr
-		}
-		priced := make([]pricing.Line, len(lines))
-		for i, l := range lines {
-			pr := byID[l.ProductID]
-			if pr == nil || !pr.OnSale {
-				return apperr.New(apperr.ProductUnavailable, "a product of the order is off sale or unknown")
+	var err error
+	for try := 0; try < 3; try++ { // a clash of order numbers is retried
+		err = s.db.Tx(ctx, func(tx *ent.Tx) error {
+			ids := make([]gid.ID, len(lines))
+			for i, l := range lines {
+				ids[i] = l.ProductID
 			}
-			if err := takeStock(ctx, tx, pr, l.Quantity); err != nil {
+			q := tx.Product.Query().Where(product.IDIn(ids...)).Order(ent.Asc(product.FieldID))
+			if s.db.Postgres() {
+				q = q.ForUpdate()
+			}
+			products, err := q.All(ctx)
+			if err != nil {
 				return err
 			}
-			priced[i] = pricing.Line{Quantity: l.Quantity, UnitPrice: pr.SalePrice}
-		}
-		subtotal := pricing.Price(priced, 0).Subtotal
-		var c *ent.Coupon
-		if p.CouponID != nil {
-			if c, err = s.applicableCoupon(ctx, tx, *p.CouponID, p.BuyerID, subtotal, now); err != nil {
+			byID := make(map[gid.ID]*ent.Product, len(products))
+			for _, pr := range products {
+				byID[pr.ID] = pr
+			}
+			priced := make([]pricing.Line, len(lines))
+			for i, l := range lines {
+				pr := byID[l.ProductID]
+				if pr == nil || !pr.OnSale {
+					return apperr.New(apperr.ProductUnavailable, "a product of the order is off sale or unknown")
+				}
+				if err := takeStock(ctx, tx, pr, l.Quantity); err != nil {
+					return err
+				}
+				priced[i] = pricing.Line{Quantity: l.Quantity, UnitPrice: pr.SalePrice}
+			}
+			subtotal := pricing.Price(priced, 0).Subtotal
+			var c *ent.Coupon
+			if p.CouponID != nil {
+				if c, err = s.applicableCoupon(ctx, tx, *p.CouponID, p.BuyerID, subtotal, now); err != nil {
+					return err
+				}
+			}
+			var discount money.Fen
+			if c != nil {
+				discount = c.Discount
+			}
+			quote := pricing.Price(priced, discount)
+			create := tx.Order.Create().
+				SetID(id).
+				SetNumber(ordernum.New(now)).
+				SetBuyerID(p.BuyerID).
+				SetNillablePurchasingUnitID(p.PurchasingUnitID).
+				SetSubtotal(quote.Subtotal).
+				SetDiscount(quote.Discount).
+				SetTotal(quote.Total).
+				SetNillableCouponID(p.CouponID).
+				SetCreatedAt(now).
+				SetPayBy(now.Add(s.window)).
+				SetNillableIdempotencyKey(p.IdempotencyKey)
+			if p.Address != nil {
+				create.SetShippingAddress(p.Address)
+			}
+			if err := create.Exec(ctx); err != nil {
 				return err
 			}
+			items := make([]*ent.OrderItemCreate, len(lines))
+			for i, l := range lines {
+				items[i] = tx.OrderItem.Create().SetOrderID(id).SetProductID(l.ProductID).
+					SetQuantity(l.Quantity).SetUnitPrice(priced[i].UnitPrice).SetLineTotal(priced[i].Total())
+			}
+			if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
+				return err
+			}
+			if c != nil {
+				return reserveCoupon(ctx, tx, c.ID, p.BuyerID, id, now)
+			}
+			return nil
+		})
+		if !ordernum.Clash(err) {
+			break
 		}
-		var discount money.Fen
-		if c != nil {
-			discount = c.Discount
-		}
-		quote := pricing.Price(priced, discount)
-		create := tx.Order.Create().
-			SetID(id).
-			SetNumber(ordernum.New(now)).
-			SetBuyerID(p.BuyerID).
-			SetNillablePurchasingUnitID(p.PurchasingUnitID).
-			SetSubtotal(quote.Subtotal).
-			SetDiscount(quote.Discount).
-			SetTotal(quote.Total).
-			SetNillableCouponID(p.CouponID).
-			SetCreatedAt(now).
-			SetPayBy(now.Add(s.window)).
-			SetNillableIdempotencyKey(p.IdempotencyKey)
-		if p.Address != nil {
-			create.SetShippingAddress(p.Address)
-		}
-		if err := create.Exec(ctx); err != nil {
-			return err
-		}
-		items := make([]*ent.OrderItemCreate, len(lines))
-		for i, l := range lines {
-			items[i] = tx.OrderItem.Create().SetOrderID(id).SetProductID(l.ProductID).
-				SetQuantity(l.Quantity).SetUnitPrice(priced[i].UnitPrice).SetLineTotal(priced[i].Total())
-		}
-		if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
-			return err
-		}
-		if c != nil {
-			return reserveCoupon(ctx, tx, c.ID, p.BuyerID, id, now)
-		}
-		return nil
-	})
+	}
 	if err != nil && p.IdempotencyKey != nil {
 		// A duplicate placed at the same moment committed first: it won
 		// the unique index, or took the last units or the coupon, so this
