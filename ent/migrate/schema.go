@@ -334,7 +334,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "pay_by", Type: field.TypeTime, Nullable: true},
 		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
-		{Name: "payment_reference", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "payment_reference", Type: field.TypeString, Nullable: true},
 		{Name: "idempotency_key", Type: field.TypeString, Nullable: true},
 		{Name: "shipping_address", Type: field.TypeJSON, Nullable: true},
 		{Name: "tracking_number", Type: field.TypeString, Nullable: true},
@@ -383,6 +383,17 @@ var (
 				Name:    "order_buyer_id_idempotency_key",
 				Unique:  true,
 				Columns: []*schema.Column{OrdersColumns[19], OrdersColumns[10]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "idempotency_key IS NOT NULL",
+				},
+			},
+			{
+				Name:    "order_payment_reference",
+				Unique:  true,
+				Columns: []*schema.Column{OrdersColumns[9]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "payment_reference IS NOT NULL",
+				},
 			},
 			{
 				Name:    "order_buyer_id_created_at",

@@ -79,3 +79,31 @@ func TestTokensAreRandomAndHashed(t *testing.T) {
 		t.Fatal("hash is not deterministic")
 	}
 }
+
+func TestTokenCache(t *testing.T) {
+	now := time.Unix(0, 0)
+	c := &tokenCache{ttl: time.Minute, now: func() time.Time { return now }}
+	a := cached{v: &Viewer{MemberID: "mem_a"}}
+	b := cached{v: &Viewer{MemberID: "mem_b"}}
+	c.add("a", a)
+	c.add("b", b)
+	if got, ok := c.get("a"); !ok || got.v != a.v {
+		t.Fatal("a fresh entry is found")
+	}
+	c.removeIf(func(x cached) bool { return x.v.MemberID == "mem_a" })
+	if _, ok := c.get("a"); ok {
+		t.Fatal("removeIf removed a")
+	}
+	now = now.Add(61 * time.Second)
+	if _, ok := c.get("b"); ok {
+		t.Fatal("a stale entry is not served")
+	}
+	c.add("c", a)
+	now = now.Add(2 * time.Minute)
+	c.sweep()
+	n := 0
+	c.m.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("%d entries left after the sweep", n)
+	}
+}

@@ -22,8 +22,6 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/topics"
-
-	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // ErrInvalidToken is the answer for a token that is unknown, revoked or
@@ -44,7 +42,7 @@ type Sessions struct {
 	ttl        time.Duration
 	touchEvery time.Duration
 	now        func() time.Time
-	cache      *expirable.LRU[string, cached]
+	cache      *tokenCache
 	notify     atomic.Pointer[topics.Notify]
 }
 
@@ -66,8 +64,9 @@ func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
 	// steady use costs one write then, not one per request), and often
 	// enough that a short TTL cannot expire a token in use.
 	touch := min(10*time.Minute, ttl/4)
-	return &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now,
-		cache: expirable.NewLRU[string, cached](200_000, nil, cacheFor)}
+	s := &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now}
+	s.cache = &tokenCache{ttl: cacheFor, now: func() time.Time { return s.now() }}
+	return s
 }
 
 // Issue creates a token for the member through client (which may be a
@@ -95,18 +94,23 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 		return nil, ErrInvalidToken
 	}
 	hash := hashToken(token)
-	if c, ok := s.cache.Get(string(hash)); ok {
+	if c, ok := s.cache.get(string(hash)); ok {
 		now := s.now().UTC()
 		switch since := now.Sub(c.lastUsed); {
 		case since <= s.touchEvery:
 			return c.v, nil
 		case since <= s.ttl:
-			// In use: record it (once, whichever request or instance
-			// comes first) and go on trusting the cached token.
-			if err := s.touch(ctx, c.v.TokenID, now); err != nil {
+			// In use: record it, which also proves it was not revoked
+			// (should a revocation notice have been lost).
+			alive, err := s.touch(ctx, c.v.TokenID, now)
+			switch {
+			case err != nil:
 				slog.WarnContext(ctx, "token last-use not recorded", "err", err)
+			case !alive:
+				s.cache.remove(c.v.tokenHash)
+				return nil, ErrInvalidToken
 			}
-			s.cache.Add(c.v.tokenHash, cached{v: c.v, lastUsed: now})
+			s.cache.add(c.v.tokenHash, cached{v: c.v, lastUsed: now})
 			return c.v, nil
 		}
 		// Unused for longer than the TTL: ask the database.
@@ -125,23 +129,22 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 	}
 	if now.Sub(lastUsed) > s.touchEvery {
 		lastUsed = now
-		if err := s.touch(ctx, v.TokenID, now); err != nil {
+		if _, err := s.touch(ctx, v.TokenID, now); err != nil {
 			slog.WarnContext(ctx, "token last-use not recorded", "err", err)
 		}
 	}
-	s.cache.Add(v.tokenHash, cached{v: v, lastUsed: lastUsed})
+	s.cache.add(v.tokenHash, cached{v: v, lastUsed: lastUsed})
 	return v, nil
 }
 
-// touch records a token's use; conditional, so concurrent requests (or
-// instances) write once.
-func (s *Sessions) touch(ctx context.Context, id gid.ID, now time.Time) error {
-	_, err := s.db.Client.AuthToken.Update().
-		Where(authtoken.ID(id), authtoken.LastUsedAtLT(now.Add(-s.touchEvery))).
-		SetLastUsedAt(now).
-		Save(ctx)
-	return err
+// touch records a token's use and reports whether the token still exists.
+func (s *Sessions) touch(ctx context.Context, id gid.ID, now time.Time) (bool, error) {
+	n, err := s.db.Client.AuthToken.Update().Where(authtoken.ID(id)).SetLastUsedAt(now).Save(ctx)
+	return n > 0, err
 }
+
+// Sweep forgets tokens cached for too long (the server calls it now and then).
+func (s *Sessions) Sweep() { s.cache.sweep() }
 
 // lookup reads a token and its member in one query.
 func (s *Sessions) lookup(ctx context.Context, hash []byte) (*Viewer, time.Time, error) {
@@ -185,13 +188,13 @@ func (s *Sessions) tell(ts ...string) {
 // ForgetToken drops one token (by its hash, hex) from this instance's memory.
 func (s *Sessions) ForgetToken(hashHex string) {
 	if h, err := hex.DecodeString(hashHex); err == nil {
-		s.cache.Remove(string(h))
+		s.cache.remove(string(h))
 	}
 }
 
 // ForgetAll empties this instance's memory of tokens (after it may have
 // missed other instances' news).
-func (s *Sessions) ForgetAll() { s.cache.Purge() }
+func (s *Sessions) ForgetAll() { s.cache.removeIf(func(cached) bool { return true }) }
 
 // Changed says the member's roles, verification or tokens changed: every
 // instance forgets the member's cached tokens.
@@ -202,11 +205,7 @@ func (s *Sessions) Changed(memberID gid.ID) {
 
 // Forget drops the member's verified tokens from this instance's memory.
 func (s *Sessions) Forget(memberID gid.ID) {
-	for _, k := range s.cache.Keys() {
-		if c, ok := s.cache.Peek(k); ok && c.v.MemberID == memberID {
-			s.cache.Remove(k)
-		}
-	}
+	s.cache.removeIf(func(c cached) bool { return c.v.MemberID == memberID })
 }
 
 // Revoke deletes the viewer's token (logout).
@@ -215,7 +214,7 @@ func (s *Sessions) Revoke(ctx context.Context, v *Viewer) error {
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	s.cache.Remove(v.tokenHash)
+	s.cache.remove(v.tokenHash)
 	s.tell(topics.Token(hex.EncodeToString([]byte(v.tokenHash))))
 	return nil
 }

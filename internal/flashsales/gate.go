@@ -2,7 +2,6 @@ package flashsales
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -10,13 +9,9 @@ import (
 	"time"
 
 	"unionmall/ent"
-	"unionmall/ent/flashsale"
-	"unionmall/ent/flashsaleholding"
-	"unionmall/ent/order"
 	"unionmall/internal/apperr"
 	"unionmall/internal/gid"
 	"unionmall/internal/ordernum"
-	"unionmall/internal/pricing"
 )
 
 // A gate admits the buyers of one sale on this instance. Requests queue on
@@ -46,7 +41,7 @@ type gate struct {
 }
 
 const (
-	maxBatch    = 200
+	maxBatch    = 500
 	queueLength = 8192
 	gateIdle    = time.Minute
 )
@@ -302,233 +297,34 @@ func (g *gate) serve(batch []*buyRequest) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	results, err := g.svc.buyBatch(ctx, g, batch)
+	t0 := time.Now()
+	d, err := g.commit(ctx, batch)
+	slog.Debug("flash batch", "sale", g.id, "size", len(batch), "took", time.Since(t0), "err", err)
 	for try := 0; try < 2 && ordernum.Clash(err); try++ {
-		results, err = g.svc.buyBatch(ctx, g, batch) // new numbers
+		d, err = g.commit(ctx, batch) // new numbers
 	}
-	if err != nil && len(batch) > 1 {
-		for _, r := range batch {
-			res, err := g.svc.buyBatch(ctx, g, []*buyRequest{r})
-			if err != nil {
-				res = []buyResult{{err: fmt.Errorf("buy flash sale: %w", err)}}
-			}
-			r.reply <- res[0]
-		}
+	if err == nil {
+		// Reading the orders back and answering run beside the next batch.
+		go func() {
+			defer cancel()
+			g.svc.answer(ctx, batch, d)
+		}()
 		return
 	}
-	if err != nil {
-		results = []buyResult{{err: fmt.Errorf("buy flash sale: %w", err)}}
+	defer cancel()
+	if len(batch) == 1 {
+		batch[0].reply <- buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
+		return
 	}
-	for i, r := range batch {
-		r.reply <- results[i]
-	}
-}
-
-// buyBatch is one transaction for many buyers: lock the sale row, read the
-// buyers' holdings, allocate in arrival order, then write holdings, orders
-// with their lines, and sold, each in one statement. The sale row lock
-// serializes this against every other batch and every unit given back, on
-// every instance, so what is read under it stays true until commit.
-func (s *Service) buyBatch(ctx context.Context, g *gate, batch []*buyRequest) ([]buyResult, error) {
-	results := make([]buyResult, len(batch))
-	var sale *ent.FlashSale
-	var orders []*ent.Order
-	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		now := s.now().UTC()
-		q := tx.FlashSale.Query().Where(flashsale.ID(g.id))
-		if s.db.Postgres() {
-			q = q.ForUpdate()
-		}
-		var err error
-		if sale, err = q.Only(ctx); err != nil {
-			return err
-		}
-		if now.Before(sale.StartsAt) || !now.Before(sale.EndsAt) {
-			e := errNotStarted
-			if !now.Before(sale.EndsAt) {
-				e = errEnded
-			}
-			for i := range results {
-				results[i].err = e
-			}
-			return nil
-		}
-		existing, err := s.existingOrders(ctx, tx, batch)
-		if err != nil {
-			return err
-		}
-		held, err := s.holdings(ctx, tx, g.id, batch)
-		if err != nil {
-			return err
-		}
-		remaining := sale.Quantity - sale.Sold
-		var winners []int
-		for i, r := range batch {
-			switch o := existing[i]; {
-			case o != nil:
-				results[i].order = o
-			case r.q > remaining:
-				results[i].err = errSoldOut
-			case held[r.buyer]+r.q > sale.PerMemberLimit:
-				results[i].err = errLimit
-			default:
-				remaining -= r.q
-				held[r.buyer] += r.q
-				winners = append(winners, i)
-			}
-		}
-		if len(winners) == 0 {
-			return nil
-		}
-		if orders, err = s.reserve(ctx, tx, sale, batch, winners, held, now); err != nil {
-			return err
-		}
-		for j, i := range winners {
-			results[i].order = orders[j]
-		}
-		sale.Sold = sale.Quantity - remaining
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if sale != nil {
-		g.sale.Store(sale.Unwrap())
-		if sale.Sold >= sale.Quantity {
-			g.soldOut.Store(true)
-		}
-	}
-	for i := range results {
-		if results[i].order != nil {
-			results[i].order = unwrapped(results[i].order)
-		}
-	}
-	if len(orders) > 0 {
-		s.notify(TopicsOf(sale)...)
-	}
-	return results, nil
-}
-
-// unwrapped detaches an order from the transaction that made it (orders
-// read outside one are returned as they are).
-func unwrapped(o *ent.Order) (out *ent.Order) {
-	defer func() {
-		if recover() != nil {
-			out = o
-		}
-	}()
-	return o.Unwrap()
-}
-
-var errGuard = errors.New("flash sale changed under its row lock")
-
-// reserve writes the winners' holdings, orders and order lines, and the
-// sale's new sold count.
-func (s *Service) reserve(ctx context.Context, tx *ent.Tx, sale *ent.FlashSale, batch []*buyRequest,
-	winners []int, held map[gid.ID]int, now time.Time) ([]*ent.Order, error) {
-	holdings := make([]*ent.FlashSaleHoldingCreate, len(winners))
-	orders := make([]*ent.OrderCreate, len(winners))
-	items := make([]*ent.OrderItemCreate, len(winners))
-	units := 0
-	for j, i := range winners {
-		r := batch[i]
-		units += r.q
-		holdings[j] = tx.FlashSaleHolding.Create().
-			SetFlashSaleID(sale.ID).SetMemberID(r.buyer).SetUnits(held[r.buyer])
-		line := pricing.Line{Quantity: r.q, UnitPrice: sale.Price}
-		quote := pricing.Price([]pricing.Line{line}, 0)
-		id := gid.New(gid.Order)
-		orders[j] = tx.Order.Create().
-			SetID(id).
-			SetNumber(ordernum.New(now)).
-			SetBuyerID(r.buyer).
-			SetSubtotal(quote.Subtotal).
-			SetDiscount(0).
-			SetTotal(quote.Total).
-			SetFlashSaleID(sale.ID).
-			SetCreatedAt(now).
-			SetPayBy(now.Add(s.window)).
-			SetNillableIdempotencyKey(r.key)
-		items[j] = tx.OrderItem.Create().
-			SetOrderID(id).SetProductID(sale.ProductID).
-			SetQuantity(r.q).SetUnitPrice(sale.Price).SetLineTotal(line.Total())
-	}
-	err := tx.FlashSaleHolding.CreateBulk(holdings...).
-		OnConflictColumns(flashsaleholding.FieldFlashSaleID, flashsaleholding.FieldMemberID).
-		Update(func(u *ent.FlashSaleHoldingUpsert) { u.UpdateUnits() }).
-		Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := tx.Order.CreateBulk(orders...).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
-		return nil, err
-	}
-	n, err := tx.FlashSale.Update().
-		Where(flashsale.ID(sale.ID), flashsale.SoldLTE(sale.Quantity-units)).
-		AddSold(units).
-		Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n != 1 {
-		return nil, errGuard
-	}
-	return out, nil
-}
-
-// existingOrders finds, for requests with an idempotency key, the order the
-// buyer already placed with it.
-func (s *Service) existingOrders(ctx context.Context, tx *ent.Tx, batch []*buyRequest) ([]*ent.Order, error) {
-	out := make([]*ent.Order, len(batch))
-	var buyers []gid.ID
-	var keys []string
 	for _, r := range batch {
-		if r.key != nil {
-			buyers = append(buyers, r.buyer)
-			keys = append(keys, *r.key)
+		one := []*buyRequest{r}
+		d, err := g.commit(ctx, one)
+		if err != nil {
+			r.reply <- buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
+			continue
 		}
+		g.svc.answer(ctx, one, d)
 	}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	found, err := tx.Order.Query().
-		Where(order.BuyerIDIn(buyers...), order.IdempotencyKeyIn(keys...)).
-		All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i, r := range batch {
-		for _, o := range found {
-			if r.key != nil && o.BuyerID == r.buyer && o.IdempotencyKey != nil && *o.IdempotencyKey == *r.key {
-				out[i] = o
-			}
-		}
-	}
-	return out, nil
-}
-
-// holdings reads the units each buyer of the batch holds in the sale.
-func (s *Service) holdings(ctx context.Context, tx *ent.Tx, saleID gid.ID, batch []*buyRequest) (map[gid.ID]int, error) {
-	buyers := make([]gid.ID, len(batch))
-	for i, r := range batch {
-		buyers[i] = r.buyer
-	}
-	rows, err := tx.FlashSaleHolding.Query().
-		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberIDIn(buyers...)).
-		All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	held := make(map[gid.ID]int, len(batch))
-	for _, h := range rows {
-		held[h.MemberID] = h.Units
-	}
-	return held, nil
 }
 
 // Sale returns the sale as this instance last saw it (its IDs and window do

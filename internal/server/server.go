@@ -175,6 +175,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 			slog.WarnContext(ctx, "settling ended flash sales failed", "err", err)
 		}
 	})
+	go every(ctx, time.Minute, s.Sessions.Sweep)
 	go every(ctx, time.Hour, func() {
 		n, err := s.Sessions.PurgeExpired(ctx)
 		if err != nil && ctx.Err() == nil {
