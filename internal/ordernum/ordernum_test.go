@@ -28,8 +28,8 @@ func TestNew(t *testing.T) {
 
 func TestClash(t *testing.T) {
 	for err, want := range map[error]bool{
-		errors.New(`pq: duplicate key value violates unique constraint "orders_number_key"`): true,
-		errors.New("constraint failed: UNIQUE constraint failed: orders.number (2067)"):      true,
+		errors.New(`pq: duplicate key value violates unique constraint "orders_number_key"`):              true,
+		errors.New("constraint failed: UNIQUE constraint failed: orders.number (2067)"):                   true,
 		errors.New(`pq: duplicate key value violates unique constraint "order_buyer_id_idempotency_key"`): false,
 		nil: false,
 	} {
