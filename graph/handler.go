@@ -1,6 +1,10 @@
 package graph
 
 import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -15,6 +19,10 @@ type HandlerOptions struct {
 	Introspection bool
 	// Websocket, when set, serves subscriptions on the same endpoint.
 	Websocket *transport.Websocket
+	// Observe, when set, is told of every query and mutation: its root
+	// field ("mutation.buyFlashSale"), its outcome ("" or the first
+	// error's code) and how long it took.
+	Observe func(operation, code string, took time.Duration)
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -40,5 +48,44 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
+	if o.Observe != nil {
+		srv.AroundResponses(observe(o.Observe))
+	}
 	return srv
+}
+
+// observe reports each query and mutation once it has its response
+// (subscription events are not operations of their own).
+func observe(report func(operation, code string, took time.Duration)) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
+			return resp
+		}
+		op := string(oc.Operation.Operation) + "." + rootField(oc.Operation.SelectionSet)
+		code := ""
+		if len(resp.Errors) > 0 {
+			code, _ = resp.Errors[0].Extensions["code"].(string)
+			if code == "" {
+				code = "ERROR"
+			}
+		}
+		report(op, code, time.Since(oc.Stats.OperationStart))
+		return resp
+	}
+}
+
+// rootField names an operation by its first root field; a label of few
+// values, unlike operation names, which clients choose.
+func rootField(set ast.SelectionSet) string {
+	for _, s := range set {
+		if f, ok := s.(*ast.Field); ok {
+			return f.Name
+		}
+	}
+	return "other"
 }

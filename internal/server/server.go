@@ -12,19 +12,20 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 
 	"unionmall/ent"
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
+	"unionmall/internal/broker"
 	"unionmall/internal/catalog"
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/idcard"
 	"unionmall/internal/live"
+	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
@@ -62,6 +63,7 @@ type Server struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	Metrics     *metrics.Metrics
 	Handler     http.Handler
 	databaseURL string
 	// migrated is set once the schema was seen current; it cannot go back.
@@ -91,6 +93,20 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Live:        hub,
 		databaseURL: o.DatabaseURL,
 	}
+	s.Metrics = metrics.New()
+	s.Metrics.Pool(d.Pool)
+	s.Metrics.Brokers(func() metrics.BrokerStats {
+		var out metrics.BrokerStats
+		for _, st := range []broker.Stats{hub.Stock.Stats(), hub.Counters.Stats(), hub.Stats.Stats()} {
+			out.Pushes += st.Pushes
+			out.Skipped += st.Skipped
+			out.Loads += st.Loads
+			out.LoadErrors += st.LoadErrors
+			out.Subscribers += st.Subscribers
+			out.Topics += st.Topics
+		}
+		return out
+	})
 	hub.SetFlashSales(s.FlashSales)
 	hub.SetSessions(s.Sessions)
 	s.Sessions.SetNotify(hub.Notify)
@@ -118,7 +134,8 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection: o.Introspection,
-		Websocket:     websocket(s.Sessions, o.AllowedOrigins),
+		Websocket:     websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
+		Observe:       s.Metrics.Operation,
 	})
 
 	mux := http.NewServeMux()
@@ -136,7 +153,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", s.Metrics.Handler())
 	mux.Handle("/", web.Handler())
 	s.Handler = mux
 	return s, nil

@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
 	"unionmall/graph"
 	"unionmall/internal/auth"
+	"unionmall/internal/metrics"
 	"unionmall/internal/wsgorilla"
 )
 
@@ -26,10 +29,13 @@ const (
 // the contract's auth: connection_init may carry {"Authorization": "Bearer
 // <token>"}; none is anonymous (subscriptions are public); a bad one
 // closes the connection with 4403.
-func websocket(sessions *auth.Sessions, origins []string) *transport.Websocket {
+func websocket(sessions *auth.Sessions, origins []string, m *metrics.Metrics) *transport.Websocket {
 	limit := int64(wsReadLimit)
 	return &transport.Websocket{
-		Implementation:        wsgorilla.New(wsgorilla.Options{CheckOrigin: wsgorilla.AllowOrigins(origins)}),
+		Implementation: counted{
+			WebsocketImplementation: wsgorilla.New(wsgorilla.Options{CheckOrigin: wsgorilla.AllowOrigins(origins)}),
+			m:                       m,
+		},
 		InitTimeout:           wsInitTimeout,
 		KeepAlivePingInterval: wsKeepAlive,
 		PingPongInterval:      wsKeepAlive,
@@ -54,4 +60,44 @@ func websocket(sessions *auth.Sessions, origins []string) *transport.Websocket {
 			return auth.WithViewer(ctx, v), nil, nil
 		},
 	}
+}
+
+// counted counts open websocket connections for the metrics.
+type counted struct {
+	transport.WebsocketImplementation
+	m *metrics.Metrics
+}
+
+func (c counted) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	conn, err := c.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	c.m.WebsocketOpened()
+	return &countedConn{WebsocketConn: conn, m: c.m}, nil
+}
+
+type countedConn struct {
+	transport.WebsocketConn
+	m      *metrics.Metrics
+	closed sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.closed.Do(c.m.WebsocketClosed)
+	return c.WebsocketConn.Close()
+}
+
+// The optional interfaces of the wrapped connection stay visible to gqlgen.
+func (c *countedConn) SetReadLimit(limit int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(limit)
+	}
+}
+
+func (c *countedConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
 }

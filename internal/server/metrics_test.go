@@ -1,0 +1,73 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"unionmall/internal/servertest"
+	"unionmall/internal/testdb"
+)
+
+// metric reads one sample (name with labels, exactly as exposed) from
+// /metrics; -1 when absent.
+func metric(t *testing.T, m *servertest.Mall, sample string) float64 {
+	t.Helper()
+	res, err := http.Get(m.HTTP.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` ([0-9.e+-]+)$`)
+	sm := re.FindSubmatch(b)
+	if sm == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(string(sm[1]), 64)
+	return v
+}
+
+func TestMetrics(t *testing.T) {
+	d := testdb.Open(t, "sqlite")
+	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+	oil := oilProduct(t, m, 10)
+	now := time.Now().UTC()
+	sale := createSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
+	buyers := m.BulkVerified(2)
+	ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_, _ = ws.Subscribe(stockSub, map[string]any{"id": sale.ID})
+	waitSold(t, ws, 0, 2*time.Second)
+	for _, b := range buyers {
+		m.Do(b.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID})
+	}
+	waitSold(t, ws, 1, 2*time.Second)
+	for sample, want := range map[string]float64{
+		`mall_flash_sale_purchases_total`:                                                  1,
+		`mall_flash_sale_refusals_total{code="SOLD_OUT"}`:                                  1,
+		`mall_graphql_operations_total{code="OK",operation="mutation.buyFlashSale"}`:       1,
+		`mall_graphql_operations_total{code="SOLD_OUT",operation="mutation.buyFlashSale"}`: 1,
+		`mall_graphql_operation_seconds_count{operation="mutation.buyFlashSale"}`:          2,
+		`mall_websocket_connections`:                                                       1,
+		`mall_subscriptions`:                                                               1,
+	} {
+		if got := metric(t, m, sample); got != want {
+			t.Errorf("%s = %v, want %v", sample, got, want)
+		}
+	}
+	for _, sample := range []string{`mall_broker_pushes_total`, `go_sql_max_open_connections{db_name="mall"}`, `go_goroutines`, `process_resident_memory_bytes`} {
+		if metric(t, m, sample) <= 0 {
+			t.Errorf("%s missing or zero", sample)
+		}
+	}
+	if metric(t, m, `mall_broker_skipped_total`) < 0 {
+		t.Error("mall_broker_skipped_total missing")
+	}
+}
