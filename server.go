@@ -121,6 +121,10 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		Introspection:  cfg.Introspection,
 		AllowedOrigins: cfg.AllowedOrigins,
 		DatabaseURL:    cfg.DatabaseURL,
+		NoRateLimits:   !cfg.RateLimits,
+		TrustProxy:     cfg.TrustProxy,
+		MaxDepth:       cfg.MaxQueryDepth,
+		Complexity:     cfg.ComplexityLimit,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ type HandlerOptions struct {
 	// field ("mutation.buyFlashSale"), its outcome ("" or the first
 	// error's code) and how long it took.
 	Observe func(operation, code string, took time.Duration)
+	// MaxDepth and Complexity bound a request's shape (defaults:
+	// DefaultMaxDepth, DefaultComplexity).
+	MaxDepth, Complexity int
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -30,10 +33,18 @@ type HandlerOptions struct {
 // persisted queries, the contract's error codes and a recover function that
 // hides internals.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.Complexity <= 0 {
+		o.Complexity = DefaultComplexity
+	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  r,
 		Directives: directives(),
+		Complexity: complexity(),
 	}))
+	srv.SetValidationRulesFn(depthRule(o.MaxDepth))
 	if o.Websocket != nil {
 		// Before GET, which would otherwise claim the upgrade request.
 		srv.AddTransport(*o.Websocket)
@@ -46,6 +57,7 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(o.Complexity))
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	if o.Observe != nil {

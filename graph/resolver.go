@@ -14,6 +14,7 @@ import (
 	"unionmall/internal/live"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
+	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
 )
 
@@ -28,5 +29,8 @@ type Resolver struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
-	Now         func() time.Time
+	// BuyLimit bounds each member's buyFlashSale calls (per member, not
+	// per address: a whole office shares one).
+	BuyLimit *ratelimit.Limiter
+	Now      func() time.Time
 }

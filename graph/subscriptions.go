@@ -35,6 +35,7 @@ func takeSlot(ctx context.Context) error {
 }
 
 var (
-	errNoSuchSale  = apperr.New(apperr.NotFound, "no flash sale has that ID")
-	errNoSuchEvent = apperr.New(apperr.NotFound, "no live event has that ID")
+	errBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
+	errNoSuchSale    = apperr.New(apperr.NotFound, "no flash sale has that ID")
+	errNoSuchEvent   = apperr.New(apperr.NotFound, "no live event has that ID")
 )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,11 +34,14 @@ type wsProtocol struct {
 	name      string
 	subscribe string // start a subscription
 	data      string // an event
+	suffix    []byte // how gqlgen ends an event of subscription subID
 }
 
 var wsProtocols = map[string]wsProtocol{
-	"graphql-transport-ws": {name: "graphql-transport-ws", subscribe: "subscribe", data: "next"},
-	"graphql-ws":           {name: "graphql-ws", subscribe: "start", data: "data"},
+	"graphql-transport-ws": {name: "graphql-transport-ws", subscribe: "subscribe", data: "next",
+		suffix: []byte(`}}},"id":"` + subID + `","type":"next"}`)},
+	"graphql-ws": {name: "graphql-ws", subscribe: "start", data: "data",
+		suffix: []byte(`}}},"id":"` + subID + `","type":"data"}`)},
 }
 
 // subscribers opens many websocket subscribers to one sale's stock, reads
@@ -53,6 +59,7 @@ func subscribers(args []string) error {
 	sources := fs.Int("sources", 0, "spread connections over source addresses 127.0.0.1..127.0.0.K (loopback servers only); 0: one per 8000 connections")
 	settle := fs.Duration("settle", 2*time.Second, "wait after opening before reading the server's memory")
 	debug := fs.String("debug", "", "the server's DEBUG_ADDR as a URL (e.g. http://127.0.0.1:6161): make the server collect garbage (/debug/pprof/heap?gc=1) before each memory reading")
+	cpuProfile := fs.String("cpuprofile", "", "write this tool's own CPU profile of the purchase phase to the file")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for all initial states, and for the final state after the last purchase")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
@@ -193,6 +200,18 @@ func subscribers(args []string) error {
 	var done []purchase
 	codes := map[string]int{}
 	sold := sold0
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			closeAll()
+			return err
+		}
+	}
 	saleStart := time.Now()
 	for i := range *buys {
 		if wait := time.Until(saleStart.Add(time.Duration(i) * interval)); wait > 0 {
@@ -242,6 +261,7 @@ func subscribers(args []string) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
 
 	var (
 		lat       []time.Duration // every (subscriber, purchase) pair
@@ -410,7 +430,8 @@ type subscriber struct {
 	lastSold atomic.Int64 // the latest sold received
 	closing  atomic.Bool  // we sent a close frame: a read error is the end
 	done     chan struct{}
-	err      error // why reading stopped, if not our close; read after done
+	err      error        // why reading stopped, if not our close; read after done
+	buf      bytes.Buffer // the message being read
 
 	mu     sync.Mutex
 	events []stockEvent // every state received, in arrival order
@@ -487,10 +508,20 @@ func (s *subscriber) read() {
 // next reads one message, answers a ping, records a state, and returns the
 // message's type.
 func (s *subscriber) next() (string, error) {
-	_, b, err := s.conn.ReadMessage()
+	_, r, err := s.conn.NextReader()
+	if err != nil {
+		return "", err
+	}
+	s.buf.Reset() // reused: the tool should cost the machine as little as it can
+	_, err = s.buf.ReadFrom(r)
 	at := time.Now()
 	if err != nil {
 		return "", err
+	}
+	b := s.buf.Bytes()
+	if sold, ok := s.fastStock(b); ok {
+		s.record(at, sold)
+		return s.proto.data, nil
 	}
 	var m wsMessage
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -514,10 +545,7 @@ func (s *subscriber) next() (string, error) {
 		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Data == nil || p.Data.Stock == nil {
 			return "", fmt.Errorf("event without a stock: %s", m.Payload)
 		}
-		s.mu.Lock()
-		s.events = append(s.events, stockEvent{at: at, sold: p.Data.Stock.Sold})
-		s.mu.Unlock()
-		s.lastSold.Store(p.Data.Stock.Sold)
+		s.record(at, p.Data.Stock.Sold)
 	case "error", "connection_error":
 		return "", fmt.Errorf("%s: %s", m.Type, m.Payload)
 	case "complete":
@@ -526,6 +554,36 @@ func (s *subscriber) next() (string, error) {
 		}
 	}
 	return m.Type, nil
+}
+
+func (s *subscriber) record(at time.Time, sold int64) {
+	s.mu.Lock()
+	s.events = append(s.events, stockEvent{at: at, sold: sold})
+	s.mu.Unlock()
+	s.lastSold.Store(sold)
+}
+
+// stockPrefix starts an event exactly as gqlgen writes it (fields in the
+// selection's order, sold first).
+var stockPrefix = []byte(`{"payload":{"data":{"flashSaleStock":{"sold":`)
+
+// fastStock reads sold from an event of our subscription without a JSON
+// decoder when the message has exactly gqlgen's shape; anything else goes
+// to the full decoder.
+func (s *subscriber) fastStock(b []byte) (int64, bool) {
+	if !bytes.HasPrefix(b, stockPrefix) || !bytes.HasSuffix(b, s.proto.suffix) {
+		return 0, false
+	}
+	b = b[len(stockPrefix):]
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 18 || i == len(b) || b[i] != ',' {
+		return 0, false
+	}
+	sold, err := strconv.ParseInt(string(b[:i]), 10, 64)
+	return sold, err == nil
 }
 
 // memory is the server's own figures from /metrics.

@@ -23,6 +23,7 @@ import (
 	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
 	"unionmall/internal/mask"
+	"unionmall/internal/ratelimit"
 	"unionmall/internal/role"
 )
 
@@ -36,6 +37,26 @@ type Service struct {
 	// changed runs after a change that moves the platform's totals
 	// (members, verified members, purchasing units).
 	changed func()
+	// failures counts failed sign-ins per phone and per client address.
+	failures struct{ phone, addr *ratelimit.Limiter }
+}
+
+// LoginLimits are how many failed sign-ins a phone and a client address
+// may have before sign-ins are refused with RATE_LIMITED for a while.
+type LoginLimits struct {
+	PerPhone, PerAddress ratelimit.Rule
+}
+
+// DefaultLoginLimits: five failures per phone (then one a minute), fifty
+// per address (then one every six seconds).
+var DefaultLoginLimits = LoginLimits{
+	PerPhone:   ratelimit.Rule{Every: time.Minute, Burst: 5},
+	PerAddress: ratelimit.Rule{Every: 6 * time.Second, Burst: 50},
+}
+
+// LimitLogins sets the sign-in limits (DefaultLoginLimits until then).
+func (s *Service) LimitLogins(l LoginLimits) {
+	s.failures.phone, s.failures.addr = ratelimit.New(l.PerPhone), ratelimit.New(l.PerAddress)
 }
 
 // New returns the account service; changed may be nil.
@@ -43,7 +64,9 @@ func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer, changed 
 	if changed == nil {
 		changed = func() {}
 	}
-	return &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now, changed: changed}
+	svc := &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now, changed: changed}
+	svc.LimitLogins(DefaultLoginLimits)
+	return svc
 }
 
 // Password rules: long enough to resist guessing, short enough that hashing
@@ -54,6 +77,7 @@ const (
 )
 
 var (
+	errThrottled   = apperr.New(apperr.RateLimited, "too many failed sign-ins; wait a minute and try again")
 	errCredentials = apperr.New(apperr.InvalidCredentials, "the phone number or the password is wrong")
 	errPhoneTaken  = apperr.New(apperr.PhoneTaken, "an account with this phone number exists already")
 )
@@ -168,6 +192,11 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 // and a wrong password get the same answer, after the same work.
 func (s *Service) Login(ctx context.Context, phone, password string) (*Session, error) {
 	phone = strings.TrimSpace(phone)
+	addr := auth.ClientAddr(ctx)
+	if s.failures.phone.Exhausted(phone) || s.failures.addr.Exhausted(addr) {
+		slog.WarnContext(ctx, "login throttled", "phone", mask.Phone(phone), "addr", addr)
+		return nil, errThrottled
+	}
 	var m *ent.Member
 	if mask.ValidPhone(phone) && len(password) <= 4*maxPassword {
 		var err error
@@ -185,7 +214,11 @@ func (s *Service) Login(ctx context.Context, phone, password string) (*Session, 
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !ok || m == nil {
-		slog.InfoContext(ctx, "login refused", "phone", mask.Phone(phone))
+		// Failures, not attempts, are counted: a whole office signing in
+		// from one address is fine; guessing is slowed.
+		s.failures.phone.Allow(phone)
+		s.failures.addr.Allow(addr)
+		slog.InfoContext(ctx, "login refused", "phone", mask.Phone(phone), "addr", addr)
 		return nil, errCredentials
 	}
 	token, v, err := s.sessions.Issue(ctx, s.db.Client, m)

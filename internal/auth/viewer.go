@@ -123,6 +123,19 @@ func SeesPrivate(ctx context.Context, owner gid.ID) bool {
 	return v != nil && (v.MemberID == owner || v.IsAdmin())
 }
 
+type addrKey struct{}
+
+// WithClientAddr records the client's network address (for rate limits).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, addrKey{}, addr)
+}
+
+// ClientAddr is the client's address, "" when unknown.
+func ClientAddr(ctx context.Context) string {
+	s, _ := ctx.Value(addrKey{}).(string)
+	return s
+}
+
 // IsAdmin reports whether the caller is an ADMIN.
 func IsAdmin(ctx context.Context) bool { return FromContext(ctx).IsAdmin() }
 

@@ -37,6 +37,12 @@ type Config struct {
 	LogLevel              string
 	// DebugAddr, when set, serves Go's pprof on a listener of its own.
 	DebugAddr string
+	// TrustProxy takes client addresses from X-Forwarded-For.
+	TrustProxy bool
+	// RateLimits limits failed sign-ins and buying attempts.
+	RateLimits bool
+	// MaxQueryDepth and ComplexityLimit bound a GraphQL request's shape.
+	MaxQueryDepth, ComplexityLimit int
 }
 
 // setting is one variable: its name, flag, default and meaning.
@@ -59,6 +65,10 @@ var settings = []setting{
 	{"LOG_FORMAT", "log-format", "text", "text or json"},
 	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"DEBUG_ADDR", "debug-addr", "", "serve Go's pprof profiles here (e.g. 127.0.0.1:6060); keep it off public networks"},
+	{"TRUST_PROXY", "trust-proxy", "false", "take the client's address from X-Forwarded-For (only behind a load balancer that sets it)"},
+	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member buying more than 10 times a second"},
+	{"MAX_QUERY_DEPTH", "max-query-depth", "15", "deepest nesting of a GraphQL selection"},
+	{"COMPLEXITY_LIMIT", "complexity-limit", "5000", "largest estimated cost of one GraphQL operation (lists count their page size)"},
 }
 
 // Load reads the settings from getenv and then from args (flags). It
@@ -103,6 +113,18 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	}
 	if c.Introspection, err = strconv.ParseBool(get("INTROSPECTION")); err != nil {
 		return c, nil, fmt.Errorf("INTROSPECTION: %w", err)
+	}
+	if c.TrustProxy, err = strconv.ParseBool(get("TRUST_PROXY")); err != nil {
+		return c, nil, fmt.Errorf("TRUST_PROXY: %w", err)
+	}
+	if c.RateLimits, err = strconv.ParseBool(get("RATE_LIMITS")); err != nil {
+		return c, nil, fmt.Errorf("RATE_LIMITS: %w", err)
+	}
+	if c.MaxQueryDepth, err = strconv.Atoi(get("MAX_QUERY_DEPTH")); err != nil || c.MaxQueryDepth < 1 {
+		return c, nil, fmt.Errorf("MAX_QUERY_DEPTH must be a positive number")
+	}
+	if c.ComplexityLimit, err = strconv.Atoi(get("COMPLEXITY_LIMIT")); err != nil || c.ComplexityLimit < 1 {
+		return c, nil, fmt.Errorf("COMPLEXITY_LIMIT must be a positive number")
 	}
 	if c.PaymentWindow, err = positiveDuration("PAYMENT_WINDOW", get("PAYMENT_WINDOW")); err != nil {
 		return c, nil, err

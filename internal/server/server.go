@@ -28,6 +28,7 @@ import (
 	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
+	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
 	"unionmall/internal/topics"
 	"unionmall/internal/web"
@@ -49,7 +50,19 @@ type Options struct {
 	// DatabaseURL, for PostgreSQL, lets RunWorkers listen for other
 	// instances' changes.
 	DatabaseURL string
+	// NoRateLimits turns off the limits on sign-in failures and on
+	// buying (for load tests that replay one member).
+	NoRateLimits bool
+	// TrustProxy takes the client's address from X-Forwarded-For (set it
+	// behind a load balancer that sets that header).
+	TrustProxy bool
+	// MaxDepth and Complexity bound a GraphQL request's shape; zero means
+	// graph's defaults.
+	MaxDepth, Complexity int
 }
+
+// DefaultBuyLimit: twenty attempts at once, then ten a second, per member.
+var DefaultBuyLimit = ratelimit.Rule{Every: 100 * time.Millisecond, Burst: 20}
 
 // Server is the assembled mall.
 type Server struct {
@@ -111,6 +124,11 @@ func New(d *db.DB, o Options) (*Server, error) {
 	hub.SetSessions(s.Sessions)
 	s.Sessions.SetNotify(hub.Notify)
 	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), statsChanged)
+	buyLimit := ratelimit.New(DefaultBuyLimit)
+	if o.NoRateLimits {
+		s.Accounts.LimitLogins(account.LoginLimits{})
+		buyLimit = ratelimit.New(ratelimit.Off)
+	}
 	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
 		hub.Notify(topics.Stats)
 		if ord.FlashSaleID != nil {
@@ -131,15 +149,18 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
 		Live:        s.Live,
+		BuyLimit:    buyLimit,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection: o.Introspection,
 		Websocket:     websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
 		Observe:       s.Metrics.Operation,
+		MaxDepth:      o.MaxDepth,
+		Complexity:    o.Complexity,
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = limitBody(o.MaxBodyBytes, s.Sessions.Middleware(gql))
+	var api http.Handler = clientAddr(o.TrustProxy, limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
 	if len(o.AllowedOrigins) > 0 {
 		api = cors.New(cors.Options{
 			AllowedOrigins: o.AllowedOrigins,

@@ -1,13 +1,15 @@
-// Package web serves GraphiQL from the binary itself. The mall runs on union
-// intranets without internet access, so the page and every asset it loads are
-// embedded here and nothing is fetched from a CDN.
+// Package web serves GraphiQL and the broadcast overlay pages (see
+// overlay.go) from the binary itself. The mall runs on union intranets without
+// internet access, so the pages and every asset they load are embedded here
+// and nothing is fetched from a CDN.
 //
 // Mount it at the root of a mux, next to the API routes:
 //
 //	mux.Handle("/graphql", srv)
 //	mux.Handle("/", web.Handler())
 //
-// The page refers to its assets as /static/..., so it only works at the root.
+// The pages refer to their assets as /static/..., so they only work at the
+// root.
 package web
 
 import (
@@ -121,8 +123,9 @@ func loadAssets() map[string]*asset {
 	return m
 }
 
-// Handler serves the GraphiQL page at exactly "/" and the embedded assets at
-// "/static/<name>". Every other path is 404, so mounted at "/" on a mux it
+// Handler serves the GraphiQL page at exactly "/", the embedded assets at
+// "/static/<name>" and the overlays at "/overlay/flash-sale/<id>" and
+// "/overlay/live/<id>". Every other path is 404, so mounted at "/" on a mux it
 // also acts as the mux's not-found handler; other methods than GET and HEAD
 // on a served path get 405.
 func Handler() http.Handler {
@@ -130,6 +133,10 @@ func Handler() http.Handler {
 }
 
 func serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/overlay/") {
+		serveOverlay(w, r)
+		return
+	}
 	var a *asset
 	if r.URL.Path == "/" {
 		a = pageAsset

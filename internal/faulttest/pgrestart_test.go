@@ -1,0 +1,347 @@
+package faulttest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// cluster is a PostgreSQL cluster of the test's own, run with initdb and
+// pg_ctl (as the postgres user when the test runs as root: both refuse to
+// run as root).
+type cluster struct {
+	t                 *testing.T
+	bin               string // directory of initdb and pg_ctl
+	dir, data, socket string
+	port              int
+	asUser            string // "" to run as ourselves
+}
+
+// postgresBin finds the directory holding initdb and pg_ctl, or "".
+func postgresBin() string {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		if _, err := exec.LookPath("initdb"); err == nil {
+			return filepath.Dir(p)
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs))) // the newest first
+	for _, d := range dirs {
+		if isExec(filepath.Join(d, "initdb")) && isExec(filepath.Join(d, "pg_ctl")) {
+			return d
+		}
+	}
+	return ""
+}
+
+func isExec(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+}
+
+// newCluster runs initdb in a temporary directory and starts the cluster on
+// a free port; it is stopped and removed when the test ends, even if the
+// test fails. It skips when initdb or pg_ctl cannot be found or run.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	bin := postgresBin()
+	if bin == "" {
+		t.Skip("initdb and pg_ctl not found (in PATH or /usr/lib/postgresql/*/bin): skipping the PostgreSQL restart test")
+	}
+	c := &cluster{t: t, bin: bin, port: freePort(t)}
+	dir, err := os.MkdirTemp("", "faulttest-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.dir, c.data, c.socket = dir, filepath.Join(dir, "data"), filepath.Join(dir, "sock")
+	if err := os.Mkdir(c.socket, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(c.data, "postmaster.pid")); err == nil {
+			if out, err := c.pgctl("-m", "immediate", "stop"); err != nil {
+				t.Logf("pg_ctl stop at cleanup: %v\n%s", err, out)
+			}
+		}
+		if t.Failed() {
+			if b, err := os.ReadFile(filepath.Join(c.dir, "postgres.log")); err == nil {
+				t.Logf("---- the test cluster's log ----\n%s---- end ----", b)
+			}
+		}
+		_ = os.RemoveAll(c.dir)
+	})
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Skip("running as root and there is no postgres user to run initdb and pg_ctl as")
+		}
+		if _, err := exec.LookPath("runuser"); err != nil {
+			t.Skip("running as root without runuser to run initdb and pg_ctl as postgres")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		for _, p := range []string{c.dir, c.socket} {
+			if err := os.Chown(p, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.asUser = "postgres"
+	}
+	t0 := time.Now()
+	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", c.data, "-U", "postgres", "--auth=trust",
+		"--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	c.start()
+	t.Logf("test cluster: initdb and start in %s (port %d, %s)", time.Since(t0).Round(time.Millisecond), c.port, bin)
+	return c
+}
+
+// run runs a PostgreSQL program, as the postgres user when we are root.
+func (c *cluster) run(prog string, args ...string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if c.asUser != "" {
+		cmd = exec.Command("runuser", append([]string{"-u", c.asUser, "--", prog}, args...)...)
+	} else {
+		cmd = exec.Command(prog, args...)
+	}
+	cmd.Dir = c.dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+func (c *cluster) pgctl(args ...string) ([]byte, error) {
+	return c.run(filepath.Join(c.bin, "pg_ctl"), append([]string{"-D", c.data}, args...)...)
+}
+
+// start starts the cluster and waits until it accepts connections.
+func (c *cluster) start() {
+	c.t.Helper()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100", c.port, c.socket)
+	if out, err := c.pgctl("-o", opts, "-l", filepath.Join(c.dir, "postgres.log"), "-w", "-t", "30", "start"); err != nil {
+		c.t.Fatalf("pg_ctl start: %v\n%s", err, out)
+	}
+}
+
+// stop stops the cluster with the fast mode (clients disconnected at once).
+func (c *cluster) stop() {
+	c.t.Helper()
+	if out, err := c.pgctl("-m", "fast", "-w", "-t", "30", "stop"); err != nil {
+		c.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+func (c *cluster) url(database string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, database)
+}
+
+// One instance on a cluster of the test's own; the cluster is stopped
+// (fast) and started again. /readyz turns 503 while it is down; within 5 s
+// of its return the server serves queries, /readyz is 200 again, and the
+// subscriber — on the same websocket, which stays open throughout — gets
+// the current state again (a change made behind the server's back shows up
+// when its listener reconnects) and then every change.
+func TestPostgresRestart(t *testing.T) {
+	needPostgres(t)
+	tStart := time.Now()
+	c := newCluster(t)
+	admin, err := sql.Open("postgres", c.url("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE DATABASE mall"); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	admin.Close()
+	dbURL := c.url("mall")
+	migrate(t, dbURL)
+	d := openDB(t, dbURL)
+	const quantity = 100
+	sale := makeSale(t, d, quantity, 1)
+	buyers := makeBuyers(t, d, 3)
+
+	in := startInstance(t, "mall", dbURL)
+	sub := subscribeStock(t, in.url, sale.ID)
+	if first := sub.snapshot()[0]; first.Sold != 0 || first.Quantity != quantity {
+		t.Fatalf("first state %+v, want sold 0 of %d", first, quantity)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	ctx := context.Background()
+	querySale := func() (int, error) {
+		r, err := gql(ctx, hc, in.url, "", saleQuery, map[string]any{"id": string(sale.ID)})
+		if err != nil {
+			return 0, err
+		}
+		if len(r.Errors) > 0 || r.Status != http.StatusOK {
+			return 0, fmt.Errorf("status %d, errors %+v", r.Status, r.Errors)
+		}
+		var v struct{ FlashSale *struct{ Sold int } }
+		if err := json.Unmarshal(r.Data, &v); err != nil || v.FlashSale == nil {
+			return 0, fmt.Errorf("data %s: %v", r.Data, err)
+		}
+		return v.FlashSale.Sold, nil
+	}
+	buyOK := func(token string) error {
+		r, err := gql(ctx, hc, in.url, token, buyMutation, buyVars(sale.ID))
+		if err != nil {
+			return err
+		}
+		if code := r.Code(); code != "" {
+			return fmt.Errorf("buyFlashSale: %s (%+v)", code, r.Errors)
+		}
+		return nil
+	}
+	if code, err := readyz(in.url); code != http.StatusOK {
+		t.Fatalf("/readyz before the restart: %d %v", code, err)
+	}
+	if _, err := querySale(); err != nil {
+		t.Fatalf("query before the restart: %v", err)
+	}
+	// A purchase: the subscriber sees it (sold 1).
+	if err := buyOK(buyers[0].token); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sub.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == 1 }); !ok {
+		t.Fatalf("the subscriber did not see the first purchase: %s", sub.status())
+	}
+	time.Sleep(300 * time.Millisecond) // the listener is up
+
+	// A change behind the server's back (no NOTIFY): only a resync after
+	// the listener reconnects tells the subscriber.
+	const extra = 7
+	if _, err := d.Pool.Exec("UPDATE flash_sales SET quantity = quantity + $1 WHERE id = $2", extra, sale.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := sub.count()
+
+	// Down.
+	tStop := time.Now()
+	c.stop()
+	stopped := time.Now()
+	t.Logf("pg_ctl -m fast stop took %s", stopped.Sub(tStop).Round(time.Millisecond))
+	var unready time.Duration
+	for {
+		code, _ := readyz(in.url)
+		if code == http.StatusServiceUnavailable {
+			unready = time.Since(stopped)
+			break
+		}
+		if time.Since(stopped) > 5*time.Second {
+			t.Fatalf("/readyz still answers %d 5 s after PostgreSQL stopped", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("/readyz turned 503 %s after PostgreSQL stopped", unready.Round(time.Millisecond))
+	// While it is down: queries fail with an answer (no crash), the
+	// websocket stays open.
+	if r, err := gql(ctx, hc, in.url, "", saleQuery, map[string]any{"id": string(sale.ID)}); err != nil {
+		t.Errorf("a query while PostgreSQL is down got no answer: %v", err)
+	} else {
+		t.Logf("a query while PostgreSQL is down: status %d, code %q", r.Status, r.Code())
+	}
+	if err := buyOK(buyers[1].token); err == nil {
+		t.Errorf("a purchase succeeded while PostgreSQL was down")
+	} else {
+		t.Logf("a purchase while PostgreSQL is down: %v", err)
+	}
+	time.Sleep(time.Second)
+	select {
+	case <-in.done:
+		t.Fatalf("the server exited while PostgreSQL was down: %v", in.err)
+	default:
+	}
+	if !sub.alive() {
+		t.Fatalf("the websocket closed while PostgreSQL was down: %s", sub.status())
+	}
+
+	// Back.
+	c.start()
+	back := time.Now()
+	t.Logf("PostgreSQL was down for %s", back.Sub(stopped).Round(time.Millisecond))
+	var (
+		served   time.Duration
+		failures int
+		lastErr  error
+	)
+	for {
+		_, err := querySale()
+		if err == nil {
+			served = time.Since(back)
+			break
+		}
+		failures++
+		lastErr = err
+		if time.Since(back) > 5*time.Second {
+			t.Fatalf("the server does not serve queries 5 s after PostgreSQL came back (%d failures, last: %v)", failures, lastErr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("serving queries again %s after PostgreSQL came back (%d failed polls before, last: %v)", served.Round(time.Millisecond), failures, lastErr)
+	var ready time.Duration
+	for {
+		code, _ := readyz(in.url)
+		if code == http.StatusOK {
+			ready = time.Since(back)
+			break
+		}
+		if time.Since(back) > 5*time.Second {
+			t.Fatalf("/readyz answers %d 5 s after PostgreSQL came back", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("/readyz 200 again %s after PostgreSQL came back", ready.Round(time.Millisecond))
+
+	// The resync: the change made behind the server's back arrives on the
+	// same connection once the listener has reconnected.
+	ev, ok := sub.waitForAfter(before, 5*time.Second, func(e stockEvent) bool { return e.Quantity == quantity+extra })
+	if !ok {
+		t.Errorf("the subscriber was not sent the current state again after PostgreSQL came back (%s)", sub.status())
+	} else {
+		t.Logf("resync: the subscriber got the current state (quantity %d, sold %d) %s after PostgreSQL came back",
+			ev.Quantity, ev.Sold, ev.at.Sub(back).Round(time.Millisecond))
+	}
+
+	// A purchase after the restart: sold moves on the same connection.
+	var bought time.Time
+	for {
+		err := buyOK(buyers[1].token)
+		if err == nil {
+			bought = time.Now()
+			break
+		}
+		if time.Since(back) > 5*time.Second {
+			t.Fatalf("no purchase succeeds 5 s after PostgreSQL came back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ev, ok = sub.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == 2 })
+	if !ok {
+		t.Fatalf("the subscriber did not see the purchase made after the restart (%s)", sub.status())
+	}
+	t.Logf("a purchase %s after PostgreSQL came back reached the subscriber %s later",
+		bought.Sub(back).Round(time.Millisecond), ev.at.Sub(bought).Round(time.Millisecond))
+	if ev.Quantity != quantity+extra || ev.Remaining != quantity+extra-2 {
+		t.Errorf("state after the restart %+v, want quantity %d, remaining %d", ev, quantity+extra, quantity+extra-2)
+	}
+	if !sub.alive() {
+		t.Errorf("the websocket closed: %s", sub.status())
+	}
+	if errs := sub.errors(); len(errs) > 0 {
+		t.Errorf("the subscription sent errors: %v", errs)
+	}
+	checkInvariants(t, d, sale.ID)
+	t.Logf("total %s", time.Since(tStart).Round(time.Millisecond))
+}
