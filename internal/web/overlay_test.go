@@ -99,7 +99,7 @@ func TestOverlayPage(t *testing.T) {
 		`<script src="/static/overlay.js" defer></script>`,
 		`id="overlay"`,
 		`data-scale="1"`,
-		`data-conn="connecting"`,
+		`data-conn="idle"`, // "connecting" only from the script, so the notice fades in late
 		`data-testid="connection"`, "连接中…",
 		`data-testid="title"`,
 		`data-testid="badge"`,

@@ -310,7 +310,7 @@
       var row = saleRow(s.flashSaleID);
       seen[s.flashSaleID] = true;
       var name = meta && meta.names[s.flashSaleID];
-      if (!name && meta) {
+      if (meta && !Object.prototype.hasOwnProperty.call(meta.names, s.flashSaleID)) {
         unknown = true;
       }
       // textContent only: names come from the catalogue, never as HTML.
