@@ -41,8 +41,8 @@ import (
 	"unionmall/internal/servertest"
 )
 
-// binary is the server built once by TestMain ("" when the tests skip).
-var binary string
+// serverBin is the server built once by TestMain ("" when the tests skip).
+var serverBin string
 
 // secretKey is every instance's SECRET_KEY (instances on one database must
 // share it).
@@ -67,9 +67,9 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "faulttest:", err)
 		return 1
 	}
-	binary = filepath.Join(dir, "unionmall")
+	serverBin = filepath.Join(dir, "unionmall")
 	t0 := time.Now()
-	cmd := exec.Command("go", "build", "-o", binary, "unionmall")
+	cmd := exec.Command("go", "build", "-o", serverBin, "unionmall")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "faulttest: go build unionmall: %v\n%s", err, out)
@@ -100,7 +100,7 @@ func needPostgres(t *testing.T) string {
 		t.Skip("TEST_DATABASE_URL is not set: the fault tests run server processes on PostgreSQL " +
 			"(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	}
-	if binary == "" {
+	if serverBin == "" {
 		t.Fatal("the server binary was not built")
 	}
 	return u
@@ -148,7 +148,7 @@ func newDatabase(t *testing.T, base string) string {
 // migrate applies the schema with the server's own `migrate up`.
 func migrate(t *testing.T, dbURL string) {
 	t.Helper()
-	cmd := exec.Command(binary, "migrate", "up")
+	cmd := exec.Command(serverBin, "migrate", "up")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "SECRET_KEY="+secretKey)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("unionmall migrate up: %v\n%s", err, out)
@@ -193,17 +193,32 @@ type instance struct {
 
 // startInstance runs the server on dbURL and waits until /readyz answers
 // 200. The process is stopped when the test ends, and its log printed if
-// the test failed.
+// the test failed (or FAULTTEST_LOGS is set).
 func startInstance(t *testing.T, name, dbURL string, extraEnv ...string) *instance {
 	t.Helper()
+	for try := 1; ; try++ {
+		in, err := tryInstance(t, name, dbURL, extraEnv)
+		if err == nil {
+			return in
+		}
+		b, _ := os.ReadFile(in.log)
+		if try < 3 && strings.Contains(string(b), "address already in use") {
+			continue // the free port was taken meanwhile
+		}
+		t.Fatalf("instance %s: %v", name, err) // its log is printed at cleanup
+	}
+}
+
+func tryInstance(t *testing.T, name, dbURL string, extraEnv []string) (*instance, error) {
+	t.Helper()
 	port := freePort(t)
-	logPath := filepath.Join(t.TempDir(), name+".log")
+	logPath := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d.log", name, port))
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := &instance{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), log: logPath, done: make(chan struct{})}
-	in.cmd = exec.Command(binary)
+	in.cmd = exec.Command(serverBin)
 	in.cmd.Env = append(os.Environ(),
 		fmt.Sprintf("ADDR=127.0.0.1:%d", port),
 		"DATABASE_URL="+dbURL,
@@ -228,15 +243,15 @@ func startInstance(t *testing.T, name, dbURL string, extraEnv ...string) *instan
 	}()
 	t.Cleanup(func() {
 		in.stop(5 * time.Second)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("FAULTTEST_LOGS") != "" {
 			in.dumpLog(t)
 		}
 	})
 	if err := in.waitReady(20 * time.Second); err != nil {
-		in.dumpLog(t)
-		t.Fatalf("instance %s: %v", name, err)
+		in.stop(time.Second)
+		return in, err
 	}
-	return in
+	return in, nil
 }
 
 // waitReady polls /readyz until it answers 200.
@@ -381,12 +396,15 @@ func buyVars(saleID gid.ID) map[string]any {
 func makeSale(t *testing.T, d *db.DB, quantity, limit int) *ent.FlashSale {
 	t.Helper()
 	ctx := context.Background()
-	c, err := d.Client.County.Create().SetName("城固县").SetCity("汉中市").
-		SetPovertyStatus(county.PovertyStatusNON_POOR_WITH_TASKS).Save(ctx)
+	c, err := d.Client.County.Query().Where(county.Name("城固县")).First(ctx)
+	if ent.IsNotFound(err) {
+		c, err = d.Client.County.Create().SetName("城固县").SetCity("汉中市").
+			SetPovertyStatus(county.PovertyStatusNON_POOR_WITH_TASKS).Save(ctx)
+	}
 	if err != nil {
 		t.Fatalf("county: %v", err)
 	}
-	sup, err := d.Client.Supplier.Create().SetName("故障测试粮油供应商").
+	sup, err := d.Client.Supplier.Create().SetName("故障测试粮油供应商 " + string(gid.New("sup"))).
 		SetCountyID(c.ID).SetBeneficiaries(100).Save(ctx)
 	if err != nil {
 		t.Fatalf("supplier: %v", err)

@@ -31,6 +31,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 		// still going when A dies, however fast this machine is.
 		rate      = 2500 // requests per second
 		killAfter = 700 * time.Millisecond
+		lbDelay   = 200 * time.Millisecond // until A's buyers go straight to B
 	)
 	sale := makeSale(t, d, quantity, 1)
 	buyers := makeBuyers(t, d, buyersN)
@@ -50,6 +51,27 @@ func TestKillInstanceMidSale(t *testing.T) {
 		}}
 	}
 	clientA, clientB := client(), client()
+	// Warm both instances up as a running site would be: database pools
+	// open, the sale's page read.
+	var warm sync.WaitGroup
+	for _, target := range []struct {
+		c   *http.Client
+		url string
+	}{{clientA, a.url}, {clientB, b.url}} {
+		for range workers {
+			warm.Add(1)
+			go func() {
+				defer warm.Done()
+				for range 3 {
+					if r, err := gql(context.Background(), target.c, target.url, "", saleQuery, map[string]any{"id": string(sale.ID)}); err != nil || r.Code() != "" {
+						t.Errorf("warm-up: %v %+v", err, r)
+						return
+					}
+				}
+			}()
+		}
+	}
+	warm.Wait()
 
 	type outcome struct {
 		code    string // "" for OK
@@ -136,15 +158,17 @@ func TestKillInstanceMidSale(t *testing.T) {
 		}()
 	}
 
-	var soldAtKill int
 	time.Sleep(time.Until(start.Add(killAfter)))
 	if err := a.cmd.Process.Kill(); err != nil {
 		t.Fatalf("kill -9 A: %v", err)
 	}
 	killedAt = time.Now()
 	<-a.done
+	soldAtKill := queryInt(t, d, "SELECT sold FROM flash_sales WHERE id = $1", sale.ID)
+	// Like a load balancer's health check, the clients take a moment to
+	// stop sending to A: until then its buyers fail and fail over one by one.
+	time.Sleep(time.Until(killedAt.Add(lbDelay)))
 	killed.Store(true)
-	soldAtKill = queryInt(t, d, "SELECT sold FROM flash_sales WHERE id = $1", sale.ID)
 	t.Logf("killed A (SIGKILL) %s into the storm: %d answers from A, %d from B so far; sold %d of %d",
 		killedAt.Sub(start).Round(time.Millisecond), answeredA.Load(), answeredB.Load(), soldAtKill, quantity)
 	if soldAtKill >= quantity {
@@ -153,6 +177,9 @@ func TestKillInstanceMidSale(t *testing.T) {
 	wg.Wait()
 	stormEnd := time.Now()
 	t.Logf("storm over in %s: %d requests to A died (transport errors), all retried on B", stormEnd.Sub(start).Round(time.Millisecond), aTransport.Load())
+	if aTransport.Load() == 0 {
+		t.Errorf("no request to A failed: A was not killed under load")
+	}
 	if n := bTransport.Load(); n > 0 {
 		t.Errorf("%d requests to B failed without an answer, e.g. %s", n, <-bErrs)
 	}

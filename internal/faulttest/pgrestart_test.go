@@ -13,8 +13,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"unionmall/internal/gid"
 )
 
 // cluster is a PostgreSQL cluster of the test's own, run with initdb and
@@ -171,7 +175,10 @@ func TestPostgresRestart(t *testing.T) {
 	d := openDB(t, dbURL)
 	const quantity = 100
 	sale := makeSale(t, d, quantity, 1)
-	buyers := makeBuyers(t, d, 3)
+	buyers := makeBuyers(t, d, 4000)
+	// A second sale that buyers keep buying through the restart ("mid-run");
+	// the first one is only touched by the test's own steps.
+	busy := makeSale(t, d, 100000, 1)
 
 	in := startInstance(t, "mall", dbURL)
 	sub := subscribeStock(t, in.url, sale.ID)
@@ -225,7 +232,17 @@ func TestPostgresRestart(t *testing.T) {
 	if _, err := d.Pool.Exec("UPDATE flash_sales SET quantity = quantity + $1 WHERE id = $2", extra, sale.ID); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(300 * time.Millisecond)
+	if ev, ok := sub.waitFor(0, func(e stockEvent) bool { return e.Quantity != quantity }); ok {
+		t.Fatalf("the subscriber saw the change made behind the server's back before any restart (%+v): "+
+			"the resync check below would prove nothing", ev)
+	}
 	before := sub.count()
+
+	// Buyers keep buying the other sale through the restart.
+	busySub := subscribeStock(t, in.url, busy.ID)
+	load := startLoad(in.url, busy.ID, buyers[2:], 4)
+	time.Sleep(300 * time.Millisecond)
 
 	// Down.
 	tStop := time.Now()
@@ -257,7 +274,7 @@ func TestPostgresRestart(t *testing.T) {
 	} else {
 		t.Logf("a purchase while PostgreSQL is down: %v", err)
 	}
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second) // long enough for the listener's reconnect backoff to reach its ceiling
 	select {
 	case <-in.done:
 		t.Fatalf("the server exited while PostgreSQL was down: %v", in.err)
@@ -339,9 +356,126 @@ func TestPostgresRestart(t *testing.T) {
 	if !sub.alive() {
 		t.Errorf("the websocket closed: %s", sub.status())
 	}
+
+	// The buyers who kept buying: some failed while PostgreSQL was down,
+	// purchases succeed again after it, every one reported OK exists, and
+	// the other sale's subscriber gets its final state.
+	time.Sleep(300 * time.Millisecond)
+	ls := load.stop()
+	t.Logf("buyers during the restart: %d OK (%d of them after PostgreSQL came back), answers %v, %d transport errors",
+		len(ls.okIDs), ls.okAfter(back), ls.codes, ls.transport)
+	if ls.okAfter(back) == 0 {
+		t.Errorf("no purchase of the busy sale succeeded after PostgreSQL came back")
+	}
+	if ls.transport > 0 {
+		t.Errorf("%d purchases got no answer at all", ls.transport)
+	}
 	if errs := sub.errors(); len(errs) > 0 {
 		t.Errorf("the subscription sent errors: %v", errs)
 	}
+	// The test's own pool held connections from before the restart too.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, err := d.Pool.Exec("SELECT 1"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the test's connection to PostgreSQL does not come back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	checkInvariants(t, d, sale.ID)
+	busySold := checkInvariants(t, d, busy.ID)
+	failed := 0
+	for code, n := range ls.codes {
+		if code != "OK" {
+			failed += n
+		}
+	}
+	// A purchase whose answer was lost in the shutdown may have committed.
+	if busySold < len(ls.okIDs) || busySold > len(ls.okIDs)+failed {
+		t.Errorf("busy sale: sold %d, %d purchases reported OK, %d failed", busySold, len(ls.okIDs), failed)
+	}
+	if found := queryInt(t, d, `SELECT COUNT(*) FROM orders WHERE id = ANY($1::text[]) AND flash_sale_id = $2`,
+		pqArray(ls.okIDs), busy.ID); found != len(ls.okIDs) {
+		t.Errorf("%d purchases were reported OK, %d of their orders exist", len(ls.okIDs), found)
+	}
+	if ev, ok := busySub.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == busySold }); !ok {
+		t.Errorf("the busy sale's subscriber never got its final state (sold %d): %s", busySold, busySub.status())
+	} else if !busySub.alive() {
+		t.Errorf("the busy sale's websocket closed: %s", busySub.status())
+	} else {
+		t.Logf("the busy sale's subscriber got the final state (sold %d) %s after the last purchase was answered",
+			ev.Sold, ev.at.Sub(ls.last).Round(time.Millisecond))
+	}
 	t.Logf("total %s", time.Since(tStart).Round(time.Millisecond))
+}
+
+// load is buyers buying a sale one after another, each once, with a few
+// clients, until stopped.
+type load struct {
+	stopc chan struct{}
+	wg    sync.WaitGroup
+
+	mu        sync.Mutex
+	okIDs     []string
+	okAt      []time.Time
+	codes     map[string]int
+	transport int
+	last      time.Time // the last answer
+}
+
+func startLoad(base string, saleID gid.ID, buyers []buyer, clients int) *load {
+	l := &load{stopc: make(chan struct{}), codes: map[string]int{}}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var next atomic.Int64
+	for range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stopc:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(buyers) {
+					return
+				}
+				r, err := gql(context.Background(), hc, base, buyers[i].token, buyMutation, buyVars(saleID))
+				l.mu.Lock()
+				switch {
+				case err != nil:
+					l.transport++
+				case r.Code() != "":
+					l.codes[r.Code()]++
+				default:
+					var v struct{ BuyFlashSale struct{ ID string } }
+					_ = json.Unmarshal(r.Data, &v)
+					l.okIDs = append(l.okIDs, v.BuyFlashSale.ID)
+					l.okAt = append(l.okAt, time.Now())
+					l.codes["OK"]++
+				}
+				l.last = time.Now()
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+// stop stops the clients and returns the load for reading.
+func (l *load) stop() *load {
+	close(l.stopc)
+	l.wg.Wait()
+	return l
+}
+
+func (l *load) okAfter(t time.Time) int {
+	n := 0
+	for _, at := range l.okAt {
+		if at.After(t) {
+			n++
+		}
+	}
+	return n
 }
