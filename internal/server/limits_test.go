@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -168,4 +170,58 @@ func (w syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// Automatic persisted queries: a query sent once with its hash can then be
+// sent as the hash alone (also over GET); an unknown hash is
+// PERSISTED_QUERY_NOT_FOUND.
+func TestPersistedQueries(t *testing.T) {
+	d := testdb.Open(t, "sqlite")
+	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+	const q = `{ counties { id } }`
+	sum := sha256.Sum256([]byte(q))
+	hash := hex.EncodeToString(sum[:])
+	ext := func(h string) string {
+		return `{"persistedQuery":{"version":1,"sha256Hash":"` + h + `"}}`
+	}
+	post := func(body string) *servertest.Response {
+		res, err := http.Post(m.HTTP.URL+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out servertest.Response
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return &out
+	}
+	wantCode(t, post(`{"extensions":`+ext(hash)+`}`), "PERSISTED_QUERY_NOT_FOUND")
+	if r := post(`{"query":"` + q + `","extensions":` + ext(hash) + `}`); len(r.Errors) > 0 {
+		t.Fatalf("register: %+v", r.Errors)
+	}
+	if r := post(`{"extensions":` + ext(hash) + `}`); len(r.Errors) > 0 || len(r.Data) == 0 {
+		t.Fatalf("by hash: %+v", r.Errors)
+	}
+	res, err := http.Get(m.HTTP.URL + "/graphql?extensions=" + url.QueryEscape(ext(hash)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out servertest.Response
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if len(out.Errors) > 0 || len(out.Data) == 0 {
+		t.Fatalf("by hash over GET: %+v", out.Errors)
+	}
+}
+
+func TestIntrospectionSwitch(t *testing.T) {
+	d := testdb.Open(t, "sqlite")
+	on := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+	off := servertest.Start(t, d, servertest.Options{NoWorkers: true, NoIntrospection: true})
+	const q = `{ __schema { queryType { name } } }`
+	if r := on.Do("", q, nil); len(r.Errors) > 0 {
+		t.Fatalf("introspection on: %+v", r.Errors)
+	}
+	if r := off.Do("", q, nil); len(r.Errors) == 0 || r.Code() == "" {
+		t.Fatalf("introspection off answered: %s", r.Data)
+	}
 }

@@ -48,6 +48,8 @@ type Options struct {
 	PaymentWindow time.Duration
 	// NoWorkers leaves the background workers (order expiry) off.
 	NoWorkers bool
+	// NoIntrospection turns GraphQL introspection off.
+	NoIntrospection bool
 	// DB replaces the database handle (e.g. a statement-counting one).
 	DB *db.DB
 }
@@ -70,7 +72,7 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		PaymentWindow: o.PaymentWindow,
 		SecretKey:     []byte("test-secret-key-of-some-length"),
 		HashParams:    cheapHash,
-		Introspection: true,
+		Introspection: !o.NoIntrospection,
 		DatabaseURL:   d.URL,
 	})
 	if err != nil {
