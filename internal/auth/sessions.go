@@ -254,7 +254,7 @@ func (s *Sessions) Middleware(next http.Handler) http.Handler {
 		case errors.Is(err, ErrInvalidToken):
 			v = nil
 		default:
-			slog.ErrorContext(r.Context(), "authentication failed", "err", err)
+			slog.WarnContext(r.Context(), "authentication failed: database unavailable?", "err", err)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is unavailable","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
