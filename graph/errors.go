@@ -60,20 +60,25 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 }
 
 // isArgumentError reports whether the error is about one of the field's
-// arguments: gqlgen puts the argument's name at the end of the path of an
-// argument that failed to unmarshal (a malformed cursor, say). Resolvers'
-// errors never end in an argument name.
+// arguments: gqlgen puts the argument's name (and, for an input object,
+// the path inside it) after the field's own path for an argument that
+// failed to unmarshal (a malformed cursor, an enum value in the wrong
+// case). Resolvers' errors carry the field's path alone.
 func isArgumentError(ctx context.Context, e *gqlerror.Error) bool {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || len(e.Path) == 0 {
+	if fc == nil || fc.Field.Field == nil {
 		return false
 	}
-	last, ok := e.Path[len(e.Path)-1].(ast.PathName)
+	at := len(fc.Path())
+	if len(e.Path) <= at {
+		return false
+	}
+	name, ok := e.Path[at].(ast.PathName)
 	if !ok {
 		return false
 	}
 	for _, a := range fc.Field.Arguments {
-		if a.Name == string(last) {
+		if a.Name == string(name) {
 			return true
 		}
 	}

@@ -26,6 +26,9 @@ type HandlerOptions struct {
 	// MaxDepth and Complexity bound a request's shape (defaults:
 	// DefaultMaxDepth, DefaultComplexity).
 	MaxDepth, Complexity int
+	// AroundOperations, when set, wraps every operation (after the
+	// handler's own checks).
+	AroundOperations graphql.OperationMiddleware
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -58,6 +61,10 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(o.Complexity))
+	srv.AroundOperations(refuseNUL)
+	if o.AroundOperations != nil {
+		srv.AroundOperations(o.AroundOperations)
+	}
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	if o.Observe != nil {

@@ -1,7 +1,12 @@
 package graph
 
 import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
@@ -9,6 +14,7 @@ import (
 	"unionmall/ent/coupon"
 	"unionmall/ent/order"
 	"unionmall/graph/generated"
+	"unionmall/internal/apperr"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
@@ -121,4 +127,39 @@ func complexity() generated.ComplexityRoot {
 	c.Query.Nodes = func(child int, ids []gid.ID) int { return 1 + child*max2(len(ids), 1) }
 	c.Query.MyCoupons = func(child int, _ *coupon.Status) int { return 1 + child*20 }
 	return c
+}
+
+// refuseNUL refuses an operation carrying a NUL character in its text or
+// its variables: no input of the mall may hold one, and PostgreSQL cannot
+// store it (it would surface as an internal error). Refused once here
+// instead of in every text field.
+func refuseNUL(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if strings.Contains(oc.RawQuery, "\x00") || strings.Contains(oc.RawQuery, `\u0000`) || hasNUL(oc.Variables) {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "text may not contain the NUL character",
+			Extensions: map[string]any{"code": string(apperr.BadUserInput)},
+		}}})
+	}
+	return next(ctx)
+}
+
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, 0)
+	case map[string]any:
+		for k, x := range v {
+			if strings.ContainsRune(k, 0) || hasNUL(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }

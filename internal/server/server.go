@@ -152,11 +152,12 @@ func New(d *db.DB, o Options) (*Server, error) {
 		BuyLimit:    buyLimit,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
-		Introspection: o.Introspection,
-		Websocket:     websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
-		Observe:       s.Metrics.Operation,
-		MaxDepth:      o.MaxDepth,
-		Complexity:    o.Complexity,
+		Introspection:    o.Introspection,
+		Websocket:        websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
+		Observe:          s.Metrics.Operation,
+		MaxDepth:         o.MaxDepth,
+		AroundOperations: recheckWebsocketToken(s.Sessions),
+		Complexity:       o.Complexity,
 	})
 
 	mux := http.NewServeMux()

@@ -7,9 +7,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"unionmall/graph"
+	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
 	"unionmall/internal/metrics"
 	"unionmall/internal/wsgorilla"
@@ -57,7 +60,7 @@ func websocket(sessions *auth.Sessions, origins []string, m *metrics.Metrics) *t
 			if err != nil {
 				return wsgorilla.RejectInit(ctx, "invalid token"), nil, err
 			}
-			return auth.WithViewer(ctx, v), nil, nil
+			return context.WithValue(auth.WithViewer(ctx, v), wsTokenKey{}, token), nil, nil
 		},
 	}
 }
@@ -100,4 +103,29 @@ func (c *countedConn) SetReadDeadline(t time.Time) error {
 		return d.SetReadDeadline(t)
 	}
 	return nil
+}
+
+type wsTokenKey struct{}
+
+// recheckWebsocketToken re-checks, at every operation sent over a signed-in
+// websocket, the token the connection began with: a connection must not
+// outlive a logout or a password change (the check is a memory lookup;
+// revocations clear the memory on every instance). Role and verification
+// changes reach the connection the same way.
+func recheckWebsocketToken(sessions *auth.Sessions) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		token, ok := ctx.Value(wsTokenKey{}).(string)
+		if !ok {
+			return next(ctx)
+		}
+		v, err := sessions.Authenticate(ctx, token)
+		if err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    "the connection's token was revoked; connect again",
+				Extensions: map[string]any{"code": string(apperr.Unauthenticated)},
+			}}})
+		}
+		auth.SetViewer(ctx, v)
+		return next(ctx)
+	}
 }
