@@ -32,6 +32,7 @@ import (
 	"unionmall/internal/stats"
 	"unionmall/internal/topics"
 	"unionmall/internal/web"
+	"unionmall/internal/wsgorilla"
 	"unionmall/migrations"
 )
 
@@ -170,7 +171,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 			MaxAge:         600,
 		}).Handler(api)
 	}
-	mux.Handle("/graphql", api)
+	mux.Handle("/graphql", wsgorilla.Detach(api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
