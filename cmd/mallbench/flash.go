@@ -32,6 +32,7 @@ func flash(args []string) error {
 	workers := fs.Int("workers", 64, "concurrent clients")
 	refusals := fs.Duration("refusals", 5*time.Second, "how long to keep buying after the sale sold out")
 	baseline := fs.Duration("baseline", 5*time.Second, "how long to measure { __typename } first")
+	statsSettle := fs.Duration("stats-settle", 11*time.Second, "wait before and after the refusals for PostgreSQL's statistics (idle backends report theirs after 10 s)")
 	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each) before the storm, as they do while the livestream counts down")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
@@ -98,26 +99,38 @@ func flash(args []string) error {
 			ms(percentile(storm.latencies, .5)), ms(percentile(storm.latencies, .99)))
 	}
 
-	// PostgreSQL's statistics reach its views up to a second late: let the
-	// storm's settle before counting, and the refusals' after.
-	time.Sleep(2 * time.Second)
+	// PostgreSQL (15) flushes a backend's statistics at most once a second
+	// while it is busy, and 10 s after it went idle: wait for the storm's
+	// before counting, and for the refusals' after.
+	time.Sleep(*statsSettle)
 	before, _ := dbTransactions(ctx, d)
+	scansBefore, _ := dbScans(ctx, d)
 
 	ref := measureFor(ctx, *refusals, *workers, func(int) (string, []byte, bool) {
 		return tokens[rand.IntN(len(tokens))], buy, true
 	}, send)
-	time.Sleep(2 * time.Second)
+	time.Sleep(*statsSettle)
 	after, _ := dbTransactions(ctx, d)
+	scansAfter, _ := dbScans(ctx, d)
+
+	// The same no-op again, now that the server is as warm as during the
+	// refusals (the first baseline ran on a freshly started server).
+	base2 := measureFor(ctx, *baseline, *workers, func(int) (string, []byte, bool) { return "", typename, true }, send)
 
 	n := len(ref.t.latencies)
-	fmt.Printf("refusals after selling out: %.0f requests/s (%.0f%% of { __typename }), answers %v, p50 %s, p99 %s\n",
-		ref.rate, 100*ref.rate/base.rate, ref.t.codes, ms(percentile(ref.t.latencies, .5)), ms(percentile(ref.t.latencies, .99)))
+	fmt.Printf("refusals after selling out: %.0f requests/s, answers %v, p50 %s, p99 %s\n",
+		ref.rate, ref.t.codes, ms(percentile(ref.t.latencies, .5)), ms(percentile(ref.t.latencies, .99)))
+	fmt.Printf("  %.0f%% of { __typename } before the sale, %.0f%% of { __typename } after it (%.0f requests/s, p50 %s, p99 %s)\n",
+		100*ref.rate/base.rate, 100*ref.rate/base2.rate, base2.rate,
+		ms(percentile(base2.t.latencies, .5)), ms(percentile(base2.t.latencies, .99)))
 	if before >= 0 && n > 0 {
 		// Every statement outside a transaction is a transaction of its own,
-		// so this bounds the queries from above (it also counts the
-		// server's background work and autovacuum).
+		// so this bounds the queries from above (the server's background
+		// workers' count too).
 		fmt.Printf("database transactions during the refusals: %d (%.2f per 100 refusals)\n",
 			after-before, 100*float64(after-before)/float64(n))
+		fmt.Printf("table scans during the refusals: %d (%.2f per 100 refusals)\n",
+			scansAfter-scansBefore, 100*float64(scansAfter-scansBefore)/float64(n))
 	}
 	return checkInvariants(ctx, d, sale.ID)
 }
@@ -218,6 +231,18 @@ func dbTransactions(ctx context.Context, d *db.DB) (int64, error) {
 	var n int64
 	err := d.Pool.QueryRowContext(ctx,
 		`SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+	return n, err
+}
+
+// dbScans is PostgreSQL's count of sequential and index scans started on
+// this database's tables; -1 on SQLite.
+func dbScans(ctx context.Context, d *db.DB) (int64, error) {
+	if !d.Postgres() {
+		return -1, nil
+	}
+	var n int64
+	err := d.Pool.QueryRowContext(ctx,
+		`SELECT COALESCE(SUM(COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0)), 0) FROM pg_stat_user_tables`).Scan(&n)
 	return n, err
 }
 
