@@ -14,7 +14,6 @@ import (
 	"unionmall/internal/live"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
-	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
 )
 
@@ -29,8 +28,5 @@ type Resolver struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
-	// BuyLimit bounds each member's buyFlashSale calls (per member, not
-	// per address: a whole office shares one).
-	BuyLimit *ratelimit.Limiter
-	Now      func() time.Time
+	Now         func() time.Time
 }

@@ -35,7 +35,6 @@ func takeSlot(ctx context.Context) error {
 }
 
 var (
-	errBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
-	errNoSuchSale    = apperr.New(apperr.NotFound, "no flash sale has that ID")
-	errNoSuchEvent   = apperr.New(apperr.NotFound, "no live event has that ID")
+	errNoSuchSale  = apperr.New(apperr.NotFound, "no flash sale has that ID")
+	errNoSuchEvent = apperr.New(apperr.NotFound, "no live event has that ID")
 )

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +36,7 @@ func flash(args []string) error {
 	refusals := fs.Duration("refusals", 5*time.Second, "how long to keep buying after the sale sold out")
 	baseline := fs.Duration("baseline", 5*time.Second, "how long to measure { __typename } first")
 	statsSettle := fs.Duration("stats-settle", 11*time.Second, "wait before and after the refusals for PostgreSQL's statistics (idle backends report theirs after 10 s)")
+	export := fs.String("export", "", "also write the buyers' tokens (tokens.txt, one per line) and the request bodies (typename.json, buy.json) into this directory, for other load generators")
 	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each) before the storm, as they do while the livestream counts down")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
@@ -82,6 +86,11 @@ func flash(args []string) error {
 	}
 
 	buy := body(buyQuery, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}})
+	if *export != "" {
+		if err := exportLoad(*export, tokens, map[string][]byte{"typename.json": typename, "buy.json": buy}); err != nil {
+			return err
+		}
+	}
 	var nextBuyer atomic.Int64
 	storm, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
 		i := nextBuyer.Add(1) - 1
@@ -232,6 +241,22 @@ func dbTransactions(ctx context.Context, d *db.DB) (int64, error) {
 	err := d.Pool.QueryRowContext(ctx,
 		`SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
 	return n, err
+}
+
+// exportLoad writes tokens and request bodies for another load generator.
+func exportLoad(dir string, tokens []string, bodies map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokens.txt"), []byte(strings.Join(tokens, "\n")+"\n"), 0o600); err != nil {
+		return err
+	}
+	for name, b := range bodies {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dbScans is PostgreSQL's count of sequential and index scans started on

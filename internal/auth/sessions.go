@@ -245,7 +245,7 @@ func (s *Sessions) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := BearerToken(r.Header.Get("Authorization"))
 		if token == "" {
-			next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), nil)))
+			serveAs(next, w, r, nil)
 			return
 		}
 		v, err := s.Authenticate(r.Context(), token)
@@ -260,8 +260,19 @@ func (s *Sessions) Middleware(next http.Handler) http.Handler {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"the service is unavailable","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), v)))
+		serveAs(next, w, r, v)
 	})
+}
+
+// serveAs serves r as v (nil: anonymous), in the request's slot when it
+// has one (see WithClientAddr), else in a new one.
+func serveAs(next http.Handler, w http.ResponseWriter, r *http.Request, v *Viewer) {
+	if hasSlot(r.Context()) {
+		SetViewer(r.Context(), v)
+		next.ServeHTTP(w, r)
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), v)))
 }
 
 // IssueMany creates one token for each member in one statement, for load

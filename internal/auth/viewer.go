@@ -37,16 +37,45 @@ func (v *Viewer) PurchasesFor(unit gid.ID) bool {
 
 type viewerKey struct{}
 
-// slot holds a request's viewer. It is a slot rather than a plain value so
-// that signing in (or out) takes effect for the rest of the same request:
-// the member returned by registerMember or login sees their own data.
-type slot struct{ v atomic.Pointer[Viewer] }
+// slot holds a request's viewer and client address. It is a slot rather
+// than plain values so that signing in (or out) takes effect for the rest
+// of the same request (the member returned by registerMember or login sees
+// their own data), and so that the address and the viewer, known at
+// different steps, cost one context value and one request copy together.
+type slot struct {
+	v    atomic.Pointer[Viewer]
+	addr string
+}
 
-// WithViewer returns ctx carrying v (nil for anonymous) in a slot of its own.
+// WithViewer returns ctx carrying v (nil for anonymous) in a slot of its
+// own, which keeps the client address of ctx's.
 func WithViewer(ctx context.Context, v *Viewer) context.Context {
 	s := &slot{}
+	if parent, ok := ctx.Value(viewerKey{}).(*slot); ok {
+		s.addr = parent.addr
+	}
 	s.v.Store(v)
 	return context.WithValue(ctx, viewerKey{}, s)
+}
+
+// WithClientAddr returns ctx carrying the client's network address (for
+// rate limits) in a new slot with no viewer yet.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, viewerKey{}, &slot{addr: addr})
+}
+
+// ClientAddr is the client's address, "" when unknown.
+func ClientAddr(ctx context.Context) string {
+	if s, ok := ctx.Value(viewerKey{}).(*slot); ok {
+		return s.addr
+	}
+	return ""
+}
+
+// hasSlot reports whether ctx already has a slot to put a viewer in.
+func hasSlot(ctx context.Context) bool {
+	_, ok := ctx.Value(viewerKey{}).(*slot)
+	return ok
 }
 
 // SetViewer changes the viewer for the rest of the request whose context
@@ -121,19 +150,6 @@ func Verified(ctx context.Context) (*Viewer, error) {
 func SeesPrivate(ctx context.Context, owner gid.ID) bool {
 	v := FromContext(ctx)
 	return v != nil && (v.MemberID == owner || v.IsAdmin())
-}
-
-type addrKey struct{}
-
-// WithClientAddr records the client's network address (for rate limits).
-func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, addrKey{}, addr)
-}
-
-// ClientAddr is the client's address, "" when unknown.
-func ClientAddr(ctx context.Context) string {
-	s, _ := ctx.Value(addrKey{}).(string)
-	return s
 }
 
 // IsAdmin reports whether the caller is an ADMIN.

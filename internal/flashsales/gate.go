@@ -92,6 +92,9 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 		case g.soldOut.Load():
 			return nil, errSoldOut
 		}
+		if s.allow != nil && !s.allow(buyer) {
+			return nil, ErrBuyingTooFast
+		}
 		req := &buyRequest{ctx: ctx, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
 		g.mu.RLock()
 		if g.stopped {

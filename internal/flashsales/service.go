@@ -26,10 +26,21 @@ type Service struct {
 	window time.Duration
 	now    func() time.Time
 	notify topics.Notify
+	allow  func(buyer gid.ID) bool // LimitBuyers; nil: no limit
 
 	mu    sync.Mutex
 	gates map[gid.ID]*gate
 }
+
+// ErrBuyingTooFast is the refusal of a buyer over LimitBuyers' rate.
+var ErrBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
+
+// LimitBuyers makes Buy ask allow before a buyer joins a sale's queue
+// (ErrBuyingTooFast when it says no). Call it before the service is used.
+// It is asked after the answers that this instance gives from its copy of
+// the sale (NOT_STARTED, ENDED, SOLD_OUT): those cost no more than the
+// limit itself, so a sold-out sale's refusals stay as cheap as a no-op.
+func (s *Service) LimitBuyers(allow func(buyer gid.ID) bool) { s.allow = allow }
 
 // New returns the flash-sale service. window is PAYMENT_WINDOW; notify is
 // told which topics each committed change touched.

@@ -125,6 +125,36 @@ func TestBuyingIsRateLimitedPerMember(t *testing.T) {
 	}
 }
 
+// The answers an instance gives from its copy of a sale (here SOLD_OUT)
+// come before the rate limit: they cost nothing, and a buyer hammering a
+// sold-out sale learns that it is sold out.
+func TestSoldOutComesBeforeTheRateLimit(t *testing.T) {
+	d := testdb.Open(t, "sqlite")
+	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+	oil := oilProduct(t, m, 100)
+	now := time.Now().UTC()
+	sale := createSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
+	buyers := m.BulkVerified(2)
+	const buy = `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`
+	if r := m.Do(buyers[1].Token, buy, map[string]any{"s": sale.ID}); len(r.Errors) > 0 {
+		t.Fatalf("the only unit: %+v", r.Errors)
+	}
+	codes := map[string]int{}
+	for range 60 { // three times the burst
+		r, err := post(m.HTTP.Client(), m.HTTP.URL, buyers[0].Token, buy, map[string]any{"s": sale.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes[r.Code()]++
+	}
+	if codes["SOLD_OUT"] != 60 {
+		t.Fatalf("answers %v: want 60 SOLD_OUT", codes)
+	}
+	if orders := d.Int(t, `SELECT COUNT(*) FROM orders`); orders != 1 {
+		t.Fatalf("%d orders, want 1", orders)
+	}
+}
+
 // Every ADMIN mutation leaves an audit line naming the admin, the
 // operation and the outcome.
 func TestAuditLog(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
+	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
 	"unionmall/internal/live"
 	"unionmall/internal/metrics"
@@ -130,6 +131,8 @@ func New(d *db.DB, o Options) (*Server, error) {
 		s.Accounts.LimitLogins(account.LoginLimits{})
 		buyLimit = ratelimit.New(ratelimit.Off)
 	}
+	// Per member, not per address: a whole office shares one.
+	s.FlashSales.LimitBuyers(func(buyer gid.ID) bool { return buyLimit.Allow(string(buyer)) })
 	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
 		hub.Notify(topics.Stats)
 		if ord.FlashSaleID != nil {
@@ -150,7 +153,6 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
 		Live:        s.Live,
-		BuyLimit:    buyLimit,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
