@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 
@@ -58,8 +59,23 @@ func audit(ctx context.Context, v *auth.Viewer, err error) {
 		"args", redact(fc.Args), "outcome", outcome)
 }
 
-// redact drops arguments that must never reach a log.
+// redact returns the arguments as their JSON (inputs are Go structs with
+// pointer fields, which would print as addresses) without those that must
+// never reach a log.
 func redact(args map[string]any) map[string]any {
+	b, err := json.Marshal(args)
+	var plain map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &plain)
+	}
+	if err != nil {
+		return map[string]any{"unprintable": err.Error()}
+	}
+	return scrub(plain)
+}
+
+// scrub drops secrets by name, at any depth.
+func scrub(args map[string]any) map[string]any {
 	out := make(map[string]any, len(args))
 	for k, v := range args {
 		switch strings.ToLower(k) {
@@ -67,7 +83,7 @@ func redact(args map[string]any) map[string]any {
 			continue
 		}
 		if m, ok := v.(map[string]any); ok {
-			v = redact(m)
+			v = scrub(m)
 		}
 		out[k] = v
 	}
