@@ -29,8 +29,8 @@ var seedTiers = []map[string]any{
 func campaignInput(budget string, quota any, claimFrom, claimTo time.Time) map[string]any {
 	return map[string]any{
 		"name": "消费扶贫优惠券", "budget": budget,
-		"claimStartsAt": claimFrom.Format(time.RFC3339), "claimEndsAt": claimTo.Format(time.RFC3339),
-		"validFrom": claimFrom.Format(time.RFC3339), "validUntil": claimTo.Add(7 * 24 * time.Hour).Format(time.RFC3339),
+		"claimStartsAt": claimFrom.Format(time.RFC3339Nano), "claimEndsAt": claimTo.Format(time.RFC3339Nano),
+		"validFrom": claimFrom.Format(time.RFC3339Nano), "validUntil": claimTo.Add(7 * 24 * time.Hour).Format(time.RFC3339Nano),
 		"dailyPackQuota": quota, "tiers": seedTiers,
 	}
 }
@@ -235,8 +235,11 @@ func TestCouponsExpire(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 		now := time.Now().UTC()
-		in := campaignInput("10000000", nil, now.Add(-time.Minute), now.Add(time.Second))
-		in["validUntil"] = now.Add(1500 * time.Millisecond).Format(time.RFC3339Nano)
+		// Claimable for 2 s, valid until 2.5 s from now: long enough for a
+		// claim on a busy CI machine, short enough to wait out.
+		validUntil := now.Add(2500 * time.Millisecond)
+		in := campaignInput("10000000", nil, now.Add(-time.Minute), now.Add(2*time.Second))
+		in["validUntil"] = validUntil.Format(time.RFC3339Nano)
 		c := createCampaign(t, m, in)
 		mem := m.BulkVerified(1)[0]
 		var pack struct{ ClaimCouponPack []struct{ ID string } }
@@ -247,7 +250,7 @@ func TestCouponsExpire(t *testing.T) {
 		if n.Node.Status != "AVAILABLE" {
 			t.Fatalf("fresh coupon %s", n.Node.Status)
 		}
-		time.Sleep(1600 * time.Millisecond)
+		time.Sleep(time.Until(validUntil) + 100*time.Millisecond)
 		mustDo(t, m, mem.Token, `query($id: ID!) { node(id: $id) { ... on Coupon { status } } }`, map[string]any{"id": id}, &n)
 		if n.Node.Status != "EXPIRED" {
 			t.Fatalf("coupon past validUntil reads %s", n.Node.Status)
