@@ -307,6 +307,22 @@ func (in *instance) dumpLog(t *testing.T) {
 var noKeepAlive = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // readyz returns /readyz's status code.
+// awaitReadyz polls /readyz until it answers want, at most 5 s after since
+// (when what happened), and returns how long after since that was.
+func awaitReadyz(t *testing.T, base string, want int, since time.Time, what string) time.Duration {
+	t.Helper()
+	for {
+		code, _ := readyz(base)
+		if code == want {
+			return time.Since(since)
+		}
+		if time.Since(since) > 5*time.Second {
+			t.Fatalf("/readyz answers %d 5 s after %s, want %d", code, what, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func readyz(base string) (int, error) {
 	res, err := noKeepAlive.Get(base + "/readyz")
 	if err != nil {

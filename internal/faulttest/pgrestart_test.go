@@ -249,18 +249,7 @@ func TestPostgresRestart(t *testing.T) {
 	c.stop()
 	stopped := time.Now()
 	t.Logf("pg_ctl -m fast stop took %s", stopped.Sub(tStop).Round(time.Millisecond))
-	var unready time.Duration
-	for {
-		code, _ := readyz(in.url)
-		if code == http.StatusServiceUnavailable {
-			unready = time.Since(stopped)
-			break
-		}
-		if time.Since(stopped) > 5*time.Second {
-			t.Fatalf("/readyz still answers %d 5 s after PostgreSQL stopped", code)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	unready := awaitReadyz(t, in.url, http.StatusServiceUnavailable, stopped, "PostgreSQL stopped")
 	t.Logf("/readyz turned 503 %s after PostgreSQL stopped", unready.Round(time.Millisecond))
 	// While it is down: queries fail with an answer (no crash), the
 	// websocket stays open.
@@ -307,18 +296,7 @@ func TestPostgresRestart(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("serving queries again %s after PostgreSQL came back (%d failed polls before, last: %v)", served.Round(time.Millisecond), failures, lastErr)
-	var ready time.Duration
-	for {
-		code, _ := readyz(in.url)
-		if code == http.StatusOK {
-			ready = time.Since(back)
-			break
-		}
-		if time.Since(back) > 5*time.Second {
-			t.Fatalf("/readyz answers %d 5 s after PostgreSQL came back", code)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	ready := awaitReadyz(t, in.url, http.StatusOK, back, "PostgreSQL came back")
 	t.Logf("/readyz 200 again %s after PostgreSQL came back", ready.Round(time.Millisecond))
 
 	// The resync: the change made behind the server's back arrives on the

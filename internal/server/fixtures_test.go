@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -270,4 +271,42 @@ func post(client *http.Client, url, token, query string, vars map[string]any) (*
 	}
 	out.Status = res.StatusCode
 	return &out, nil
+}
+
+// rowLines is what query returns, a line a row: label, then every column's
+// name and value (NULL apart from an empty string), for comparing a
+// database's state before and after a call.
+func rowLines(t testing.TB, d *testdb.DB, label, query string) []string {
+	t.Helper()
+	rs, err := d.Pool.Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	var out []string
+	for rs.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var b strings.Builder
+		b.WriteString(label)
+		for i, v := range vals {
+			if v.Valid {
+				fmt.Fprintf(&b, " %s=%q", cols[i], v.String)
+			} else {
+				fmt.Fprintf(&b, " %s=NULL", cols[i])
+			}
+		}
+		out = append(out, b.String())
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
 }

@@ -7,7 +7,6 @@ package server_test
 
 import (
 	"database/sql"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -238,36 +237,7 @@ func ordState(t testing.TB, d *testdb.DB) []string {
 		`SELECT id, status, order_id, member_id FROM coupons ORDER BY id`,
 		`SELECT id, issued_value, packs_claimed FROM coupon_campaigns ORDER BY id`,
 	} {
-		rs, err := d.Pool.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		cols, _ := rs.Columns()
-		for rs.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			var b strings.Builder
-			b.WriteString(strings.Fields(q[strings.Index(q, " FROM ")+6:])[0])
-			for i, v := range vals {
-				fmt.Fprintf(&b, " %s=", cols[i])
-				if v.Valid {
-					b.WriteString(v.String)
-				} else {
-					b.WriteString("NULL")
-				}
-			}
-			out = append(out, b.String())
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rs.Close()
+		out = append(out, rowLines(t, d, strings.Fields(q[strings.Index(q, " FROM ")+6:])[0], q)...)
 	}
 	return out
 }

@@ -8,7 +8,6 @@ package server_test
 // and repeated failed sign-ins are slowed.
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -616,34 +615,7 @@ func secSnapshot(t testing.TB, d *testdb.DB) []string {
 		if table == "auth_tokens" {
 			cols = "id, member_id, token_hash, created_at"
 		}
-		rs, err := d.Pool.Query("SELECT " + cols + " FROM " + table + " ORDER BY id")
-		if err != nil {
-			t.Fatalf("%s: %v", table, err)
-		}
-		names, _ := rs.Columns()
-		for rs.Next() {
-			vals := make([]sql.NullString, len(names))
-			ptrs := make([]any, len(vals))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatalf("%s: %v", table, err)
-			}
-			var b strings.Builder
-			b.WriteString(table)
-			for i, v := range vals {
-				fmt.Fprintf(&b, " %s=%q", names[i], v.String)
-				if !v.Valid {
-					b.WriteString("(null)")
-				}
-			}
-			out = append(out, b.String())
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rs.Close()
+		out = append(out, rowLines(t, d, table, "SELECT "+cols+" FROM "+table+" ORDER BY id")...)
 	}
 	return out
 }
