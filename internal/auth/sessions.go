@@ -267,8 +267,8 @@ func (s *Sessions) Middleware(next http.Handler) http.Handler {
 // serveAs serves r as v (nil: anonymous), in the request's slot when it
 // has one (see WithClientAddr), else in a new one.
 func serveAs(next http.Handler, w http.ResponseWriter, r *http.Request, v *Viewer) {
-	if hasSlot(r.Context()) {
-		SetViewer(r.Context(), v)
+	if s := slotOf(r.Context()); s != nil {
+		s.v.Store(v)
 		next.ServeHTTP(w, r)
 		return
 	}

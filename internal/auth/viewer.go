@@ -51,7 +51,7 @@ type slot struct {
 // own, which keeps the client address of ctx's.
 func WithViewer(ctx context.Context, v *Viewer) context.Context {
 	s := &slot{}
-	if parent, ok := ctx.Value(viewerKey{}).(*slot); ok {
+	if parent := slotOf(ctx); parent != nil {
 		s.addr = parent.addr
 	}
 	s.v.Store(v)
@@ -66,29 +66,29 @@ func WithClientAddr(ctx context.Context, addr string) context.Context {
 
 // ClientAddr is the client's address, "" when unknown.
 func ClientAddr(ctx context.Context) string {
-	if s, ok := ctx.Value(viewerKey{}).(*slot); ok {
+	if s := slotOf(ctx); s != nil {
 		return s.addr
 	}
 	return ""
 }
 
-// hasSlot reports whether ctx already has a slot to put a viewer in.
-func hasSlot(ctx context.Context) bool {
-	_, ok := ctx.Value(viewerKey{}).(*slot)
-	return ok
+// slotOf is ctx's slot, nil when it has none.
+func slotOf(ctx context.Context) *slot {
+	s, _ := ctx.Value(viewerKey{}).(*slot)
+	return s
 }
 
 // SetViewer changes the viewer for the rest of the request whose context
 // ctx is (or derives from), when that request has a slot.
 func SetViewer(ctx context.Context, v *Viewer) {
-	if s, ok := ctx.Value(viewerKey{}).(*slot); ok {
+	if s := slotOf(ctx); s != nil {
 		s.v.Store(v)
 	}
 }
 
 // FromContext returns the viewer, or nil for an anonymous caller.
 func FromContext(ctx context.Context) *Viewer {
-	if s, ok := ctx.Value(viewerKey{}).(*slot); ok {
+	if s := slotOf(ctx); s != nil {
 		return s.v.Load()
 	}
 	return nil
