@@ -64,14 +64,7 @@ func TestFlashSaleLifeWithoutRequests(t *testing.T) {
 		now := time.Now().UTC()
 		sale := createSale(t, m, oil, "1", 10, 1, now.Add(-time.Second), now.Add(4*time.Second))
 		buyers := m.BulkVerified(3)
-		ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ws.Close()
-		if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale.ID}); err != nil {
-			t.Fatal(err)
-		}
+		ws := watchStock(t, m.HTTP.URL, servertest.TransportWS, nil, sale.ID)
 		waitSold(t, ws, 0, 2*time.Second)
 		var orders []string
 		for _, b := range buyers {

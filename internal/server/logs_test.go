@@ -146,13 +146,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	mustDo(t, m, session, buyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
 
 	// Websockets: the token, then a bad one; HTTP with the bad one.
-	ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + session})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale.ID}); err != nil {
-		t.Fatal(err)
-	}
+	ws := watchStock(t, m.HTTP.URL, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + session}, sale.ID)
 	waitSold(t, ws, 1, 3*time.Second)
 	ws.Close()
 	for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {

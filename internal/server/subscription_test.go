@@ -26,6 +26,21 @@ type stock struct {
 }
 
 // waitSold reads events until the stock shows sold, failing after timeout.
+// watchStock opens a websocket to baseURL with protocol and init payload
+// and subscribes it to the sale's stock; it is closed when the test ends.
+func watchStock(t *testing.T, baseURL, protocol string, init map[string]any, saleID string) *servertest.WS {
+	t.Helper()
+	ws, err := servertest.DialWS(baseURL, protocol, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if _, err := ws.Subscribe(stockSub, map[string]any{"id": saleID}); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
 func waitSold(t *testing.T, ws *servertest.WS, sold int, timeout time.Duration) stock {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -74,14 +89,7 @@ func TestSubscriptions(t *testing.T) {
 
 		for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
 			t.Run(proto, func(t *testing.T) {
-				ws, err := servertest.DialWS(m.HTTP.URL, proto, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer ws.Close()
-				if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale}); err != nil {
-					t.Fatal(err)
-				}
+				ws := watchStock(t, m.HTTP.URL, proto, nil, sale)
 				// The current state at once.
 				s := waitSold(t, ws, bought, 2*time.Second)
 				if s.FlashSaleStock.Quantity != 500 || s.FlashSaleStock.Remaining != 500-bought || s.FlashSaleStock.Status != "ACTIVE" {
@@ -194,14 +202,7 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	sale := createSale(t, a, oil, "1", 100, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := a.BulkVerified(10)
 
-	ws, err := servertest.DialWS(b.HTTP.URL, servertest.TransportWS, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale.ID}); err != nil {
-		t.Fatal(err)
-	}
+	ws := watchStock(t, b.HTTP.URL, servertest.TransportWS, nil, sale.ID)
 	waitSold(t, ws, 0, 2*time.Second)
 	time.Sleep(300 * time.Millisecond) // both listeners are up by now
 	mustDo(t, a, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
