@@ -112,15 +112,13 @@ func flash(args []string) error {
 	// while it is busy, and 10 s after it went idle: wait for the storm's
 	// before counting, and for the refusals' after.
 	time.Sleep(*statsSettle)
-	before, _ := dbTransactions(ctx, d)
-	scansBefore, _ := dbScans(ctx, d)
+	before, scansBefore := dbActivity(ctx, d)
 
 	ref := measureFor(ctx, *refusals, *workers, func(int) (string, []byte, bool) {
 		return tokens[rand.IntN(len(tokens))], buy, true
 	}, send)
 	time.Sleep(*statsSettle)
-	after, _ := dbTransactions(ctx, d)
-	scansAfter, _ := dbScans(ctx, d)
+	after, scansAfter := dbActivity(ctx, d)
 
 	// The same no-op again, now that the server is as warm as during the
 	// refusals (the first baseline ran on a freshly started server).
@@ -230,17 +228,21 @@ func makeSale(ctx context.Context, d *db.DB, quantity, limit int) (*ent.FlashSal
 	})
 }
 
-// dbTransactions is PostgreSQL's count of committed and rolled-back
+// dbActivity is PostgreSQL's count of committed and rolled-back
 // transactions in this database (every statement outside a transaction is
-// one); -1 on SQLite.
-func dbTransactions(ctx context.Context, d *db.DB) (int64, error) {
+// one) and of sequential and index scans started on its tables; -1s on
+// SQLite.
+func dbActivity(ctx context.Context, d *db.DB) (transactions, scans int64) {
 	if !d.Postgres() {
-		return -1, nil
+		return -1, -1
 	}
-	var n int64
-	err := d.Pool.QueryRowContext(ctx,
-		`SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
-	return n, err
+	err := d.Pool.QueryRowContext(ctx, `SELECT
+		(SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()),
+		(SELECT COALESCE(SUM(COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0)), 0) FROM pg_stat_user_tables)`).Scan(&transactions, &scans)
+	if err != nil {
+		return -1, -1
+	}
+	return transactions, scans
 }
 
 // exportLoad writes tokens and request bodies for another load generator.
@@ -257,18 +259,6 @@ func exportLoad(dir string, tokens []string, bodies map[string][]byte) error {
 		}
 	}
 	return nil
-}
-
-// dbScans is PostgreSQL's count of sequential and index scans started on
-// this database's tables; -1 on SQLite.
-func dbScans(ctx context.Context, d *db.DB) (int64, error) {
-	if !d.Postgres() {
-		return -1, nil
-	}
-	var n int64
-	err := d.Pool.QueryRowContext(ctx,
-		`SELECT COALESCE(SUM(COALESCE(seq_scan, 0) + COALESCE(idx_scan, 0)), 0) FROM pg_stat_user_tables`).Scan(&n)
-	return n, err
 }
 
 // checkInvariants: never oversold, nobody above the limit, sold equals the
