@@ -130,13 +130,14 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 			Iterations:  auth.DefaultHashParams.Iterations,
 			Parallelism: auth.DefaultHashParams.Parallelism,
 		},
-		Introspection:  cfg.Introspection,
-		AllowedOrigins: cfg.AllowedOrigins,
-		DatabaseURL:    cfg.DatabaseURL,
-		NoRateLimits:   !cfg.RateLimits,
-		TrustProxy:     cfg.TrustProxy,
-		MaxDepth:       cfg.MaxQueryDepth,
-		Complexity:     cfg.ComplexityLimit,
+		Introspection:    cfg.Introspection,
+		AllowedOrigins:   cfg.AllowedOrigins,
+		DatabaseURL:      cfg.DatabaseURL,
+		NoRateLimits:     !cfg.RateLimits,
+		TrustProxy:       cfg.TrustProxy,
+		TrustedProxyHops: cfg.TrustedProxyHops,
+		MaxDepth:         cfg.MaxQueryDepth,
+		Complexity:       cfg.ComplexityLimit,
 	})
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ import (
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
+	"unionmall/ent/throttle"
 	"unionmall/ent/unionorganization"
 
 	"entgo.io/ent"
@@ -72,6 +73,8 @@ type Client struct {
 	PurchasingUnit *PurchasingUnitClient
 	// Supplier is the client for interacting with the Supplier builders.
 	Supplier *SupplierClient
+	// Throttle is the client for interacting with the Throttle builders.
+	Throttle *ThrottleClient
 	// UnionOrganization is the client for interacting with the UnionOrganization builders.
 	UnionOrganization *UnionOrganizationClient
 }
@@ -100,6 +103,7 @@ func (c *Client) init() {
 	c.Product = NewProductClient(c.config)
 	c.PurchasingUnit = NewPurchasingUnitClient(c.config)
 	c.Supplier = NewSupplierClient(c.config)
+	c.Throttle = NewThrottleClient(c.config)
 	c.UnionOrganization = NewUnionOrganizationClient(c.config)
 }
 
@@ -208,6 +212,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Product:           NewProductClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
 		Supplier:          NewSupplierClient(cfg),
+		Throttle:          NewThrottleClient(cfg),
 		UnionOrganization: NewUnionOrganizationClient(cfg),
 	}, nil
 }
@@ -243,6 +248,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Product:           NewProductClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
 		Supplier:          NewSupplierClient(cfg),
+		Throttle:          NewThrottleClient(cfg),
 		UnionOrganization: NewUnionOrganizationClient(cfg),
 	}, nil
 }
@@ -275,7 +281,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
 		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
-		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier,
+		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
 		c.UnionOrganization,
 	} {
 		n.Use(hooks...)
@@ -288,7 +294,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
 		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
-		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier,
+		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
 		c.UnionOrganization,
 	} {
 		n.Intercept(interceptors...)
@@ -328,6 +334,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PurchasingUnit.mutate(ctx, m)
 	case *SupplierMutation:
 		return c.Supplier.mutate(ctx, m)
+	case *ThrottleMutation:
+		return c.Throttle.mutate(ctx, m)
 	case *UnionOrganizationMutation:
 		return c.UnionOrganization.mutate(ctx, m)
 	default:
@@ -3098,6 +3106,139 @@ func (c *SupplierClient) mutate(ctx context.Context, m *SupplierMutation) (Value
 	}
 }
 
+// ThrottleClient is a client for the Throttle schema.
+type ThrottleClient struct {
+	config
+}
+
+// NewThrottleClient returns a client for the Throttle from the given config.
+func NewThrottleClient(c config) *ThrottleClient {
+	return &ThrottleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `throttle.Hooks(f(g(h())))`.
+func (c *ThrottleClient) Use(hooks ...Hook) {
+	c.hooks.Throttle = append(c.hooks.Throttle, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `throttle.Intercept(f(g(h())))`.
+func (c *ThrottleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Throttle = append(c.inters.Throttle, interceptors...)
+}
+
+// Create returns a builder for creating a Throttle entity.
+func (c *ThrottleClient) Create() *ThrottleCreate {
+	mutation := newThrottleMutation(c.config, OpCreate)
+	return &ThrottleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Throttle entities.
+func (c *ThrottleClient) CreateBulk(builders ...*ThrottleCreate) *ThrottleCreateBulk {
+	return &ThrottleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ThrottleClient) MapCreateBulk(slice any, setFunc func(*ThrottleCreate, int)) *ThrottleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ThrottleCreateBulk{err: fmt.Errorf("calling to ThrottleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ThrottleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ThrottleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Throttle.
+func (c *ThrottleClient) Update() *ThrottleUpdate {
+	mutation := newThrottleMutation(c.config, OpUpdate)
+	return &ThrottleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ThrottleClient) UpdateOne(_m *Throttle) *ThrottleUpdateOne {
+	mutation := newThrottleMutation(c.config, OpUpdateOne, withThrottle(_m))
+	return &ThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ThrottleClient) UpdateOneID(id string) *ThrottleUpdateOne {
+	mutation := newThrottleMutation(c.config, OpUpdateOne, withThrottleID(id))
+	return &ThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Throttle.
+func (c *ThrottleClient) Delete() *ThrottleDelete {
+	mutation := newThrottleMutation(c.config, OpDelete)
+	return &ThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ThrottleClient) DeleteOne(_m *Throttle) *ThrottleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ThrottleClient) DeleteOneID(id string) *ThrottleDeleteOne {
+	builder := c.Delete().Where(throttle.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ThrottleDeleteOne{builder}
+}
+
+// Query returns a query builder for Throttle.
+func (c *ThrottleClient) Query() *ThrottleQuery {
+	return &ThrottleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeThrottle},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Throttle entity by its id.
+func (c *ThrottleClient) Get(ctx context.Context, id string) (*Throttle, error) {
+	return c.Query().Where(throttle.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ThrottleClient) GetX(ctx context.Context, id string) *Throttle {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ThrottleClient) Hooks() []Hook {
+	return c.hooks.Throttle
+}
+
+// Interceptors returns the client interceptors.
+func (c *ThrottleClient) Interceptors() []Interceptor {
+	return c.inters.Throttle
+}
+
+func (c *ThrottleClient) mutate(ctx context.Context, m *ThrottleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ThrottleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ThrottleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Throttle mutation op: %q", m.Op())
+	}
+}
+
 // UnionOrganizationClient is a client for the UnionOrganization schema.
 type UnionOrganizationClient struct {
 	config
@@ -3300,12 +3441,13 @@ type (
 	hooks struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, ProcurementRecord,
-		Product, PurchasingUnit, Supplier, UnionOrganization []ent.Hook
+		Product, PurchasingUnit, Supplier, Throttle, UnionOrganization []ent.Hook
 	}
 	inters struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, ProcurementRecord,
-		Product, PurchasingUnit, Supplier, UnionOrganization []ent.Interceptor
+		Product, PurchasingUnit, Supplier, Throttle,
+		UnionOrganization []ent.Interceptor
 	}
 )
 

@@ -23,6 +23,7 @@ import (
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
+	"unionmall/ent/throttle"
 	"unionmall/ent/unionorganization"
 
 	"entgo.io/ent"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			product.Table:           product.ValidColumn,
 			purchasingunit.Table:    purchasingunit.ValidColumn,
 			supplier.Table:          supplier.ValidColumn,
+			throttle.Table:          throttle.ValidColumn,
 			unionorganization.Table: unionorganization.ValidColumn,
 		})
 	})

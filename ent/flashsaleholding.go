@@ -25,6 +25,8 @@ type FlashSaleHolding struct {
 	MemberID gid.ID `json:"member_id,omitempty"`
 	// Units holds the value of the "units" field.
 	Units int `json:"units,omitempty"`
+	// PerMemberLimit holds the value of the "per_member_limit" field.
+	PerMemberLimit int `json:"per_member_limit,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FlashSaleHoldingQuery when eager-loading is set.
 	Edges        FlashSaleHoldingEdges `json:"edges"`
@@ -73,7 +75,7 @@ func (*FlashSaleHolding) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case flashsaleholding.FieldID, flashsaleholding.FieldFlashSaleID, flashsaleholding.FieldMemberID:
 			values[i] = new(gid.ID)
-		case flashsaleholding.FieldUnits:
+		case flashsaleholding.FieldUnits, flashsaleholding.FieldPerMemberLimit:
 			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -113,6 +115,12 @@ func (_m *FlashSaleHolding) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field units", values[i])
 			} else if value.Valid {
 				_m.Units = int(value.Int64)
+			}
+		case flashsaleholding.FieldPerMemberLimit:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field per_member_limit", values[i])
+			} else if value.Valid {
+				_m.PerMemberLimit = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -168,6 +176,9 @@ func (_m *FlashSaleHolding) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("units=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Units))
+	builder.WriteString(", ")
+	builder.WriteString("per_member_limit=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PerMemberLimit))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -43,6 +43,12 @@ func (_c *FlashSaleHoldingCreate) SetUnits(v int) *FlashSaleHoldingCreate {
 	return _c
 }
 
+// SetPerMemberLimit sets the "per_member_limit" field.
+func (_c *FlashSaleHoldingCreate) SetPerMemberLimit(v int) *FlashSaleHoldingCreate {
+	_c.mutation.SetPerMemberLimit(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *FlashSaleHoldingCreate) SetID(v gid.ID) *FlashSaleHoldingCreate {
 	_c.mutation.SetID(v)
@@ -124,6 +130,14 @@ func (_c *FlashSaleHoldingCreate) check() error {
 			return &ValidationError{Name: "units", err: fmt.Errorf(`ent: validator failed for field "FlashSaleHolding.units": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.PerMemberLimit(); !ok {
+		return &ValidationError{Name: "per_member_limit", err: errors.New(`ent: missing required field "FlashSaleHolding.per_member_limit"`)}
+	}
+	if v, ok := _c.mutation.PerMemberLimit(); ok {
+		if err := flashsaleholding.PerMemberLimitValidator(v); err != nil {
+			return &ValidationError{Name: "per_member_limit", err: fmt.Errorf(`ent: validator failed for field "FlashSaleHolding.per_member_limit": %w`, err)}
+		}
+	}
 	if len(_c.mutation.FlashSaleIDs()) == 0 {
 		return &ValidationError{Name: "flash_sale", err: errors.New(`ent: missing required edge "FlashSaleHolding.flash_sale"`)}
 	}
@@ -169,6 +183,10 @@ func (_c *FlashSaleHoldingCreate) createSpec() (*FlashSaleHolding, *sqlgraph.Cre
 	if value, ok := _c.mutation.Units(); ok {
 		_spec.SetField(flashsaleholding.FieldUnits, field.TypeInt, value)
 		_node.Units = value
+	}
+	if value, ok := _c.mutation.PerMemberLimit(); ok {
+		_spec.SetField(flashsaleholding.FieldPerMemberLimit, field.TypeInt, value)
+		_node.PerMemberLimit = value
 	}
 	if nodes := _c.mutation.FlashSaleIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -296,6 +314,9 @@ func (u *FlashSaleHoldingUpsertOne) UpdateNewValues() *FlashSaleHoldingUpsertOne
 		}
 		if _, exists := u.create.mutation.MemberID(); exists {
 			s.SetIgnore(flashsaleholding.FieldMemberID)
+		}
+		if _, exists := u.create.mutation.PerMemberLimit(); exists {
+			s.SetIgnore(flashsaleholding.FieldPerMemberLimit)
 		}
 	}))
 	return u
@@ -537,6 +558,9 @@ func (u *FlashSaleHoldingUpsertBulk) UpdateNewValues() *FlashSaleHoldingUpsertBu
 			}
 			if _, exists := b.mutation.MemberID(); exists {
 				s.SetIgnore(flashsaleholding.FieldMemberID)
+			}
+			if _, exists := b.mutation.PerMemberLimit(); exists {
+				s.SetIgnore(flashsaleholding.FieldPerMemberLimit)
 			}
 		}
 	}))

@@ -24,6 +24,7 @@ import (
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
+	"unionmall/ent/throttle"
 	"unionmall/ent/unionorganization"
 	"unionmall/internal/address"
 	"unionmall/internal/gid"
@@ -58,6 +59,7 @@ const (
 	TypeProduct           = "Product"
 	TypePurchasingUnit    = "PurchasingUnit"
 	TypeSupplier          = "Supplier"
+	TypeThrottle          = "Throttle"
 	TypeUnionOrganization = "UnionOrganization"
 )
 
@@ -5791,19 +5793,21 @@ func (m *FlashSaleMutation) ResetEdge(name string) error {
 // FlashSaleHoldingMutation represents an operation that mutates the FlashSaleHolding nodes in the graph.
 type FlashSaleHoldingMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *gid.ID
-	units             *int
-	addunits          *int
-	clearedFields     map[string]struct{}
-	flash_sale        *gid.ID
-	clearedflash_sale bool
-	member            *gid.ID
-	clearedmember     bool
-	done              bool
-	oldValue          func(context.Context) (*FlashSaleHolding, error)
-	predicates        []predicate.FlashSaleHolding
+	op                  Op
+	typ                 string
+	id                  *gid.ID
+	units               *int
+	addunits            *int
+	per_member_limit    *int
+	addper_member_limit *int
+	clearedFields       map[string]struct{}
+	flash_sale          *gid.ID
+	clearedflash_sale   bool
+	member              *gid.ID
+	clearedmember       bool
+	done                bool
+	oldValue            func(context.Context) (*FlashSaleHolding, error)
+	predicates          []predicate.FlashSaleHolding
 }
 
 var _ ent.Mutation = (*FlashSaleHoldingMutation)(nil)
@@ -6038,6 +6042,62 @@ func (m *FlashSaleHoldingMutation) ResetUnits() {
 	m.addunits = nil
 }
 
+// SetPerMemberLimit sets the "per_member_limit" field.
+func (m *FlashSaleHoldingMutation) SetPerMemberLimit(i int) {
+	m.per_member_limit = &i
+	m.addper_member_limit = nil
+}
+
+// PerMemberLimit returns the value of the "per_member_limit" field in the mutation.
+func (m *FlashSaleHoldingMutation) PerMemberLimit() (r int, exists bool) {
+	v := m.per_member_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPerMemberLimit returns the old "per_member_limit" field's value of the FlashSaleHolding entity.
+// If the FlashSaleHolding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlashSaleHoldingMutation) OldPerMemberLimit(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPerMemberLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPerMemberLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPerMemberLimit: %w", err)
+	}
+	return oldValue.PerMemberLimit, nil
+}
+
+// AddPerMemberLimit adds i to the "per_member_limit" field.
+func (m *FlashSaleHoldingMutation) AddPerMemberLimit(i int) {
+	if m.addper_member_limit != nil {
+		*m.addper_member_limit += i
+	} else {
+		m.addper_member_limit = &i
+	}
+}
+
+// AddedPerMemberLimit returns the value that was added to the "per_member_limit" field in this mutation.
+func (m *FlashSaleHoldingMutation) AddedPerMemberLimit() (r int, exists bool) {
+	v := m.addper_member_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPerMemberLimit resets all changes to the "per_member_limit" field.
+func (m *FlashSaleHoldingMutation) ResetPerMemberLimit() {
+	m.per_member_limit = nil
+	m.addper_member_limit = nil
+}
+
 // ClearFlashSale clears the "flash_sale" edge to the FlashSale entity.
 func (m *FlashSaleHoldingMutation) ClearFlashSale() {
 	m.clearedflash_sale = true
@@ -6126,7 +6186,7 @@ func (m *FlashSaleHoldingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FlashSaleHoldingMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.flash_sale != nil {
 		fields = append(fields, flashsaleholding.FieldFlashSaleID)
 	}
@@ -6135,6 +6195,9 @@ func (m *FlashSaleHoldingMutation) Fields() []string {
 	}
 	if m.units != nil {
 		fields = append(fields, flashsaleholding.FieldUnits)
+	}
+	if m.per_member_limit != nil {
+		fields = append(fields, flashsaleholding.FieldPerMemberLimit)
 	}
 	return fields
 }
@@ -6150,6 +6213,8 @@ func (m *FlashSaleHoldingMutation) Field(name string) (ent.Value, bool) {
 		return m.MemberID()
 	case flashsaleholding.FieldUnits:
 		return m.Units()
+	case flashsaleholding.FieldPerMemberLimit:
+		return m.PerMemberLimit()
 	}
 	return nil, false
 }
@@ -6165,6 +6230,8 @@ func (m *FlashSaleHoldingMutation) OldField(ctx context.Context, name string) (e
 		return m.OldMemberID(ctx)
 	case flashsaleholding.FieldUnits:
 		return m.OldUnits(ctx)
+	case flashsaleholding.FieldPerMemberLimit:
+		return m.OldPerMemberLimit(ctx)
 	}
 	return nil, fmt.Errorf("unknown FlashSaleHolding field %s", name)
 }
@@ -6195,6 +6262,13 @@ func (m *FlashSaleHoldingMutation) SetField(name string, value ent.Value) error 
 		}
 		m.SetUnits(v)
 		return nil
+	case flashsaleholding.FieldPerMemberLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPerMemberLimit(v)
+		return nil
 	}
 	return fmt.Errorf("unknown FlashSaleHolding field %s", name)
 }
@@ -6206,6 +6280,9 @@ func (m *FlashSaleHoldingMutation) AddedFields() []string {
 	if m.addunits != nil {
 		fields = append(fields, flashsaleholding.FieldUnits)
 	}
+	if m.addper_member_limit != nil {
+		fields = append(fields, flashsaleholding.FieldPerMemberLimit)
+	}
 	return fields
 }
 
@@ -6216,6 +6293,8 @@ func (m *FlashSaleHoldingMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case flashsaleholding.FieldUnits:
 		return m.AddedUnits()
+	case flashsaleholding.FieldPerMemberLimit:
+		return m.AddedPerMemberLimit()
 	}
 	return nil, false
 }
@@ -6231,6 +6310,13 @@ func (m *FlashSaleHoldingMutation) AddField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddUnits(v)
+		return nil
+	case flashsaleholding.FieldPerMemberLimit:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPerMemberLimit(v)
 		return nil
 	}
 	return fmt.Errorf("unknown FlashSaleHolding numeric field %s", name)
@@ -6267,6 +6353,9 @@ func (m *FlashSaleHoldingMutation) ResetField(name string) error {
 		return nil
 	case flashsaleholding.FieldUnits:
 		m.ResetUnits()
+		return nil
+	case flashsaleholding.FieldPerMemberLimit:
+		m.ResetPerMemberLimit()
 		return nil
 	}
 	return fmt.Errorf("unknown FlashSaleHolding field %s", name)
@@ -12517,6 +12606,8 @@ type ProductMutation struct {
 	addsale_price      *money.Fen
 	stock              *int
 	addstock           *int
+	stock_received     *int
+	addstock_received  *int
 	sold_count         *int
 	addsold_count      *int
 	on_sale            *bool
@@ -12916,6 +13007,62 @@ func (m *ProductMutation) AddedStock() (r int, exists bool) {
 func (m *ProductMutation) ResetStock() {
 	m.stock = nil
 	m.addstock = nil
+}
+
+// SetStockReceived sets the "stock_received" field.
+func (m *ProductMutation) SetStockReceived(i int) {
+	m.stock_received = &i
+	m.addstock_received = nil
+}
+
+// StockReceived returns the value of the "stock_received" field in the mutation.
+func (m *ProductMutation) StockReceived() (r int, exists bool) {
+	v := m.stock_received
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStockReceived returns the old "stock_received" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldStockReceived(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStockReceived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStockReceived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStockReceived: %w", err)
+	}
+	return oldValue.StockReceived, nil
+}
+
+// AddStockReceived adds i to the "stock_received" field.
+func (m *ProductMutation) AddStockReceived(i int) {
+	if m.addstock_received != nil {
+		*m.addstock_received += i
+	} else {
+		m.addstock_received = &i
+	}
+}
+
+// AddedStockReceived returns the value that was added to the "stock_received" field in this mutation.
+func (m *ProductMutation) AddedStockReceived() (r int, exists bool) {
+	v := m.addstock_received
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStockReceived resets all changes to the "stock_received" field.
+func (m *ProductMutation) ResetStockReceived() {
+	m.stock_received = nil
+	m.addstock_received = nil
 }
 
 // SetSoldCount sets the "sold_count" field.
@@ -13350,7 +13497,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.name != nil {
 		fields = append(fields, product.FieldName)
 	}
@@ -13368,6 +13515,9 @@ func (m *ProductMutation) Fields() []string {
 	}
 	if m.stock != nil {
 		fields = append(fields, product.FieldStock)
+	}
+	if m.stock_received != nil {
+		fields = append(fields, product.FieldStockReceived)
 	}
 	if m.sold_count != nil {
 		fields = append(fields, product.FieldSoldCount)
@@ -13407,6 +13557,8 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.SalePrice()
 	case product.FieldStock:
 		return m.Stock()
+	case product.FieldStockReceived:
+		return m.StockReceived()
 	case product.FieldSoldCount:
 		return m.SoldCount()
 	case product.FieldOnSale:
@@ -13440,6 +13592,8 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldSalePrice(ctx)
 	case product.FieldStock:
 		return m.OldStock(ctx)
+	case product.FieldStockReceived:
+		return m.OldStockReceived(ctx)
 	case product.FieldSoldCount:
 		return m.OldSoldCount(ctx)
 	case product.FieldOnSale:
@@ -13503,6 +13657,13 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStock(v)
 		return nil
+	case product.FieldStockReceived:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStockReceived(v)
+		return nil
 	case product.FieldSoldCount:
 		v, ok := value.(int)
 		if !ok {
@@ -13562,6 +13723,9 @@ func (m *ProductMutation) AddedFields() []string {
 	if m.addstock != nil {
 		fields = append(fields, product.FieldStock)
 	}
+	if m.addstock_received != nil {
+		fields = append(fields, product.FieldStockReceived)
+	}
 	if m.addsold_count != nil {
 		fields = append(fields, product.FieldSoldCount)
 	}
@@ -13579,6 +13743,8 @@ func (m *ProductMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedSalePrice()
 	case product.FieldStock:
 		return m.AddedStock()
+	case product.FieldStockReceived:
+		return m.AddedStockReceived()
 	case product.FieldSoldCount:
 		return m.AddedSoldCount()
 	}
@@ -13610,6 +13776,13 @@ func (m *ProductMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddStock(v)
+		return nil
+	case product.FieldStockReceived:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStockReceived(v)
 		return nil
 	case product.FieldSoldCount:
 		v, ok := value.(int)
@@ -13662,6 +13835,9 @@ func (m *ProductMutation) ResetField(name string) error {
 		return nil
 	case product.FieldStock:
 		m.ResetStock()
+		return nil
+	case product.FieldStockReceived:
+		m.ResetStockReceived()
 		return nil
 	case product.FieldSoldCount:
 		m.ResetSoldCount()
@@ -15348,6 +15524,374 @@ func (m *SupplierMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Supplier edge %s", name)
+}
+
+// ThrottleMutation represents an operation that mutates the Throttle nodes in the graph.
+type ThrottleMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	tat           *int64
+	addtat        *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Throttle, error)
+	predicates    []predicate.Throttle
+}
+
+var _ ent.Mutation = (*ThrottleMutation)(nil)
+
+// throttleOption allows management of the mutation configuration using functional options.
+type throttleOption func(*ThrottleMutation)
+
+// newThrottleMutation creates new mutation for the Throttle entity.
+func newThrottleMutation(c config, op Op, opts ...throttleOption) *ThrottleMutation {
+	m := &ThrottleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeThrottle,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withThrottleID sets the ID field of the mutation.
+func withThrottleID(id string) throttleOption {
+	return func(m *ThrottleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Throttle
+		)
+		m.oldValue = func(ctx context.Context) (*Throttle, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Throttle.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withThrottle sets the old Throttle of the mutation.
+func withThrottle(node *Throttle) throttleOption {
+	return func(m *ThrottleMutation) {
+		m.oldValue = func(context.Context) (*Throttle, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ThrottleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ThrottleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Throttle entities.
+func (m *ThrottleMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ThrottleMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ThrottleMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Throttle.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTat sets the "tat" field.
+func (m *ThrottleMutation) SetTat(i int64) {
+	m.tat = &i
+	m.addtat = nil
+}
+
+// Tat returns the value of the "tat" field in the mutation.
+func (m *ThrottleMutation) Tat() (r int64, exists bool) {
+	v := m.tat
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTat returns the old "tat" field's value of the Throttle entity.
+// If the Throttle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ThrottleMutation) OldTat(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTat: %w", err)
+	}
+	return oldValue.Tat, nil
+}
+
+// AddTat adds i to the "tat" field.
+func (m *ThrottleMutation) AddTat(i int64) {
+	if m.addtat != nil {
+		*m.addtat += i
+	} else {
+		m.addtat = &i
+	}
+}
+
+// AddedTat returns the value that was added to the "tat" field in this mutation.
+func (m *ThrottleMutation) AddedTat() (r int64, exists bool) {
+	v := m.addtat
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTat resets all changes to the "tat" field.
+func (m *ThrottleMutation) ResetTat() {
+	m.tat = nil
+	m.addtat = nil
+}
+
+// Where appends a list predicates to the ThrottleMutation builder.
+func (m *ThrottleMutation) Where(ps ...predicate.Throttle) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ThrottleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ThrottleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Throttle, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ThrottleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ThrottleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Throttle).
+func (m *ThrottleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ThrottleMutation) Fields() []string {
+	fields := make([]string, 0, 1)
+	if m.tat != nil {
+		fields = append(fields, throttle.FieldTat)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ThrottleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case throttle.FieldTat:
+		return m.Tat()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ThrottleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case throttle.FieldTat:
+		return m.OldTat(ctx)
+	}
+	return nil, fmt.Errorf("unknown Throttle field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ThrottleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case throttle.FieldTat:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTat(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Throttle field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ThrottleMutation) AddedFields() []string {
+	var fields []string
+	if m.addtat != nil {
+		fields = append(fields, throttle.FieldTat)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ThrottleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case throttle.FieldTat:
+		return m.AddedTat()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ThrottleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case throttle.FieldTat:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTat(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Throttle numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ThrottleMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ThrottleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ThrottleMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Throttle nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ThrottleMutation) ResetField(name string) error {
+	switch name {
+	case throttle.FieldTat:
+		m.ResetTat()
+		return nil
+	}
+	return fmt.Errorf("unknown Throttle field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ThrottleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ThrottleMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ThrottleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ThrottleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ThrottleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ThrottleMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ThrottleMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Throttle unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ThrottleMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Throttle edge %s", name)
 }
 
 // UnionOrganizationMutation represents an operation that mutates the UnionOrganization nodes in the graph.

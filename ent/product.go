@@ -33,6 +33,8 @@ type Product struct {
 	SalePrice money.Fen `json:"sale_price,omitempty"`
 	// Stock holds the value of the "stock" field.
 	Stock int `json:"stock,omitempty"`
+	// StockReceived holds the value of the "stock_received" field.
+	StockReceived int `json:"stock_received,omitempty"`
 	// SoldCount holds the value of the "sold_count" field.
 	SoldCount int `json:"sold_count,omitempty"`
 	// OnSale holds the value of the "on_sale" field.
@@ -120,7 +122,7 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 			values[i] = new(gid.ID)
 		case product.FieldOnSale:
 			values[i] = new(sql.NullBool)
-		case product.FieldPrice, product.FieldSalePrice, product.FieldStock, product.FieldSoldCount:
+		case product.FieldPrice, product.FieldSalePrice, product.FieldStock, product.FieldStockReceived, product.FieldSoldCount:
 			values[i] = new(sql.NullInt64)
 		case product.FieldName, product.FieldDescription, product.FieldCategory:
 			values[i] = new(sql.NullString)
@@ -182,6 +184,12 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field stock", values[i])
 			} else if value.Valid {
 				_m.Stock = int(value.Int64)
+			}
+		case product.FieldStockReceived:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field stock_received", values[i])
+			} else if value.Valid {
+				_m.StockReceived = int(value.Int64)
 			}
 		case product.FieldSoldCount:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -292,6 +300,9 @@ func (_m *Product) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("stock=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Stock))
+	builder.WriteString(", ")
+	builder.WriteString("stock_received=")
+	builder.WriteString(fmt.Sprintf("%v", _m.StockReceived))
 	builder.WriteString(", ")
 	builder.WriteString("sold_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SoldCount))

@@ -73,6 +73,12 @@ func (_c *ProductCreate) SetStock(v int) *ProductCreate {
 	return _c
 }
 
+// SetStockReceived sets the "stock_received" field.
+func (_c *ProductCreate) SetStockReceived(v int) *ProductCreate {
+	_c.mutation.SetStockReceived(v)
+	return _c
+}
+
 // SetSoldCount sets the "sold_count" field.
 func (_c *ProductCreate) SetSoldCount(v int) *ProductCreate {
 	_c.mutation.SetSoldCount(v)
@@ -291,6 +297,9 @@ func (_c *ProductCreate) check() error {
 			return &ValidationError{Name: "stock", err: fmt.Errorf(`ent: validator failed for field "Product.stock": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.StockReceived(); !ok {
+		return &ValidationError{Name: "stock_received", err: errors.New(`ent: missing required field "Product.stock_received"`)}
+	}
 	if _, ok := _c.mutation.SoldCount(); !ok {
 		return &ValidationError{Name: "sold_count", err: errors.New(`ent: missing required field "Product.sold_count"`)}
 	}
@@ -379,6 +388,10 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Stock(); ok {
 		_spec.SetField(product.FieldStock, field.TypeInt, value)
 		_node.Stock = value
+	}
+	if value, ok := _c.mutation.StockReceived(); ok {
+		_spec.SetField(product.FieldStockReceived, field.TypeInt, value)
+		_node.StockReceived = value
 	}
 	if value, ok := _c.mutation.SoldCount(); ok {
 		_spec.SetField(product.FieldSoldCount, field.TypeInt, value)
@@ -604,6 +617,24 @@ func (u *ProductUpsert) AddStock(v int) *ProductUpsert {
 	return u
 }
 
+// SetStockReceived sets the "stock_received" field.
+func (u *ProductUpsert) SetStockReceived(v int) *ProductUpsert {
+	u.Set(product.FieldStockReceived, v)
+	return u
+}
+
+// UpdateStockReceived sets the "stock_received" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateStockReceived() *ProductUpsert {
+	u.SetExcluded(product.FieldStockReceived)
+	return u
+}
+
+// AddStockReceived adds v to the "stock_received" field.
+func (u *ProductUpsert) AddStockReceived(v int) *ProductUpsert {
+	u.Add(product.FieldStockReceived, v)
+	return u
+}
+
 // SetSoldCount sets the "sold_count" field.
 func (u *ProductUpsert) SetSoldCount(v int) *ProductUpsert {
 	u.Set(product.FieldSoldCount, v)
@@ -823,6 +854,27 @@ func (u *ProductUpsertOne) AddStock(v int) *ProductUpsertOne {
 func (u *ProductUpsertOne) UpdateStock() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateStock()
+	})
+}
+
+// SetStockReceived sets the "stock_received" field.
+func (u *ProductUpsertOne) SetStockReceived(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStockReceived(v)
+	})
+}
+
+// AddStockReceived adds v to the "stock_received" field.
+func (u *ProductUpsertOne) AddStockReceived(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddStockReceived(v)
+	})
+}
+
+// UpdateStockReceived sets the "stock_received" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateStockReceived() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStockReceived()
 	})
 }
 
@@ -1223,6 +1275,27 @@ func (u *ProductUpsertBulk) AddStock(v int) *ProductUpsertBulk {
 func (u *ProductUpsertBulk) UpdateStock() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateStock()
+	})
+}
+
+// SetStockReceived sets the "stock_received" field.
+func (u *ProductUpsertBulk) SetStockReceived(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStockReceived(v)
+	})
+}
+
+// AddStockReceived adds v to the "stock_received" field.
+func (u *ProductUpsertBulk) AddStockReceived(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddStockReceived(v)
+	})
+}
+
+// UpdateStockReceived sets the "stock_received" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateStockReceived() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStockReceived()
 	})
 }
 

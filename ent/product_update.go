@@ -140,6 +140,27 @@ func (_u *ProductUpdate) AddStock(v int) *ProductUpdate {
 	return _u
 }
 
+// SetStockReceived sets the "stock_received" field.
+func (_u *ProductUpdate) SetStockReceived(v int) *ProductUpdate {
+	_u.mutation.ResetStockReceived()
+	_u.mutation.SetStockReceived(v)
+	return _u
+}
+
+// SetNillableStockReceived sets the "stock_received" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableStockReceived(v *int) *ProductUpdate {
+	if v != nil {
+		_u.SetStockReceived(*v)
+	}
+	return _u
+}
+
+// AddStockReceived adds value to the "stock_received" field.
+func (_u *ProductUpdate) AddStockReceived(v int) *ProductUpdate {
+	_u.mutation.AddStockReceived(v)
+	return _u
+}
+
 // SetSoldCount sets the "sold_count" field.
 func (_u *ProductUpdate) SetSoldCount(v int) *ProductUpdate {
 	_u.mutation.ResetSoldCount()
@@ -419,6 +440,12 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedStock(); ok {
 		_spec.AddField(product.FieldStock, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StockReceived(); ok {
+		_spec.SetField(product.FieldStockReceived, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStockReceived(); ok {
+		_spec.AddField(product.FieldStockReceived, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.SoldCount(); ok {
 		_spec.SetField(product.FieldSoldCount, field.TypeInt, value)
@@ -704,6 +731,27 @@ func (_u *ProductUpdateOne) SetNillableStock(v *int) *ProductUpdateOne {
 // AddStock adds value to the "stock" field.
 func (_u *ProductUpdateOne) AddStock(v int) *ProductUpdateOne {
 	_u.mutation.AddStock(v)
+	return _u
+}
+
+// SetStockReceived sets the "stock_received" field.
+func (_u *ProductUpdateOne) SetStockReceived(v int) *ProductUpdateOne {
+	_u.mutation.ResetStockReceived()
+	_u.mutation.SetStockReceived(v)
+	return _u
+}
+
+// SetNillableStockReceived sets the "stock_received" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableStockReceived(v *int) *ProductUpdateOne {
+	if v != nil {
+		_u.SetStockReceived(*v)
+	}
+	return _u
+}
+
+// AddStockReceived adds value to the "stock_received" field.
+func (_u *ProductUpdateOne) AddStockReceived(v int) *ProductUpdateOne {
+	_u.mutation.AddStockReceived(v)
 	return _u
 }
 
@@ -1016,6 +1064,12 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	}
 	if value, ok := _u.mutation.AddedStock(); ok {
 		_spec.AddField(product.FieldStock, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.StockReceived(); ok {
+		_spec.SetField(product.FieldStockReceived, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStockReceived(); ok {
+		_spec.AddField(product.FieldStockReceived, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.SoldCount(); ok {
 		_spec.SetField(product.FieldSoldCount, field.TypeInt, value)

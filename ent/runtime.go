@@ -20,6 +20,7 @@ import (
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/schema"
 	"unionmall/ent/supplier"
+	"unionmall/ent/throttle"
 	"unionmall/ent/unionorganization"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -162,6 +163,10 @@ func init() {
 	flashsaleholdingDescUnits := flashsaleholdingFields[2].Descriptor()
 	// flashsaleholding.UnitsValidator is a validator for the "units" field. It is called by the builders before save.
 	flashsaleholding.UnitsValidator = flashsaleholdingDescUnits.Validators[0].(func(int) error)
+	// flashsaleholdingDescPerMemberLimit is the schema descriptor for per_member_limit field.
+	flashsaleholdingDescPerMemberLimit := flashsaleholdingFields[3].Descriptor()
+	// flashsaleholding.PerMemberLimitValidator is a validator for the "per_member_limit" field. It is called by the builders before save.
+	flashsaleholding.PerMemberLimitValidator = flashsaleholdingDescPerMemberLimit.Validators[0].(func(int) error)
 	// flashsaleholdingDescID is the schema descriptor for id field.
 	flashsaleholdingDescID := flashsaleholdingMixinFields0[0].Descriptor()
 	// flashsaleholding.DefaultID holds the default value on creation for the id field.
@@ -265,21 +270,21 @@ func init() {
 	// product.StockValidator is a validator for the "stock" field. It is called by the builders before save.
 	product.StockValidator = productDescStock.Validators[0].(func(int) error)
 	// productDescSoldCount is the schema descriptor for sold_count field.
-	productDescSoldCount := productFields[6].Descriptor()
+	productDescSoldCount := productFields[7].Descriptor()
 	// product.DefaultSoldCount holds the default value on creation for the sold_count field.
 	product.DefaultSoldCount = productDescSoldCount.Default.(int)
 	// product.SoldCountValidator is a validator for the "sold_count" field. It is called by the builders before save.
 	product.SoldCountValidator = productDescSoldCount.Validators[0].(func(int) error)
 	// productDescOnSale is the schema descriptor for on_sale field.
-	productDescOnSale := productFields[7].Descriptor()
+	productDescOnSale := productFields[8].Descriptor()
 	// product.DefaultOnSale holds the default value on creation for the on_sale field.
 	product.DefaultOnSale = productDescOnSale.Default.(bool)
 	// productDescCreatedAt is the schema descriptor for created_at field.
-	productDescCreatedAt := productFields[10].Descriptor()
+	productDescCreatedAt := productFields[11].Descriptor()
 	// product.DefaultCreatedAt holds the default value on creation for the created_at field.
 	product.DefaultCreatedAt = productDescCreatedAt.Default.(func() time.Time)
 	// productDescUpdatedAt is the schema descriptor for updated_at field.
-	productDescUpdatedAt := productFields[11].Descriptor()
+	productDescUpdatedAt := productFields[12].Descriptor()
 	// product.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	product.DefaultUpdatedAt = productDescUpdatedAt.Default.(func() time.Time)
 	// product.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -326,6 +331,12 @@ func init() {
 	supplierDescID := supplierMixinFields0[0].Descriptor()
 	// supplier.DefaultID holds the default value on creation for the id field.
 	supplier.DefaultID = supplierDescID.Default.(func() gid.ID)
+	throttleFields := schema.Throttle{}.Fields()
+	_ = throttleFields
+	// throttleDescID is the schema descriptor for id field.
+	throttleDescID := throttleFields[0].Descriptor()
+	// throttle.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	throttle.IDValidator = throttleDescID.Validators[0].(func(string) error)
 	unionorganizationMixin := schema.UnionOrganization{}.Mixin()
 	unionorganizationMixinFields0 := unionorganizationMixin[0].Fields()
 	_ = unionorganizationMixinFields0

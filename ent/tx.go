@@ -44,6 +44,8 @@ type Tx struct {
 	PurchasingUnit *PurchasingUnitClient
 	// Supplier is the client for interacting with the Supplier builders.
 	Supplier *SupplierClient
+	// Throttle is the client for interacting with the Throttle builders.
+	Throttle *ThrottleClient
 	// UnionOrganization is the client for interacting with the UnionOrganization builders.
 	UnionOrganization *UnionOrganizationClient
 
@@ -192,6 +194,7 @@ func (tx *Tx) init() {
 	tx.Product = NewProductClient(tx.config)
 	tx.PurchasingUnit = NewPurchasingUnitClient(tx.config)
 	tx.Supplier = NewSupplierClient(tx.config)
+	tx.Throttle = NewThrottleClient(tx.config)
 	tx.UnionOrganization = NewUnionOrganizationClient(tx.config)
 }
 

@@ -106,7 +106,7 @@ func (r *queryResolver) CouponCampaigns(ctx context.Context, activeOnly *bool) (
 
 // FlashSale is the resolver for the flashSale field.
 func (r *queryResolver) FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
-	q, err := r.DB.Client.FlashSale.Query().Where(flashsale.ID(id)).CollectFields(ctx)
+	q, err := r.DB.Client.FlashSale.Query().Where(flashsale.ID(id)).Where(saleShown(ctx)...).CollectFields(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,10 +9,8 @@ import (
 	"context"
 	"unionmall/ent"
 	"unionmall/ent/county"
-	"unionmall/ent/product"
 	"unionmall/graph/generated"
 	"unionmall/internal/apperr"
-	"unionmall/internal/auth"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
@@ -60,10 +58,7 @@ func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[gid.I
 	if err != nil {
 		return nil, err
 	}
-	q := r.DB.Client.Product.Query()
-	if !auth.IsAdmin(ctx) {
-		q = q.Where(product.OnSale(true))
-	}
+	q := r.DB.Client.Product.Query().Where(productShown(ctx)...)
 	return q.Paginate(ctx, after, first, before, last,
 		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }

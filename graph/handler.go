@@ -33,8 +33,9 @@ type HandlerOptions struct {
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
 // default server): GET and POST transports, a parsed-query cache, automatic
-// persisted queries, the contract's error codes and a recover function that
-// hides internals.
+// persisted queries, bounds on a request's shape and inputs, one root field
+// per mutation, the catalogue's visibility, the contract's error codes and
+// a recover function that hides internals.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
@@ -60,11 +61,14 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(inputLimits{}) // before the complexity, which reads the inputs
 	srv.Use(extension.FixedComplexityLimit(o.Complexity))
 	srv.AroundOperations(refuseNUL)
+	srv.AroundOperations(oneRootMutation)
 	if o.AroundOperations != nil {
 		srv.AroundOperations(o.AroundOperations)
 	}
+	srv.AroundFields(r.hideSales)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	if o.Observe != nil {

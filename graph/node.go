@@ -59,7 +59,8 @@ func (r *Resolver) loadNode(ctx context.Context, id gid.ID) (ent.Noder, error) {
 
 // maySee decides who may see a node, before it is loaded (a loaded node
 // holds only the fields its query selected): private data its owner and
-// admins, off-sale products admins, everything else anyone.
+// admins, products off sale and their flash sales admins (visibility.go),
+// everything else anyone.
 func (r *Resolver) maySee(ctx context.Context, id gid.ID) (bool, error) {
 	v := auth.FromContext(ctx)
 	if v.IsAdmin() {
@@ -68,7 +69,9 @@ func (r *Resolver) maySee(ctx context.Context, id gid.ID) (bool, error) {
 	c := r.DB.Client
 	switch id.Prefix() {
 	case gid.Product:
-		return c.Product.Query().Where(product.ID(id), product.OnSale(true)).Exist(ctx)
+		return c.Product.Query().Where(product.ID(id)).Where(productShown(ctx)...).Exist(ctx)
+	case gid.FlashSale:
+		return c.FlashSale.Query().Where(flashsale.ID(id)).Where(saleShown(ctx)...).Exist(ctx)
 	case gid.Member:
 		return v != nil && v.MemberID == id, nil
 	case gid.Order:

@@ -6,6 +6,12 @@
 //
 //	go run ./migrations/diff.go add_something
 //
+// A generated migration may be edited by hand where the diff cannot know
+// the data (a backfill before a NOT NULL or a CHECK, say); then rewrite the
+// checksum files, which the next diff verifies:
+//
+//	go run ./migrations/diff.go -rehash
+//
 // PostgreSQL is reached at DEV_DATABASE_URL, or at the local server.
 package main
 
@@ -37,6 +43,14 @@ func main() {
 	}
 	name := os.Args[1]
 	ctx := context.Background()
+	if name == "-rehash" {
+		for _, path := range []string{"migrations/sqlite", "migrations/postgres"} {
+			if err := rehash(path); err != nil {
+				log.Fatalf("%s: %v", path, err)
+			}
+		}
+		return
+	}
 
 	if err := diff(ctx, "migrations/sqlite", dialect.SQLite, "sqlite",
 		"file:migrations-dev?mode=memory&cache=shared&_pragma=foreign_keys(1)", name); err != nil {
@@ -86,6 +100,23 @@ func diff(ctx context.Context, path, dialectName, driver, dsn, name string) erro
 		return err
 	}
 	fmt.Printf("%s: new migration written\n", filepath.Clean(path))
+	return nil
+}
+
+// rehash rewrites a directory's atlas.sum after a migration was edited.
+func rehash(path string) error {
+	dir, err := sqltool.NewGooseDir(path)
+	if err != nil {
+		return err
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return err
+	}
+	if err := atlas.WriteSumFile(dir, sum); err != nil {
+		return err
+	}
+	fmt.Printf("%s: atlas.sum rewritten\n", filepath.Clean(path))
 	return nil
 }
 

@@ -217,7 +217,7 @@ func makeSale(ctx context.Context, d *db.DB, quantity, limit int) (*ent.FlashSal
 	}
 	p, err := d.Client.Product.Create().SetName("汉中香小榨菜籽油 5L（压测）").
 		SetCategory(product.CategoryGRAIN_OIL).SetPrice(7990).SetSalePrice(7990).
-		SetStock(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
+		SetStock(quantity).SetStockReceived(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
 	if err != nil {
 		return nil, err
 	}

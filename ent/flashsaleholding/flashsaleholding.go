@@ -20,6 +20,8 @@ const (
 	FieldMemberID = "member_id"
 	// FieldUnits holds the string denoting the units field in the database.
 	FieldUnits = "units"
+	// FieldPerMemberLimit holds the string denoting the per_member_limit field in the database.
+	FieldPerMemberLimit = "per_member_limit"
 	// EdgeFlashSale holds the string denoting the flash_sale edge name in mutations.
 	EdgeFlashSale = "flash_sale"
 	// EdgeMember holds the string denoting the member edge name in mutations.
@@ -48,6 +50,7 @@ var Columns = []string{
 	FieldFlashSaleID,
 	FieldMemberID,
 	FieldUnits,
+	FieldPerMemberLimit,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -63,6 +66,8 @@ func ValidColumn(column string) bool {
 var (
 	// UnitsValidator is a validator for the "units" field. It is called by the builders before save.
 	UnitsValidator func(int) error
+	// PerMemberLimitValidator is a validator for the "per_member_limit" field. It is called by the builders before save.
+	PerMemberLimitValidator func(int) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() gid.ID
 )
@@ -88,6 +93,11 @@ func ByMemberID(opts ...sql.OrderTermOption) OrderOption {
 // ByUnits orders the results by the units field.
 func ByUnits(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnits, opts...).ToFunc()
+}
+
+// ByPerMemberLimit orders the results by the per_member_limit field.
+func ByPerMemberLimit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPerMemberLimit, opts...).ToFunc()
 }
 
 // ByFlashSaleField orders the results by flash_sale field.

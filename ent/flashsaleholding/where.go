@@ -70,6 +70,11 @@ func Units(v int) predicate.FlashSaleHolding {
 	return predicate.FlashSaleHolding(sql.FieldEQ(FieldUnits, v))
 }
 
+// PerMemberLimit applies equality check predicate on the "per_member_limit" field. It's identical to PerMemberLimitEQ.
+func PerMemberLimit(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldEQ(FieldPerMemberLimit, v))
+}
+
 // FlashSaleIDEQ applies the EQ predicate on the "flash_sale_id" field.
 func FlashSaleIDEQ(v gid.ID) predicate.FlashSaleHolding {
 	return predicate.FlashSaleHolding(sql.FieldEQ(FieldFlashSaleID, v))
@@ -248,6 +253,46 @@ func UnitsLT(v int) predicate.FlashSaleHolding {
 // UnitsLTE applies the LTE predicate on the "units" field.
 func UnitsLTE(v int) predicate.FlashSaleHolding {
 	return predicate.FlashSaleHolding(sql.FieldLTE(FieldUnits, v))
+}
+
+// PerMemberLimitEQ applies the EQ predicate on the "per_member_limit" field.
+func PerMemberLimitEQ(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldEQ(FieldPerMemberLimit, v))
+}
+
+// PerMemberLimitNEQ applies the NEQ predicate on the "per_member_limit" field.
+func PerMemberLimitNEQ(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldNEQ(FieldPerMemberLimit, v))
+}
+
+// PerMemberLimitIn applies the In predicate on the "per_member_limit" field.
+func PerMemberLimitIn(vs ...int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldIn(FieldPerMemberLimit, vs...))
+}
+
+// PerMemberLimitNotIn applies the NotIn predicate on the "per_member_limit" field.
+func PerMemberLimitNotIn(vs ...int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldNotIn(FieldPerMemberLimit, vs...))
+}
+
+// PerMemberLimitGT applies the GT predicate on the "per_member_limit" field.
+func PerMemberLimitGT(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldGT(FieldPerMemberLimit, v))
+}
+
+// PerMemberLimitGTE applies the GTE predicate on the "per_member_limit" field.
+func PerMemberLimitGTE(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldGTE(FieldPerMemberLimit, v))
+}
+
+// PerMemberLimitLT applies the LT predicate on the "per_member_limit" field.
+func PerMemberLimitLT(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldLT(FieldPerMemberLimit, v))
+}
+
+// PerMemberLimitLTE applies the LTE predicate on the "per_member_limit" field.
+func PerMemberLimitLTE(v int) predicate.FlashSaleHolding {
+	return predicate.FlashSaleHolding(sql.FieldLTE(FieldPerMemberLimit, v))
 }
 
 // HasFlashSale applies the HasEdge predicate on the "flash_sale" edge.

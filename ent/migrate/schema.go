@@ -233,6 +233,7 @@ var (
 	FlashSaleHoldingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "units", Type: field.TypeInt},
+		{Name: "per_member_limit", Type: field.TypeInt},
 		{Name: "flash_sale_id", Type: field.TypeString},
 		{Name: "member_id", Type: field.TypeString},
 	}
@@ -244,13 +245,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "flash_sale_holdings_flash_sales_holdings",
-				Columns:    []*schema.Column{FlashSaleHoldingsColumns[2]},
+				Columns:    []*schema.Column{FlashSaleHoldingsColumns[3]},
 				RefColumns: []*schema.Column{FlashSalesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "flash_sale_holdings_members_flash_sale_holdings",
-				Columns:    []*schema.Column{FlashSaleHoldingsColumns[3]},
+				Columns:    []*schema.Column{FlashSaleHoldingsColumns[4]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -259,7 +260,7 @@ var (
 			{
 				Name:    "flashsaleholding_flash_sale_id_member_id",
 				Unique:  true,
-				Columns: []*schema.Column{FlashSaleHoldingsColumns[2], FlashSaleHoldingsColumns[3]},
+				Columns: []*schema.Column{FlashSaleHoldingsColumns[3], FlashSaleHoldingsColumns[4]},
 			},
 		},
 	}
@@ -522,6 +523,7 @@ var (
 		{Name: "price", Type: field.TypeInt64},
 		{Name: "sale_price", Type: field.TypeInt64},
 		{Name: "stock", Type: field.TypeInt},
+		{Name: "stock_received", Type: field.TypeInt},
 		{Name: "sold_count", Type: field.TypeInt, Default: 0},
 		{Name: "on_sale", Type: field.TypeBool, Default: true},
 		{Name: "created_at", Type: field.TypeTime},
@@ -537,13 +539,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "products_counties_products",
-				Columns:    []*schema.Column{ProductsColumns[11]},
+				Columns:    []*schema.Column{ProductsColumns[12]},
 				RefColumns: []*schema.Column{CountiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "products_suppliers_products",
-				Columns:    []*schema.Column{ProductsColumns[12]},
+				Columns:    []*schema.Column{ProductsColumns[13]},
 				RefColumns: []*schema.Column{SuppliersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -552,7 +554,7 @@ var (
 			{
 				Name:    "product_on_sale",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[8]},
+				Columns: []*schema.Column{ProductsColumns[9]},
 			},
 			{
 				Name:    "product_category",
@@ -567,22 +569,22 @@ var (
 			{
 				Name:    "product_sold_count",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[7]},
+				Columns: []*schema.Column{ProductsColumns[8]},
 			},
 			{
 				Name:    "product_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[9]},
+				Columns: []*schema.Column{ProductsColumns[10]},
 			},
 			{
 				Name:    "product_supplier_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[12]},
+				Columns: []*schema.Column{ProductsColumns[13]},
 			},
 			{
 				Name:    "product_county_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[11]},
+				Columns: []*schema.Column{ProductsColumns[12]},
 			},
 		},
 	}
@@ -629,6 +631,24 @@ var (
 			},
 		},
 	}
+	// ThrottlesColumns holds the columns for the "throttles" table.
+	ThrottlesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "tat", Type: field.TypeInt64},
+	}
+	// ThrottlesTable holds the schema information for the "throttles" table.
+	ThrottlesTable = &schema.Table{
+		Name:       "throttles",
+		Columns:    ThrottlesColumns,
+		PrimaryKey: []*schema.Column{ThrottlesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "throttle_tat",
+				Unique:  false,
+				Columns: []*schema.Column{ThrottlesColumns[1]},
+			},
+		},
+	}
 	// UnionOrganizationsColumns holds the columns for the "union_organizations" table.
 	UnionOrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -667,6 +687,7 @@ var (
 		ProductsTable,
 		PurchasingUnitsTable,
 		SuppliersTable,
+		ThrottlesTable,
 		UnionOrganizationsTable,
 	}
 )
@@ -700,6 +721,7 @@ func init() {
 	FlashSaleHoldingsTable.ForeignKeys[1].RefTable = MembersTable
 	FlashSaleHoldingsTable.Annotation = &entsql.Annotation{}
 	FlashSaleHoldingsTable.Annotation.Checks = map[string]string{
+		"flash_sale_holding_limit": "units <= per_member_limit",
 		"flash_sale_holding_units": "units >= 0",
 	}
 	LiveEventsTable.Annotation = &entsql.Annotation{}
@@ -737,6 +759,7 @@ func init() {
 		"product_sale_price_range":       "sale_price > 0 AND sale_price <= price",
 		"product_sold_count_nonnegative": "sold_count >= 0",
 		"product_stock_nonnegative":      "stock >= 0",
+		"product_stock_received":         "stock <= stock_received",
 	}
 	PurchasingUnitsTable.ForeignKeys[0].RefTable = UnionOrganizationsTable
 	SuppliersTable.ForeignKeys[0].RefTable = CountiesTable

@@ -51,5 +51,8 @@ type PurchasingUnit func(*sql.Selector)
 // Supplier is the predicate function for supplier builders.
 type Supplier func(*sql.Selector)
 
+// Throttle is the predicate function for throttle builders.
+type Throttle func(*sql.Selector)
+
 // UnionOrganization is the predicate function for unionorganization builders.
 type UnionOrganization func(*sql.Selector)

@@ -30,6 +30,8 @@ const (
 	FieldSalePrice = "sale_price"
 	// FieldStock holds the string denoting the stock field in the database.
 	FieldStock = "stock"
+	// FieldStockReceived holds the string denoting the stock_received field in the database.
+	FieldStockReceived = "stock_received"
 	// FieldSoldCount holds the string denoting the sold_count field in the database.
 	FieldSoldCount = "sold_count"
 	// FieldOnSale holds the string denoting the on_sale field in the database.
@@ -91,6 +93,7 @@ var Columns = []string{
 	FieldPrice,
 	FieldSalePrice,
 	FieldStock,
+	FieldStockReceived,
 	FieldSoldCount,
 	FieldOnSale,
 	FieldSupplierID,
@@ -195,6 +198,11 @@ func BySalePrice(opts ...sql.OrderTermOption) OrderOption {
 // ByStock orders the results by the stock field.
 func ByStock(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStock, opts...).ToFunc()
+}
+
+// ByStockReceived orders the results by the stock_received field.
+func ByStockReceived(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStockReceived, opts...).ToFunc()
 }
 
 // BySoldCount orders the results by the sold_count field.

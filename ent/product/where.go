@@ -84,6 +84,11 @@ func Stock(v int) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldStock, v))
 }
 
+// StockReceived applies equality check predicate on the "stock_received" field. It's identical to StockReceivedEQ.
+func StockReceived(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStockReceived, v))
+}
+
 // SoldCount applies equality check predicate on the "sold_count" field. It's identical to SoldCountEQ.
 func SoldCount(v int) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldSoldCount, v))
@@ -410,6 +415,46 @@ func StockLT(v int) predicate.Product {
 // StockLTE applies the LTE predicate on the "stock" field.
 func StockLTE(v int) predicate.Product {
 	return predicate.Product(sql.FieldLTE(FieldStock, v))
+}
+
+// StockReceivedEQ applies the EQ predicate on the "stock_received" field.
+func StockReceivedEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStockReceived, v))
+}
+
+// StockReceivedNEQ applies the NEQ predicate on the "stock_received" field.
+func StockReceivedNEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldStockReceived, v))
+}
+
+// StockReceivedIn applies the In predicate on the "stock_received" field.
+func StockReceivedIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldStockReceived, vs...))
+}
+
+// StockReceivedNotIn applies the NotIn predicate on the "stock_received" field.
+func StockReceivedNotIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldStockReceived, vs...))
+}
+
+// StockReceivedGT applies the GT predicate on the "stock_received" field.
+func StockReceivedGT(v int) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldStockReceived, v))
+}
+
+// StockReceivedGTE applies the GTE predicate on the "stock_received" field.
+func StockReceivedGTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldStockReceived, v))
+}
+
+// StockReceivedLT applies the LT predicate on the "stock_received" field.
+func StockReceivedLT(v int) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldStockReceived, v))
+}
+
+// StockReceivedLTE applies the LTE predicate on the "stock_received" field.
+func StockReceivedLTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldStockReceived, v))
 }
 
 // SoldCountEQ applies the EQ predicate on the "sold_count" field.

@@ -12,8 +12,11 @@ import (
 )
 
 // FlashSaleHolding counts the units one member holds in live orders of one
-// sale. Buying raises it with a conditional upsert bounded by the sale's
-// per-member limit, so the limit holds across transactions and instances.
+// sale. It only moves by increments (a buy adds its units, an order that
+// stops being live takes them off), and the row carries the sale's
+// per-member limit so that a CHECK constraint refuses any write that would
+// pass it: the limit holds in the database whatever the Go code decided,
+// across transactions and instances.
 type FlashSaleHolding struct{ ent.Schema }
 
 func (FlashSaleHolding) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.FlashSaleHolding)} }
@@ -23,6 +26,9 @@ func (FlashSaleHolding) Fields() []ent.Field {
 		field.String("flash_sale_id").GoType(idType).Immutable(),
 		field.String("member_id").GoType(idType).Immutable(),
 		field.Int("units").NonNegative(),
+		// A copy of the sale's per_member_limit (immutable there too), for
+		// the CHECK below: a constraint cannot look into another table.
+		field.Int("per_member_limit").Positive().Immutable(),
 	}
 }
 
@@ -42,6 +48,9 @@ func (FlashSaleHolding) Indexes() []ent.Index {
 func (FlashSaleHolding) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		hidden(),
-		entsql.Checks(map[string]string{"flash_sale_holding_units": "units >= 0"}),
+		entsql.Checks(map[string]string{
+			"flash_sale_holding_units": "units >= 0",
+			"flash_sale_holding_limit": "units <= per_member_limit",
+		}),
 	}
 }

@@ -27,6 +27,12 @@ func (Product) Fields() []ent.Field {
 		// Units free to sell. Orders and flash sales take from it with
 		// conditional updates; the check constraint is the last guard.
 		field.Int("stock").NonNegative(),
+		// Units ever received: the initial stock plus every restock or
+		// correction (stockDelta), moved by the same UPDATE that moves
+		// stock. Orders and flash sales move units between stock and their
+		// own rows without changing it, so stock + units held elsewhere =
+		// stock_received is an invariant an audit can check from the rows.
+		field.Int("stock_received").Annotations(hidden()),
 		// Units in paid orders.
 		field.Int("sold_count").Default(0).NonNegative().Annotations(entgql.OrderField("SOLD_COUNT")),
 		field.Bool("on_sale").Default(true),
@@ -66,6 +72,7 @@ func (Product) Annotations() []schema.Annotation {
 		entgql.QueryField(),
 		entsql.Checks(map[string]string{
 			"product_stock_nonnegative":      "stock >= 0",
+			"product_stock_received":         "stock <= stock_received",
 			"product_sold_count_nonnegative": "sold_count >= 0",
 			"product_price_positive":         "price > 0",
 			"product_sale_price_range":       "sale_price > 0 AND sale_price <= price",

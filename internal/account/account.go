@@ -6,11 +6,11 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"unionmall/ent"
@@ -23,8 +23,9 @@ import (
 	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
 	"unionmall/internal/mask"
-	"unionmall/internal/ratelimit"
 	"unionmall/internal/role"
+	"unionmall/internal/text"
+	"unionmall/internal/throttle"
 )
 
 // Service carries out account operations.
@@ -37,26 +38,34 @@ type Service struct {
 	// changed runs after a change that moves the platform's totals
 	// (members, verified members, purchasing units).
 	changed func()
-	// failures counts failed sign-ins per phone and per client address.
-	failures struct{ phone, addr *ratelimit.Limiter }
+	// attempts limits sign-ins per phone and per client address, and
+	// changePassword's old-password guesses per member, in buckets every
+	// instance shares (package throttle).
+	attempts struct{ phone, addr, oldPassword *throttle.Limiter }
 }
 
-// LoginLimits are how many failed sign-ins a phone and a client address
-// may have before sign-ins are refused with RATE_LIMITED for a while.
+// LoginLimits are how many failed sign-ins a phone and a client address,
+// and how many wrong old passwords a member, may have before further
+// attempts are refused with RATE_LIMITED for a while.
 type LoginLimits struct {
-	PerPhone, PerAddress ratelimit.Rule
+	PerPhone, PerAddress, OldPassword throttle.Rule
 }
 
 // DefaultLoginLimits: five failures per phone (then one a minute), fifty
-// per address (then one every six seconds).
+// per address (then one every six seconds), five wrong old passwords per
+// member (then one a minute).
 var DefaultLoginLimits = LoginLimits{
-	PerPhone:   ratelimit.Rule{Every: time.Minute, Burst: 5},
-	PerAddress: ratelimit.Rule{Every: 6 * time.Second, Burst: 50},
+	PerPhone:    throttle.Rule{Every: time.Minute, Burst: 5},
+	PerAddress:  throttle.Rule{Every: 6 * time.Second, Burst: 50},
+	OldPassword: throttle.Rule{Every: time.Minute, Burst: 5},
 }
 
-// LimitLogins sets the sign-in limits (DefaultLoginLimits until then).
+// LimitLogins sets the sign-in limits (DefaultLoginLimits until then); a
+// zero rule is no limit.
 func (s *Service) LimitLogins(l LoginLimits) {
-	s.failures.phone, s.failures.addr = ratelimit.New(l.PerPhone), ratelimit.New(l.PerAddress)
+	s.attempts.phone = throttle.New(s.db, "login-phone", l.PerPhone)
+	s.attempts.addr = throttle.New(s.db, "login-address", l.PerAddress)
+	s.attempts.oldPassword = throttle.New(s.db, "old-password", l.OldPassword)
 }
 
 // New returns the account service; changed may be nil.
@@ -93,22 +102,6 @@ func checkPassword(field, p string) error {
 	return nil
 }
 
-// cleanName trims a display or real name and checks its length and that it
-// holds no control characters.
-func cleanName(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > max {
-		return "", apperr.BadInput(field, "%s must have 1 to %d characters", field, max)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", apperr.BadInput(field, "%s may not contain control characters", field)
-		}
-	}
-	return s, nil
-}
-
 // Session is a member just signed in: the token (seen this once) and the
 // viewer it stands for.
 type Session struct {
@@ -134,7 +127,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 	if err := checkPassword("password", r.Password); err != nil {
 		return nil, err
 	}
-	name, err := cleanName("displayName", r.DisplayName, 32)
+	name, err := text.Clean("displayName", r.DisplayName, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -190,12 +183,17 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 
 // Login checks a phone and password and issues a token. An unknown phone
 // and a wrong password get the same answer, after the same work.
+//
+// Every attempt is counted, per phone and per client address, before the
+// password is hashed (a parallel burst is limited like a sequential one,
+// on any number of instances); a success gives its attempts back, so what
+// stays counted are failures: a whole office signing in from one address
+// is fine, guessing is slowed.
 func (s *Service) Login(ctx context.Context, phone, password string) (*Session, error) {
 	phone = strings.TrimSpace(phone)
 	addr := auth.ClientAddr(ctx)
-	if s.failures.phone.Exhausted(phone) || s.failures.addr.Exhausted(addr) {
-		slog.WarnContext(ctx, "login throttled", "phone", mask.Phone(phone), "addr", addr)
-		return nil, errThrottled
+	if err := s.takeAttempts(ctx, phone, addr); err != nil {
+		return nil, err
 	}
 	var m *ent.Member
 	if mask.ValidPhone(phone) && len(password) <= 4*maxPassword {
@@ -214,18 +212,71 @@ func (s *Service) Login(ctx context.Context, phone, password string) (*Session, 
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	if !ok || m == nil {
-		// Failures, not attempts, are counted: a whole office signing in
-		// from one address is fine; guessing is slowed.
-		s.failures.phone.Allow(phone)
-		s.failures.addr.Allow(addr)
 		slog.InfoContext(ctx, "login refused", "phone", mask.Phone(phone), "addr", addr)
 		return nil, errCredentials
 	}
-	token, v, err := s.sessions.Issue(ctx, s.db.Client, m)
+	out, err := s.issueFor(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(s.attempts.phone.Reset(ctx, phone), s.attempts.addr.Refund(ctx, addr)); err != nil {
+		slog.WarnContext(ctx, "sign-in attempts not given back", "err", err)
+	}
+	return out, nil
+}
+
+// takeAttempts counts a sign-in attempt for the phone and the address, or
+// refuses it with RATE_LIMITED (giving back what it took).
+func (s *Service) takeAttempts(ctx context.Context, phone, addr string) error {
+	okPhone, err := s.attempts.phone.Take(ctx, phone)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	okAddr := false
+	if okPhone {
+		if okAddr, err = s.attempts.addr.Take(ctx, addr); err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+		if !okAddr {
+			if err := s.attempts.phone.Refund(ctx, phone); err != nil {
+				slog.WarnContext(ctx, "sign-in attempt not given back", "err", err)
+			}
+		}
+	}
+	if !okPhone || !okAddr {
+		slog.WarnContext(ctx, "login throttled", "phone", mask.Phone(phone), "addr", addr)
+		return errThrottled
+	}
+	return nil
+}
+
+// issueFor issues a token for m only if the password hash that was just
+// checked is still the member's: the member row is read FOR SHARE, which
+// waits for a password change in flight and then sees its new hash. A
+// change that comes after finds the token and revokes it. So no token
+// outlives the password it was issued for.
+func (s *Service) issueFor(ctx context.Context, m *ent.Member) (*Session, error) {
+	out := &Session{Member: m}
+	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
+		q := tx.Member.Query().Where(member.ID(m.ID), member.PasswordHash(m.PasswordHash))
+		if s.db.Postgres() {
+			q = q.ForShare()
+		}
+		current, err := q.Only(ctx)
+		if ent.IsNotFound(err) {
+			return errCredentials // the password changed as we checked it
+		}
+		if err != nil {
+			return err
+		}
+		out.Member = current.Unwrap()
+		out.Token, out.Viewer, err = s.sessions.Issue(ctx, tx.Client(), current)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	return &Session{Token: token, Viewer: v, Member: m}, nil
+	return out, nil
 }
 
 // Logout revokes the token the viewer signed in with.
@@ -234,33 +285,60 @@ func (s *Service) Logout(ctx context.Context, v *auth.Viewer) error {
 }
 
 // ChangePassword replaces the viewer's password and revokes their other
-// tokens: whoever learnt the old password is signed out everywhere.
+// tokens: whoever learnt the old password is signed out everywhere, on
+// every instance, before this returns. Old-password guesses are counted
+// per member before hashing, like sign-ins. The new hash replaces exactly
+// the one that was checked (a conditional UPDATE), so of two changes at
+// once only one applies.
 func (s *Service) ChangePassword(ctx context.Context, v *auth.Viewer, oldPassword, newPassword string) error {
 	if err := checkPassword("newPassword", newPassword); err != nil {
 		return err
+	}
+	ok, err := s.attempts.oldPassword.Take(ctx, string(v.MemberID))
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if !ok {
+		return apperr.New(apperr.RateLimited, "too many wrong passwords; wait a minute and try again")
 	}
 	m, err := s.db.Client.Member.Get(ctx, v.MemberID)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	ok, err := s.hasher.Check(ctx, oldPassword, m.PasswordHash)
-	if err != nil {
+	if ok, err = s.hasher.Check(ctx, oldPassword, m.PasswordHash); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
-		return apperr.New(apperr.InvalidCredentials, "the old password is wrong")
+		return errOldPassword
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	return s.db.Tx(ctx, func(tx *ent.Tx) error {
-		if err := tx.Member.UpdateOneID(m.ID).SetPasswordHash(hash).Exec(ctx); err != nil {
-			return fmt.Errorf("change password: %w", err)
+	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
+		n, err := tx.Member.Update().
+			Where(member.ID(m.ID), member.PasswordHash(m.PasswordHash)).
+			SetPasswordHash(hash).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errOldPassword // changed by another request meanwhile
 		}
 		return s.sessions.RevokeOthers(ctx, tx.Client(), m.ID, v.TokenID)
 	})
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	s.sessions.Revoked(ctx, m.ID)
+	if err := s.attempts.oldPassword.Reset(ctx, string(v.MemberID)); err != nil {
+		slog.WarnContext(ctx, "password attempts not reset", "err", err)
+	}
+	return nil
 }
+
+var errOldPassword = apperr.New(apperr.InvalidCredentials, "the old password is wrong")
 
 // EnsureAdmin creates an ADMIN with the phone and password unless a member
 // has that phone already. It reports whether it created one.
@@ -339,7 +417,7 @@ func (s *Service) GrantRole(ctx context.Context, memberID gid.ID, r role.Role, u
 
 // RegisterPurchasingUnit records a purchasing unit (采购单位).
 func (s *Service) RegisterPurchasingUnit(ctx context.Context, name string, orgID *gid.ID) (*ent.PurchasingUnit, error) {
-	name, err := cleanName("name", name, 100)
+	name, err := text.Clean("name", name, 100)
 	if err != nil {
 		return nil, err
 	}

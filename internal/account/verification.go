@@ -11,16 +11,24 @@ import (
 	"unionmall/internal/auth"
 	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
+	"unionmall/internal/text"
 )
+
+var errAwaitingReview = apperr.New(apperr.InvalidState,
+	"a submission is awaiting review; it cannot be replaced until it is reviewed")
 
 // maxReview bounds one review call.
 const maxReview = 100
 
 // SubmitRealName records the viewer's real name and identity number for
 // review. The number is kept only as an HMAC (one account per person) and a
-// masked form; the full number is never stored, returned or logged.
+// masked form; the full number is never stored, returned or logged. A
+// PENDING submission cannot be replaced until it is reviewed
+// (INVALID_STATE), so an approval always applies to what the reviewer was
+// shown: the UPDATE is conditional on the state it read, so of two
+// submissions at once only the first applies.
 func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, idNumber string) (*ent.Member, error) {
-	name, err := cleanName("realName", realName, 50)
+	name, err := text.Clean("realName", realName, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +43,11 @@ func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, 
 		if err != nil {
 			return err
 		}
-		if m.VerificationStatus == member.VerificationStatusVERIFIED {
+		switch m.VerificationStatus {
+		case member.VerificationStatusVERIFIED:
 			return apperr.New(apperr.InvalidState, "the member is verified already")
+		case member.VerificationStatusPENDING:
+			return errAwaitingReview
 		}
 		taken, err := tx.Member.Query().
 			Where(member.IDNumberHmac(digest), member.IDNEQ(m.ID)).
@@ -48,6 +59,7 @@ func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, 
 			return apperr.BadInput("idNumber", "this identity number belongs to another account")
 		}
 		out, err = tx.Member.UpdateOne(m).
+			Where(member.VerificationStatusEQ(m.VerificationStatus)).
 			SetRealName(name).
 			SetIDNumberHmac(digest).
 			SetIDNumberMasked(idcard.Mask(number)).
@@ -58,6 +70,9 @@ func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, 
 			Save(ctx)
 		if ent.IsConstraintError(err) { // the same number, submitted at the same moment
 			return apperr.BadInput("idNumber", "this identity number belongs to another account")
+		}
+		if ent.IsNotFound(err) { // another submission of the member's came first
+			return errAwaitingReview
 		}
 		return err
 	})
@@ -79,7 +94,7 @@ func (s *Service) Review(ctx context.Context, ids []gid.ID, approve bool, reason
 		return nil, apperr.BadInput("memberIDs", "review 1 to %d members at a time", maxReview)
 	}
 	if reason != nil {
-		r, err := cleanName("reason", *reason, 200)
+		r, err := text.Clean("reason", *reason, 200)
 		if err != nil {
 			return nil, err
 		}

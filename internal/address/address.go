@@ -4,10 +4,10 @@ package address
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"unionmall/internal/apperr"
 	"unionmall/internal/mask"
+	"unionmall/internal/text"
 )
 
 // Shipping is where an order goes.
@@ -18,20 +18,23 @@ type Shipping struct {
 	Detail    string `json:"detail"`
 }
 
-// Normalize trims the fields and checks them; it returns BAD_USER_INPUT
-// naming the first field at fault.
+// Normalize trims the fields and checks them (text.Clean: no controls, no
+// characters that hide or reorder what a courier or an admin reads); it
+// returns BAD_USER_INPUT naming the first field at fault.
 func (a Shipping) Normalize() (Shipping, error) {
-	a.Recipient = strings.TrimSpace(a.Recipient)
-	a.Phone = strings.TrimSpace(a.Phone)
-	a.Region = strings.TrimSpace(a.Region)
-	a.Detail = strings.TrimSpace(a.Detail)
-	for _, f := range []struct{ name, v string }{
-		{"recipient", a.Recipient}, {"region", a.Region}, {"detail", a.Detail},
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{
+		{"recipient", &a.Recipient}, {"region", &a.Region}, {"detail", &a.Detail},
 	} {
-		if f.v == "" || utf8.RuneCountInString(f.v) > 200 {
-			return a, apperr.BadInput(f.name, "the address %s must have 1 to 200 characters", f.name)
+		v, err := text.Clean(f.name, *f.v, 200)
+		if err != nil {
+			return a, err
 		}
+		*f.v = v
 	}
+	a.Phone = strings.TrimSpace(a.Phone)
 	if !mask.ValidPhone(a.Phone) {
 		return a, apperr.BadInput("phone", "the recipient's phone must be an 11-digit mainland mobile number")
 	}

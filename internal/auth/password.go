@@ -7,6 +7,8 @@ import (
 
 	"github.com/alexedwards/argon2id"
 	"golang.org/x/sync/semaphore"
+
+	"unionmall/internal/apperr"
 )
 
 // HashParams are argon2id's costs. Production keeps the library's defaults
@@ -60,8 +62,28 @@ func NewHasher(p HashParams, concurrent int) (*Hasher, error) {
 	return h, nil
 }
 
+// MaxHashesPerRequest bounds the password hashes one request may run: a
+// changePassword checks the old password and hashes the new one; nothing
+// needs more. (A mutation has one root field, so aliases cannot multiply
+// them either; this is the bound should that rule ever be relaxed.)
+const MaxHashesPerRequest = 2
+
+var errTooManyHashes = apperr.New(apperr.RateLimited, "too many password checks in one request")
+
+// spend counts one hash against the request's budget; requests without a
+// slot (the server's own work, such as creating the ADMIN) are not bounded.
+func spend(ctx context.Context) error {
+	if s := slotOf(ctx); s != nil && s.hashes.Add(1) > MaxHashesPerRequest {
+		return errTooManyHashes
+	}
+	return nil
+}
+
 // Hash returns the encoded argon2id hash of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := spend(ctx); err != nil {
+		return "", err
+	}
 	if err := h.slots.Acquire(ctx, 1); err != nil {
 		return "", err
 	}
@@ -72,6 +94,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // Check reports whether password matches the encoded hash. An empty hash
 // (unknown account) is checked against a dummy so that both cost the same.
 func (h *Hasher) Check(ctx context.Context, password, encoded string) (bool, error) {
+	if err := spend(ctx); err != nil {
+		return false, err
+	}
 	if err := h.slots.Acquire(ctx, 1); err != nil {
 		return false, err
 	}

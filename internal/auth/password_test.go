@@ -85,8 +85,8 @@ func TestTokenCache(t *testing.T) {
 	c := &tokenCache{ttl: time.Minute, now: func() time.Time { return now }}
 	a := cached{v: &Viewer{MemberID: "mem_a"}}
 	b := cached{v: &Viewer{MemberID: "mem_b"}}
-	c.add("a", a)
-	c.add("b", b)
+	c.fill("a", a, c.generation())
+	c.fill("b", b, c.generation())
 	if got, ok := c.get("a"); !ok || got.v != a.v {
 		t.Fatal("a fresh entry is found")
 	}
@@ -98,12 +98,35 @@ func TestTokenCache(t *testing.T) {
 	if _, ok := c.get("b"); ok {
 		t.Fatal("a stale entry is not served")
 	}
-	c.add("c", a)
+	c.fill("c", a, c.generation())
 	now = now.Add(2 * time.Minute)
 	c.sweep()
 	n := 0
 	c.m.Range(func(any, any) bool { n++; return true })
 	if n != 0 {
 		t.Fatalf("%d entries left after the sweep", n)
+	}
+}
+
+// A lookup that began before a removal (a revocation) does not leave what
+// it found in the cache, however the two interleave.
+func TestTokenCacheFillAfterRemoval(t *testing.T) {
+	c := &tokenCache{ttl: time.Minute, now: time.Now}
+	v := cached{v: &Viewer{MemberID: "mem_a"}}
+	g := c.generation() // the lookup begins and reads the token...
+	c.remove("a")       // ...which is revoked, and forgotten...
+	c.fill("a", v, g)   // ...before the lookup stores what it read.
+	if _, ok := c.get("a"); ok {
+		t.Fatal("a token revoked during its lookup was cached")
+	}
+	g = c.generation()
+	c.removeIf(func(cached) bool { return true }) // a member's tokens, say
+	c.fill("b", v, g)
+	if _, ok := c.get("b"); ok {
+		t.Fatal("a token forgotten during its lookup was cached")
+	}
+	c.fill("c", v, c.generation()) // no removal meanwhile: cached
+	if _, ok := c.get("c"); !ok {
+		t.Fatal("a lookup with no removal meanwhile was not cached")
 	}
 }

@@ -33,17 +33,30 @@ var ErrInvalidToken = apperr.New(apperr.Unauthenticated, "the token is invalid o
 //
 // Verified tokens are kept in memory for cacheFor, so that a storm of
 // requests (a flash sale, and the retries after it sold out) costs no
-// database query per request. A logout, a password change, a new role or
-// a review takes effect on this instance at once and, through the topics
-// it notifies, on every other instance within a moment (and within
-// cacheFor at worst).
+// database query per request. A revocation (logout, password change)
+// answers only once every instance has forgotten the tokens it revoked
+// (Broadcaster.Sync), so no request that starts after it, on any
+// instance, is served with them; a new role or a review reaches other
+// instances a moment later (Notify). While an instance may be missing
+// other instances' notices (Fresh is false), its memory is not trusted.
 type Sessions struct {
 	db         *db.DB
 	ttl        time.Duration
 	touchEvery time.Duration
 	now        func() time.Time
 	cache      *tokenCache
-	notify     atomic.Pointer[topics.Notify]
+	news       atomic.Pointer[Broadcaster]
+}
+
+// Broadcaster carries changes of tokens and members to every instance.
+type Broadcaster interface {
+	// Notify tells the other instances of the topics soon.
+	Notify(topics ...string)
+	// Sync tells every instance of the topics and returns once they all
+	// handled them.
+	Sync(ctx context.Context, topics ...string) error
+	// Fresh reports whether this instance is receiving the others' news.
+	Fresh() bool
 }
 
 // cached is a verified token and when the database last saw it used.
@@ -94,7 +107,9 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 		return nil, ErrInvalidToken
 	}
 	hash := hashToken(token)
-	if c, ok := s.cache.get(string(hash)); ok {
+	fresh := s.fresh()
+	gen := s.cache.generation()
+	if c, ok := s.cache.get(string(hash)); ok && fresh {
 		now := s.now().UTC()
 		switch since := now.Sub(c.lastUsed); {
 		case since <= s.touchEvery:
@@ -110,7 +125,7 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 				s.cache.remove(c.v.tokenHash)
 				return nil, ErrInvalidToken
 			}
-			s.cache.add(c.v.tokenHash, cached{v: c.v, lastUsed: now})
+			s.cache.fill(c.v.tokenHash, cached{v: c.v, lastUsed: now}, gen)
 			return c.v, nil
 		}
 		// Unused for longer than the TTL: ask the database.
@@ -133,8 +148,17 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 			slog.WarnContext(ctx, "token last-use not recorded", "err", err)
 		}
 	}
-	s.cache.add(v.tokenHash, cached{v: v, lastUsed: lastUsed})
+	if fresh {
+		s.cache.fill(v.tokenHash, cached{v: v, lastUsed: lastUsed}, gen)
+	}
 	return v, nil
+}
+
+// fresh reports whether the memory of tokens can be trusted: no other
+// instance's revocation can have been missed.
+func (s *Sessions) fresh() bool {
+	b := s.news.Load()
+	return b == nil || (*b).Fresh()
 }
 
 // touch records a token's use and reports whether the token still exists.
@@ -176,12 +200,27 @@ func (s *Sessions) lookup(ctx context.Context, hash []byte) (*Viewer, time.Time,
 	return v, lastUsed, nil
 }
 
-// SetNotify makes revocations known to the other instances.
-func (s *Sessions) SetNotify(n topics.Notify) { s.notify.Store(&n) }
+// SetBroadcaster makes revocations and member changes known to the other
+// instances (without one, this instance is alone).
+func (s *Sessions) SetBroadcaster(b Broadcaster) { s.news.Store(&b) }
 
 func (s *Sessions) tell(ts ...string) {
-	if n := s.notify.Load(); n != nil {
-		(*n)(ts...)
+	if b := s.news.Load(); b != nil {
+		(*b).Notify(ts...)
+	}
+}
+
+// tellNow tells every instance and waits until they have handled it. A
+// failure is logged, not returned: the revocation committed, and an
+// instance that cannot be told is cut off from the database too (its
+// memory is then not trusted, see Fresh).
+func (s *Sessions) tellNow(ctx context.Context, ts ...string) {
+	b := s.news.Load()
+	if b == nil {
+		return
+	}
+	if err := (*b).Sync(ctx, ts...); err != nil {
+		slog.WarnContext(ctx, "telling other instances of a revocation failed", "err", err)
 	}
 }
 
@@ -208,18 +247,20 @@ func (s *Sessions) Forget(memberID gid.ID) {
 	s.cache.removeIf(func(c cached) bool { return c.v.MemberID == memberID })
 }
 
-// Revoke deletes the viewer's token (logout).
+// Revoke deletes the viewer's token (logout) and returns once no instance
+// accepts it any more.
 func (s *Sessions) Revoke(ctx context.Context, v *Viewer) error {
 	_, err := s.db.Client.AuthToken.Delete().Where(authtoken.ID(v.TokenID)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	s.cache.remove(v.tokenHash)
-	s.tell(topics.Token(hex.EncodeToString([]byte(v.tokenHash))))
+	s.tellNow(ctx, topics.Token(hex.EncodeToString([]byte(v.tokenHash))))
 	return nil
 }
 
-// RevokeOthers deletes every token of the member but keep.
+// RevokeOthers deletes every token of the member but keep, through client
+// (a transaction's): the caller calls Revoked once it has committed.
 func (s *Sessions) RevokeOthers(ctx context.Context, client *ent.Client, memberID, keep gid.ID) error {
 	_, err := client.AuthToken.Delete().
 		Where(authtoken.MemberID(memberID), authtoken.IDNEQ(keep)).
@@ -227,8 +268,16 @@ func (s *Sessions) RevokeOthers(ctx context.Context, client *ent.Client, memberI
 	if err != nil {
 		return fmt.Errorf("revoke other tokens: %w", err)
 	}
-	s.Changed(memberID)
 	return nil
+}
+
+// Revoked forgets the member's tokens on every instance, after a
+// revocation of them committed (never before: a request in between would
+// read the tokens back from the database and keep them), and returns once
+// every instance has.
+func (s *Sessions) Revoked(ctx context.Context, memberID gid.ID) {
+	s.Forget(memberID)
+	s.tellNow(ctx, topics.Member(memberID))
 }
 
 // PurgeExpired deletes tokens unused for longer than the TTL.

@@ -45,6 +45,8 @@ type viewerKey struct{}
 type slot struct {
 	v    atomic.Pointer[Viewer]
 	addr string
+	// hashes counts the password hashes the request ran (see Hasher).
+	hashes atomic.Int32
 }
 
 // WithViewer returns ctx carrying v (nil for anonymous) in a slot of its

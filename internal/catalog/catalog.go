@@ -18,6 +18,7 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/text"
 )
 
 // Service carries out catalogue administration.
@@ -26,21 +27,13 @@ type Service struct{ db *db.DB }
 // New returns the catalogue service.
 func New(d *db.DB) *Service { return &Service{db: d} }
 
-func text(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > max {
-		return "", apperr.BadInput(field, "%s must have 1 to %d characters", field, max)
-	}
-	return s, nil
-}
-
 // CreateCounty adds a county; a county's name is unique within its city.
 func (s *Service) CreateCounty(ctx context.Context, name, city string, status county.PovertyStatus) (*ent.County, error) {
-	name, err := text("name", name, 50)
+	name, err := text.Clean("name", name, 50)
 	if err != nil {
 		return nil, err
 	}
-	city, err = text("city", city, 50)
+	city, err = text.Clean("city", city, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -56,12 +49,12 @@ func (s *Service) CreateCounty(ctx context.Context, name, city string, status co
 
 // CreateSupplier adds a supplier of a county.
 func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.ID, beneficiaries int) (*ent.Supplier, error) {
-	name, err := text("name", name, 100)
+	name, err := text.Clean("name", name, 100)
 	if err != nil {
 		return nil, err
 	}
-	if beneficiaries < 0 {
-		return nil, apperr.BadInput("beneficiaries", "beneficiaries cannot be negative")
+	if beneficiaries < 0 || beneficiaries > MaxBeneficiaries {
+		return nil, apperr.BadInput("beneficiaries", "beneficiaries must be between 0 and %d", MaxBeneficiaries)
 	}
 	if err := s.exists(ctx, "county", s.db.Client.County.Query().Where(county.ID(countyID)).Exist); err != nil {
 		return nil, err
@@ -87,6 +80,16 @@ func (s *Service) exists(ctx context.Context, what string, exist func(context.Co
 	}
 	return nil
 }
+
+// Bounds of what an admin may enter, far above any real figure and far
+// below what could overflow a sum: the platform's totals add these up.
+const (
+	// MaxBeneficiaries is the most people one supplier can be said to lift.
+	MaxBeneficiaries = 10_000_000
+	// MaxStock is the most units one product can hold, and the largest
+	// single stock change.
+	MaxStock = 100_000_000
+)
 
 // NewProduct is what createProduct takes.
 type NewProduct struct {
@@ -117,7 +120,7 @@ func checkPrices(price, sale money.Fen) error {
 
 // CreateProduct adds a product.
 func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product, error) {
-	name, err := text("name", p.Name, 100)
+	name, err := text.Clean("name", p.Name, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +134,8 @@ func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product
 	if err := checkPrices(p.Price, sale); err != nil {
 		return nil, err
 	}
-	if p.Stock < 0 {
-		return nil, apperr.BadInput("stock", "stock cannot be negative")
+	if p.Stock < 0 || p.Stock > MaxStock {
+		return nil, apperr.BadInput("stock", "stock must be between 0 and %d", MaxStock)
 	}
 	sup, err := s.db.Client.Supplier.Query().Where(supplier.ID(p.SupplierID)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -159,6 +162,7 @@ func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product
 		SetPrice(p.Price).
 		SetSalePrice(sale).
 		SetStock(p.Stock).
+		SetStockReceived(p.Stock).
 		SetOnSale(onSale).
 		SetSupplierID(sup.ID).
 		SetCountyID(countyID).
@@ -199,7 +203,7 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 		}
 		upd := tx.Product.UpdateOneID(id).SetUpdatedAt(time.Now().UTC())
 		if c.Name != nil {
-			name, err := text("name", *c.Name, 100)
+			name, err := text.Clean("name", *c.Name, 100)
 			if err != nil {
 				return err
 			}
@@ -247,26 +251,31 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 	return out.Unwrap(), nil
 }
 
-// AdjustStock adds delta (which may be negative) to a product's stock if
-// the result stays at or above zero, in one conditional UPDATE; otherwise it
-// refuses with BAD_USER_INPUT and writes nothing.
+// AdjustStock adds delta (a restock, or a negative correction) to a
+// product's stock and to the units it ever received, if the stock stays
+// between zero and MaxStock, in one conditional UPDATE; otherwise it refuses
+// with BAD_USER_INPUT and writes nothing.
 func AdjustStock(ctx context.Context, client *ent.Client, id gid.ID, delta int) error {
+	if delta < -MaxStock || delta > MaxStock {
+		return apperr.BadInput("stockDelta", "a stock change must be between -%d and %d", MaxStock, MaxStock)
+	}
 	n, err := client.Product.Update().
-		Where(product.ID(id), product.StockGTE(-delta)).
+		Where(product.ID(id), product.StockGTE(-delta), product.StockLTE(MaxStock-delta)).
 		AddStock(delta).
+		AddStockReceived(delta).
 		Save(ctx)
 	if err != nil {
 		return fmt.Errorf("adjust stock: %w", err)
 	}
 	if n == 0 {
-		return apperr.BadInput("stockDelta", "that change would take the stock below zero")
+		return apperr.BadInput("stockDelta", "that change would take the stock below zero or above %d", MaxStock)
 	}
 	return nil
 }
 
 // CreateLiveEvent schedules a livestream.
 func (s *Service) CreateLiveEvent(ctx context.Context, title string, startsAt, endsAt time.Time, streamURL *string) (*ent.LiveEvent, error) {
-	title, err := text("title", title, 100)
+	title, err := text.Clean("title", title, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	DebugAddr string
 	// TrustProxy takes client addresses from X-Forwarded-For.
 	TrustProxy bool
+	// TrustedProxyHops is how many proxies append to X-Forwarded-For
+	// (with TrustProxy).
+	TrustedProxyHops int
 	// RateLimits limits failed sign-ins and buying attempts.
 	RateLimits bool
 	// MaxQueryDepth and ComplexityLimit bound a GraphQL request's shape.
@@ -66,6 +69,7 @@ var settings = []setting{
 	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"DEBUG_ADDR", "debug-addr", "", "serve Go's pprof profiles here (e.g. 127.0.0.1:6060); keep it off public networks"},
 	{"TRUST_PROXY", "trust-proxy", "false", "take the client's address from X-Forwarded-For (only behind a load balancer that sets it)"},
+	{"TRUSTED_PROXY_HOPS", "trusted-proxy-hops", "1", "with TRUST_PROXY: how many proxies append to X-Forwarded-For; the client's address is the entry that many from the right (what the client wrote left of it is ignored)"},
 	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member buying more than 10 times a second"},
 	{"MAX_QUERY_DEPTH", "max-query-depth", "15", "deepest nesting of a GraphQL selection"},
 	{"COMPLEXITY_LIMIT", "complexity-limit", "5000", "largest estimated cost of one GraphQL operation (lists count their page size)"},
@@ -116,6 +120,9 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	}
 	if c.TrustProxy, err = strconv.ParseBool(get("TRUST_PROXY")); err != nil {
 		return c, nil, fmt.Errorf("TRUST_PROXY: %w", err)
+	}
+	if c.TrustedProxyHops, err = strconv.Atoi(get("TRUSTED_PROXY_HOPS")); err != nil || c.TrustedProxyHops < 1 {
+		return c, nil, fmt.Errorf("TRUSTED_PROXY_HOPS must be a positive number")
 	}
 	if c.RateLimits, err = strconv.ParseBool(get("RATE_LIMITS")); err != nil {
 		return c, nil, fmt.Errorf("RATE_LIMITS: %w", err)

@@ -42,6 +42,26 @@ func TestLoad(t *testing.T) {
 		{name: "bad bool", env: map[string]string{"DEMO_DATA": "maybe"}, wantErr: true},
 		{name: "admin phone alone", env: map[string]string{"ADMIN_PHONE": "13800000000"}, wantErr: true},
 		{name: "bad log format", env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: true},
+		{name: "one trusted proxy by default", env: map[string]string{"TRUST_PROXY": "true"},
+			check: func(t *testing.T, c Config, _ []string) {
+				if !c.TrustProxy || c.TrustedProxyHops != 1 {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "trusted proxy hops from env", env: map[string]string{"TRUST_PROXY": "true", "TRUSTED_PROXY_HOPS": "2"},
+			check: func(t *testing.T, c Config, _ []string) {
+				if c.TrustedProxyHops != 2 {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "trusted proxy hops flag wins", env: map[string]string{"TRUSTED_PROXY_HOPS": "2"}, args: []string{"-trusted-proxy-hops", "3"},
+			check: func(t *testing.T, c Config, _ []string) {
+				if c.TrustedProxyHops != 3 {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "zero trusted proxy hops", env: map[string]string{"TRUSTED_PROXY_HOPS": "0"}, wantErr: true},
+		{name: "bad trusted proxy hops", env: map[string]string{"TRUSTED_PROXY_HOPS": "two"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,13 +11,15 @@ import (
 )
 
 // CheckApplicable decides whether the buyer may put the coupon on an order
-// of that subtotal at now: their own, AVAILABLE, inside its validity
-// window (else COUPON_UNAVAILABLE), and its threshold reached (else
+// of that subtotal at now: their own (else NOT_FOUND, as for any ID the
+// caller may not see), AVAILABLE, inside its validity window (else
+// COUPON_UNAVAILABLE), and its threshold reached (else
 // COUPON_NOT_APPLICABLE).
 func CheckApplicable(c *ent.Coupon, buyer gid.ID, subtotal money.Fen, now time.Time) error {
 	switch {
 	case c.MemberID != buyer:
-		return apperr.New(apperr.CouponUnavailable, "that coupon belongs to another member")
+		// Another member's coupon is not the buyer's to see.
+		return apperr.New(apperr.NotFound, "no coupon has that ID")
 	case StatusAt(c, now) == entcoupon.StatusEXPIRED:
 		return apperr.New(apperr.CouponUnavailable, "the coupon has expired")
 	case c.Status != entcoupon.StatusAVAILABLE:

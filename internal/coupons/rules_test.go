@@ -29,7 +29,7 @@ func TestCheckApplicable(t *testing.T) {
 		{"subtotal exactly at the threshold", &base, me, 100 * money.Yuan, ""},
 		{"subtotal above", &base, me, 250 * money.Yuan, ""},
 		{"one fen short", &base, me, 100*money.Yuan - 1, apperr.CouponNotApplicable},
-		{"another member's", &base, other, 250 * money.Yuan, apperr.CouponUnavailable},
+		{"another member's", &base, other, 250 * money.Yuan, apperr.NotFound},
 		{"reserved", with(func(c *ent.Coupon) { c.Status = entcoupon.StatusRESERVED }), me, 250 * money.Yuan, apperr.CouponUnavailable},
 		{"used", with(func(c *ent.Coupon) { c.Status = entcoupon.StatusUSED }), me, 250 * money.Yuan, apperr.CouponUnavailable},
 		{"past validUntil", with(func(c *ent.Coupon) { c.ValidUntil = now }), me, 250 * money.Yuan, apperr.CouponUnavailable},

@@ -3,9 +3,7 @@ package coupons
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -17,6 +15,7 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/text"
 )
 
 // Service runs coupon campaigns: creating them and claiming packs.
@@ -38,10 +37,11 @@ func New(d *db.DB, changed func()) *Service {
 
 // CreateCampaign checks and stores a campaign with its tiers.
 func (s *Service) CreateCampaign(ctx context.Context, c Campaign) (*ent.CouponCampaign, error) {
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 {
-		return nil, apperr.BadInput("name", "the name must have 1 to 100 characters")
+	name, err := text.Clean("name", c.Name, 100)
+	if err != nil {
+		return nil, err
 	}
+	c.Name = name
 	pack, err := c.PackValue()
 	if err != nil {
 		return nil, err
@@ -90,9 +90,11 @@ var (
 // instances: the unique (campaign, member, tier) index allows one pack per
 // member, and the campaign's counters move only by a conditional UPDATE
 // that refuses to pass the budget or the day's quota. Both happen in one
-// transaction, so a refusal leaves nothing behind.
+// transaction, so a refusal leaves nothing behind. The claim's time (its
+// window, its quota day, the coupons' claimed_at) is read once the
+// campaign's row is locked (db.Now), so a claim that waited across
+// midnight in Asia/Shanghai counts on the day it is made.
 func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*ent.Coupon, error) {
-	now := s.now().UTC()
 	camp, err := s.db.Client.CouponCampaign.Query().
 		Where(couponcampaign.ID(campaignID)).
 		WithTiers(func(q *ent.CouponTierQuery) { q.Order(ent.Asc(coupontier.FieldPosition)) }).
@@ -103,14 +105,10 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	switch {
-	case now.Before(camp.ClaimStartsAt):
-		return nil, apperr.New(apperr.NotStarted, "packs can be claimed from %s", camp.ClaimStartsAt.UTC().Format(time.RFC3339))
-	case !now.Before(camp.ClaimEndsAt):
-		return nil, apperr.New(apperr.Ended, "the claim window closed at %s", camp.ClaimEndsAt.UTC().Format(time.RFC3339))
+	// Refusals that cost no transaction; the transaction decides again.
+	if err := claimWindow(camp, s.now().UTC()); err != nil {
+		return nil, err
 	}
-	// A repeat claim is refused without a transaction; the unique index
-	// still decides between simultaneous ones.
 	claimed, err := s.db.Client.Coupon.Query().
 		Where(entcoupon.CampaignID(campaignID), entcoupon.MemberID(memberID)).Exist(ctx)
 	if err != nil {
@@ -119,9 +117,23 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 	if claimed {
 		return nil, errAlreadyClaimed
 	}
-	day := Day(now)
 	var out []*ent.Coupon
 	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
+		// The campaign row is locked from here to commit: kept short.
+		q := tx.CouponCampaign.Query().Where(couponcampaign.ID(camp.ID))
+		if s.db.Postgres() {
+			q = q.ForUpdate()
+		}
+		if _, err := q.Only(ctx); err != nil {
+			return err
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := claimWindow(camp, now); err != nil {
+			return err
+		}
 		creates := make([]*ent.CouponCreate, len(camp.Edges.Tiers))
 		for i, t := range camp.Edges.Tiers {
 			creates[i] = tx.Coupon.Create().
@@ -137,7 +149,7 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 		if err != nil {
 			return err
 		}
-		// The campaign row is locked from here to commit: kept short.
+		day := Day(now)
 		n, err := tx.CouponCampaign.Update().
 			Where(couponcampaign.ID(camp.ID), withinLimits(camp.PackValue, day)).
 			AddIssuedValue(camp.PackValue).
@@ -168,6 +180,17 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 	}
 	s.changed()
 	return out, nil
+}
+
+// claimWindow refuses a claim outside the campaign's claim window.
+func claimWindow(camp *ent.CouponCampaign, now time.Time) error {
+	switch {
+	case now.Before(camp.ClaimStartsAt):
+		return apperr.New(apperr.NotStarted, "packs can be claimed from %s", camp.ClaimStartsAt.UTC().Format(time.RFC3339))
+	case !now.Before(camp.ClaimEndsAt):
+		return apperr.New(apperr.Ended, "the claim window closed at %s", camp.ClaimEndsAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // withinLimits holds when one more pack passes neither the budget nor the

@@ -1,13 +1,17 @@
 // Package db opens the mall's database: the embedded SQLite file by default,
-// PostgreSQL when the URL says so. Both go through one ent client, so the
-// rest of the server has a single code path.
+// PostgreSQL when the URL says so. Both go through one ent client; where the
+// dialects need statements of their own (the flash-sale batch, the shared
+// rate-limit buckets), each writes its own and they share row types.
 package db
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -130,8 +134,59 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	return nil
 }
 
+// Now is the time to decide by inside tx, read once the transaction holds
+// the row locks its decision depends on (call it after taking them): a
+// clock read before BEGIN is stale by the lock and pool waits, and
+// instances' clocks differ. On PostgreSQL it is the database's
+// clock_timestamp() (now() is the transaction's start, which may precede
+// the lock wait); on SQLite, whose transactions hold the one write lock
+// from BEGIN IMMEDIATE and whose writers share one machine, the process's
+// clock.
+func (d *DB) Now(ctx context.Context, tx *ent.Tx) (time.Time, error) {
+	if !d.Postgres() {
+		return time.Now().UTC(), nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT clock_timestamp()")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the database clock: %w", err)
+	}
+	defer rows.Close()
+	var now time.Time
+	if !rows.Next() {
+		return time.Time{}, fmt.Errorf("read the database clock: %w", rows.Err())
+	}
+	if err := rows.Scan(&now); err != nil {
+		return time.Time{}, fmt.Errorf("read the database clock: %w", err)
+	}
+	return now.UTC(), rows.Close()
+}
+
+// Rebind rewrites a statement written with ? placeholders for the
+// database's dialect ($1, $2, ... on PostgreSQL).
+func (d *DB) Rebind(query string) string {
+	if !d.Postgres() {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // Open connects to the target. The caller closes it.
 func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
+	if t.File != "" {
+		if err := createPrivate(t.File); err != nil {
+			return nil, err
+		}
+	}
 	pool, err := sql.Open(t.Driver, t.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", t.Dialect, err)
@@ -153,6 +208,22 @@ func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: %w", t.Dialect, err)
 	}
 	return &DB{Pool: pool, Client: NewClient(pool, t.Dialect, opts...), Dialect: t.Dialect}, nil
+}
+
+// createPrivate creates the SQLite file readable by its owner alone (0600)
+// unless it exists: it holds phones, names and password hashes. SQLite
+// creates the -wal and -shm files with the database file's mode, so they
+// are private too; left to the driver, all three would follow the umask
+// (0644 as a rule).
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // NewClient wraps an open pool in an ent client.

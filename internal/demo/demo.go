@@ -113,7 +113,7 @@ func load(ctx context.Context, tx *ent.Tx, now time.Time) error {
 			}
 			b[i] = tx.Product.Create().SetName(p.name).SetDescription(p.description).
 				SetCategory(p.category).SetPrice(p.price).SetSalePrice(salePrice(p)).
-				SetStock(p.stock).SetOnSale(!p.offSale).
+				SetStock(p.stock).SetStockReceived(p.stock).SetOnSale(!p.offSale).
 				SetSupplierID(sid).SetCountyID(supplierCounty[p.supplier])
 		}
 		created, err := tx.Product.CreateBulk(b...).Save(ctx)

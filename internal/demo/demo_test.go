@@ -304,7 +304,7 @@ func TestLoadLeavesNonEmptyAlone(t *testing.T) {
 		cty := c.County.Create().SetName("某县").SetCity("某市").SetPovertyStatus(county.PovertyStatusLIFTED).SaveX(ctx)
 		sup := c.Supplier.Create().SetName("某公司").SetCountyID(cty.ID).SetBeneficiaries(1).SaveX(ctx)
 		c.Product.Create().SetName("某产品").SetCategory(product.CategoryOTHER).
-			SetPrice(100).SetSalePrice(100).SetStock(1).SetSupplierID(sup.ID).SetCountyID(cty.ID).ExecX(ctx)
+			SetPrice(100).SetSalePrice(100).SetStock(1).SetStockReceived(1).SetSupplierID(sup.ID).SetCountyID(cty.ID).ExecX(ctx)
 		if ok, err := Load(ctx, d.DB, time.Now()); err != nil || ok {
 			t.Fatalf("Load with a product = %v, %v; want false, nil", ok, err)
 		}

@@ -5,17 +5,29 @@
 // per flush interval with every topic touched meanwhile. LISTEN runs on a
 // connection of its own (lib/pq's Listener), which reconnects after the
 // database restarts; subscribers are then sent the current state again.
+//
+// Sync is the one synchronous path, for revocations: it notifies at once
+// and returns when every other instance listening on the database has
+// acknowledged that it handled the topics (or after syncTimeout, for a
+// peer that hangs). The peers are the listening connections themselves,
+// found in pg_stat_activity by their application_name, so an instance that
+// dies (kill -9) stops being waited for when its connection closes.
 package fanout
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -31,15 +43,30 @@ const flushEvery = 50 * time.Millisecond
 // maxPayload keeps each NOTIFY under PostgreSQL's 8000-byte limit.
 const maxPayload = 7000
 
+// syncTimeout bounds how long Sync waits for a peer's acknowledgement.
+const syncTimeout = 2 * time.Second
+
+// Control topics of Sync: "sync:NONCE" asks every receiver to answer
+// "ack:NONCE" once it has handled the topics sent with it.
+const (
+	syncTopic = "sync:"
+	ackTopic  = "ack:"
+)
+
 // Fanout publishes this instance's changes and delivers other instances'.
 type Fanout struct {
 	pool     *sql.DB
 	listener *pq.Listener
 	self     string // this instance's ID, so it ignores its own notices
+	// appPrefix names the listening connections of this database schema's
+	// instances (application_name = appPrefix + self).
+	appPrefix string
+	connected atomic.Bool
 
 	mu      sync.Mutex
 	pending map[string]bool
 	wake    chan struct{}
+	waiters map[string]chan string // Sync's nonce → acknowledging senders
 }
 
 // Handlers receive what other instances changed, and a signal after the
@@ -53,11 +80,25 @@ type Handlers struct {
 func Start(ctx context.Context, dsn string, pool *sql.DB, h Handlers) (*Fanout, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	f := &Fanout{pool: pool, self: hex.EncodeToString(b), pending: map[string]bool{}, wake: make(chan struct{}, 1)}
-	f.listener = pq.NewListener(dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
+	f := &Fanout{pool: pool, self: hex.EncodeToString(b), pending: map[string]bool{},
+		wake: make(chan struct{}, 1), waiters: map[string]chan string{}}
+	var schema string
+	if err := pool.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return nil, fmt.Errorf("current schema: %w", err)
+	}
+	sum := sha256.Sum256([]byte(schema))
+	f.appPrefix = "unionmall-listen-" + hex.EncodeToString(sum[:4]) + "-"
+	listenDSN, err := withApplicationName(dsn, f.appPrefix+f.self)
+	if err != nil {
+		return nil, err
+	}
+	f.listener = pq.NewListener(listenDSN, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
+		// Connected again only once the listen loop has resynced (below).
 		switch ev {
-		case pq.ListenerEventDisconnected:
-			slog.Warn("change listener lost the database", "err", err)
+		case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
+			if f.connected.Swap(false) {
+				slog.Warn("change listener lost the database", "err", err)
+			}
 		case pq.ListenerEventReconnected:
 			slog.Info("change listener reconnected")
 		}
@@ -66,9 +107,93 @@ func Start(ctx context.Context, dsn string, pool *sql.DB, h Handlers) (*Fanout, 
 		f.listener.Close()
 		return nil, err
 	}
+	f.connected.Store(true)
 	go f.listen(ctx, h)
 	go f.flushLoop(ctx)
 	return f, nil
+}
+
+// withApplicationName sets the application_name of a postgres:// URL.
+func withApplicationName(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("parse the database URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Connected reports whether the listening connection is up. While it is
+// down, notices from other instances may be missed (the Reconnected
+// handler then resyncs), so what they would have invalidated must not be
+// trusted.
+func (f *Fanout) Connected() bool { return f.connected.Load() }
+
+// Sync tells the other instances of the topics now, and returns once each
+// instance that is listening on the database has handled them, or after
+// syncTimeout (it then logs which peers did not answer, and returns nil:
+// an instance that hangs that long is not serving either).
+func (f *Fanout) Sync(ctx context.Context, topics ...string) error {
+	peers, err := f.peers(ctx)
+	if err != nil {
+		return err
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	acks := make(chan string, len(peers)+8)
+	f.mu.Lock()
+	f.waiters[nonce] = acks
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.waiters, nonce)
+		f.mu.Unlock()
+	}()
+	msgs := payloads(f.self, append(slices.Clone(topics), syncTopic+nonce))
+	for _, m := range msgs {
+		if _, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, m); err != nil {
+			return fmt.Errorf("notify other instances: %w", err)
+		}
+	}
+	timeout := time.NewTimer(syncTimeout)
+	defer timeout.Stop()
+	for len(peers) > 0 {
+		select {
+		case who := <-acks:
+			delete(peers, who)
+		case <-timeout.C:
+			slog.Warn("instances did not acknowledge a revocation in time", "peers", len(peers), "waited", syncTimeout)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// peers are the other instances listening for this schema's changes.
+func (f *Fanout) peers(ctx context.Context) (map[string]bool, error) {
+	rows, err := f.pool.QueryContext(ctx,
+		`SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`,
+		f.appPrefix+"%")
+	if err != nil {
+		return nil, fmt.Errorf("list listening instances: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		if id := strings.TrimPrefix(name, f.appPrefix); id != f.self {
+			out[id] = true
+		}
+	}
+	return out, rows.Err()
 }
 
 // Publish queues topics for the other instances.
@@ -137,6 +262,42 @@ func payloads(self string, topics []string) []string {
 	return out
 }
 
+// receive handles another instance's notice: its topics first, then, for a
+// Sync, the acknowledgement (so it means "handled"); acknowledgements go
+// to the Sync waiting for them.
+func (f *Fanout) receive(ctx context.Context, sender string, list []string, h Handlers) {
+	topics := list[:0:0]
+	var syncs []string
+	for _, t := range list {
+		switch {
+		case strings.HasPrefix(t, syncTopic):
+			syncs = append(syncs, strings.TrimPrefix(t, syncTopic))
+		case strings.HasPrefix(t, ackTopic):
+			f.mu.Lock()
+			w := f.waiters[strings.TrimPrefix(t, ackTopic)]
+			f.mu.Unlock()
+			if w != nil {
+				select {
+				case w <- sender:
+				default:
+				}
+			}
+		default:
+			topics = append(topics, t)
+		}
+	}
+	if len(topics) > 0 {
+		h.Changed(topics)
+	}
+	for _, nonce := range syncs {
+		go func() {
+			if _, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, f.self+"|"+ackTopic+nonce); err != nil && ctx.Err() == nil {
+				slog.Warn("acknowledging a revocation failed", "err", err)
+			}
+		}()
+	}
+}
+
 func (f *Fanout) listen(ctx context.Context, h Handlers) {
 	defer f.listener.Close()
 	ping := time.NewTicker(30 * time.Second)
@@ -148,13 +309,14 @@ func (f *Fanout) listen(ctx context.Context, h Handlers) {
 		case n := <-f.listener.Notify:
 			if n == nil { // the connection was re-established: resync everyone
 				h.Reconnected()
+				f.connected.Store(true)
 				continue
 			}
 			sender, list, ok := strings.Cut(n.Extra, "|")
 			if !ok || sender == f.self || list == "" {
 				continue
 			}
-			h.Changed(strings.Split(list, ","))
+			f.receive(ctx, sender, strings.Split(list, ","), h)
 		case <-ping.C:
 			go func() { _ = f.listener.Ping() }()
 		}

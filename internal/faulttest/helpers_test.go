@@ -427,7 +427,7 @@ func makeSale(t *testing.T, d *db.DB, quantity, limit int) *ent.FlashSale {
 	}
 	p, err := d.Client.Product.Create().SetName("汉中香小榨菜籽油 5L（故障测试）").
 		SetCategory(product.CategoryGRAIN_OIL).SetPrice(7990).SetSalePrice(7990).
-		SetStock(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
+		SetStock(quantity).SetStockReceived(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
 	if err != nil {
 		t.Fatalf("product: %v", err)
 	}

@@ -28,7 +28,7 @@ func BenchmarkBuy(b *testing.B) {
 	c := d.Client.County.Create().SetName("城固县").SetCity("汉中市").SetPovertyStatus(county.PovertyStatusLIFTED).SaveX(ctx)
 	s := d.Client.Supplier.Create().SetName("粮油").SetCountyID(c.ID).SetBeneficiaries(1).SaveX(ctx)
 	p := d.Client.Product.Create().SetName("菜籽油").SetCategory(product.CategoryGRAIN_OIL).SetPrice(7990).SetSalePrice(7990).
-		SetStock(b.N).SetSupplierID(s.ID).SetCountyID(c.ID).SaveX(ctx)
+		SetStock(b.N).SetStockReceived(b.N).SetSupplierID(s.ID).SetCountyID(c.ID).SaveX(ctx)
 	svc := flashsales.New(d.DB, time.Hour, nil)
 	sale, err := svc.Create(ctx, flashsales.NewSale{ProductID: p.ID, Price: money.Yuan, Quantity: b.N, PerMemberLimit: 1,
 		StartsAt: time.Now().Add(-time.Second), EndsAt: time.Now().Add(time.Hour)})

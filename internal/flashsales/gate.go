@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"unionmall/ent"
+	"unionmall/ent/order"
 	"unionmall/internal/apperr"
 	"unionmall/internal/gid"
+	"unionmall/internal/idempotency"
 	"unionmall/internal/ordernum"
 )
 
@@ -48,6 +50,7 @@ const (
 
 type buyRequest struct {
 	ctx   context.Context
+	sale  gid.ID
 	buyer gid.ID
 	q     int
 	key   *string
@@ -74,8 +77,8 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 	if q < 1 {
 		return nil, apperr.BadInput("quantity", "buy at least one unit")
 	}
-	if key != nil && (*key == "" || len(*key) > 100) {
-		return nil, apperr.BadInput("idempotencyKey", "an idempotency key has 1 to 100 characters")
+	if err := idempotency.Check(key); err != nil {
+		return nil, err
 	}
 	for {
 		g, err := s.gateFor(ctx, saleID)
@@ -95,7 +98,7 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 		if s.allow != nil && !s.allow(buyer) {
 			return nil, ErrBuyingTooFast
 		}
-		req := &buyRequest{ctx: ctx, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
+		req := &buyRequest{ctx: ctx, sale: saleID, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
 		g.mu.RLock()
 		if g.stopped {
 			g.mu.RUnlock()
@@ -323,11 +326,30 @@ func (g *gate) serve(batch []*buyRequest) {
 		one := []*buyRequest{r}
 		d, err := g.commit(ctx, one)
 		if err != nil {
-			r.reply <- buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
+			r.reply <- g.svc.afterFailure(ctx, r, err)
 			continue
 		}
 		g.svc.answer(ctx, one, d)
 	}
+}
+
+// afterFailure answers a request whose transaction failed alone. If it
+// carried an idempotency key, the likeliest cause is that the same key
+// committed meanwhile through another path (a placeOrder, or this sale on
+// another instance) and won the unique index: then the order that key
+// names is the answer, or ErrOtherRequest if it is not of this sale.
+func (s *Service) afterFailure(ctx context.Context, r *buyRequest, err error) buyResult {
+	if r.key != nil && ent.IsConstraintError(err) {
+		o, kerr := s.db.Client.Order.Query().Where(order.BuyerID(r.buyer), order.IdempotencyKey(*r.key)).Only(ctx)
+		switch {
+		case kerr != nil:
+		case o.FlashSaleID == nil || *o.FlashSaleID != r.sale:
+			return buyResult{err: idempotency.ErrOtherRequest}
+		default:
+			return buyResult{order: o}
+		}
+	}
+	return buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
 }
 
 // Sale returns the sale as this instance last saw it (its IDs and window do

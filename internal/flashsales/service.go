@@ -137,18 +137,12 @@ func TopicsOf(sale *ent.FlashSale) []string {
 }
 
 // End ends a sale now (ADMIN) and sends its unsold units back to the
-// product. Ending an ended sale changes nothing.
+// product. Ending an ended sale changes nothing. "Now" is read under the
+// sale's row lock (db.Now), so a batch that commits before the end sold
+// before it, and none can sell after.
 func (s *Service) End(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
-	now := s.now().UTC()
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		q := tx.FlashSale.Query().Where(flashsale.ID(id))
-		if s.db.Postgres() {
-			q = q.ForUpdate()
-		}
-		sale, err := q.Only(ctx)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "no flash sale has that ID")
-		}
+		sale, now, err := s.lock(ctx, tx, id)
 		if err != nil || !now.Before(sale.EndsAt) {
 			return err
 		}
@@ -174,9 +168,28 @@ func (s *Service) End(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
 	return sale, nil
 }
 
+// lock locks the sale's row for the rest of tx and reads it with the time
+// to decide by (db.Now, read once the lock is held).
+func (s *Service) lock(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.FlashSale, time.Time, error) {
+	q := tx.FlashSale.Query().Where(flashsale.ID(id))
+	if s.db.Postgres() {
+		q = q.ForUpdate()
+	}
+	sale, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, time.Time{}, apperr.New(apperr.NotFound, "no flash sale has that ID")
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now, err := s.db.Now(ctx, tx)
+	return sale, now, err
+}
+
 // SettleDue sends the unsold units of every ended, unsettled sale back to
 // its product, and returns how many sales it settled. Every instance runs
-// it; the conditional UPDATE lets one settle each sale.
+// it; settle decides under the sale's lock, so one settles each sale. The
+// instance's clock only picks the candidates.
 func (s *Service) SettleDue(ctx context.Context) (int, error) {
 	ids, err := s.db.Client.FlashSale.Query().
 		Where(flashsale.SettledAtIsNil(), flashsale.EndsAtLTE(s.now().UTC())).
@@ -193,24 +206,26 @@ func (s *Service) SettleDue(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
+// settle marks an ended sale settled and gives its unsold units to the
+// product, once: under the sale's row lock, so no batch sells between the
+// decision and the commit, and every later batch sees settled_at (and
+// refuses with ENDED).
 func (s *Service) settle(ctx context.Context, id gid.ID) error {
-	now := s.now().UTC()
 	var sale *ent.FlashSale
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		n, err := tx.FlashSale.Update().
-			Where(flashsale.ID(id), flashsale.SettledAtIsNil(), flashsale.EndsAtLTE(now)).
-			SetSettledAt(now).
-			Save(ctx)
-		if err != nil || n == 0 {
+		locked, now, err := s.lock(ctx, tx, id)
+		if err != nil || locked.SettledAt != nil || now.Before(locked.EndsAt) {
 			return err
 		}
-		// The row is locked by the update: sold cannot move until commit.
-		if sale, err = tx.FlashSale.Get(ctx, id); err != nil {
+		if err := tx.FlashSale.UpdateOneID(id).SetSettledAt(now).Exec(ctx); err != nil {
 			return err
 		}
-		if left := sale.Quantity - sale.Sold; left > 0 {
-			return tx.Product.UpdateOneID(sale.ProductID).AddStock(left).Exec(ctx)
+		if left := locked.Quantity - locked.Sold; left > 0 {
+			if err := tx.Product.UpdateOneID(locked.ProductID).AddStock(left).Exec(ctx); err != nil {
+				return err
+			}
 		}
+		sale = locked
 		return nil
 	})
 	if err != nil {

@@ -32,17 +32,22 @@ func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int
 	if n != 1 {
 		return fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
 	}
-	if _, err := tx.FlashSaleHolding.Update().
+	n, err = tx.FlashSaleHolding.Update().
 		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberID(memberID), flashsaleholding.UnitsGTE(q)).
 		AddUnits(-q).
-		Save(ctx); err != nil {
+		Save(ctx)
+	if err != nil {
 		return fmt.Errorf("return flash-sale units: %w", err)
+	}
+	if n != 1 {
+		return fmt.Errorf("return flash-sale units: member %s holds fewer than %d units of sale %s", memberID, q, saleID)
 	}
 	if !restock {
 		return nil
 	}
 	// The sale row is locked by the update above, so settlement cannot run
-	// between this read and the stock change.
+	// between this read (a statement after the lock: it sees settled_at as
+	// committed) and the stock change.
 	s, err := tx.FlashSale.Get(ctx, saleID)
 	if err != nil {
 		return fmt.Errorf("return flash-sale units: %w", err)

@@ -36,6 +36,7 @@ type Hub struct {
 	flash    atomic.Pointer[flashsales.Service]
 	sessions atomic.Pointer[auth.Sessions]
 	fan      atomic.Pointer[fanout.Fanout]
+	deaf     atomic.Bool // Listen failed: other instances' changes go unheard
 }
 
 // New returns a hub whose brokers load state from d (and the stats cache).
@@ -84,6 +85,26 @@ func (h *Hub) Notify(ts ...string) {
 	if f := h.fan.Load(); f != nil {
 		f.Publish(ts...)
 	}
+}
+
+// Sync is Notify that returns once every other instance has handled the
+// topics (see fanout.Sync): for revocations, which must hold everywhere
+// before the request that made them answers.
+func (h *Hub) Sync(ctx context.Context, ts ...string) error {
+	h.touch(ts)
+	if f := h.fan.Load(); f != nil {
+		return f.Sync(ctx, ts...)
+	}
+	return nil
+}
+
+// Fresh reports whether this instance is hearing other instances' changes
+// (always, when it is alone).
+func (h *Hub) Fresh() bool {
+	if f := h.fan.Load(); f != nil {
+		return f.Connected()
+	}
+	return !h.deaf.Load()
 }
 
 func (h *Hub) touch(ts []string) {
@@ -137,6 +158,7 @@ func (h *Hub) resync() {
 func (h *Hub) Listen(ctx context.Context, dsn string) error {
 	f, err := fanout.Start(ctx, dsn, h.db.Pool, fanout.Handlers{Changed: h.remote, Reconnected: h.resync})
 	if err != nil {
+		h.deaf.Store(true)
 		return err
 	}
 	h.fan.Store(f)

@@ -2,11 +2,11 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"unionmall/ent"
 	entcoupon "unionmall/ent/coupon"
@@ -20,9 +20,11 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
+	"unionmall/internal/idempotency"
 	"unionmall/internal/money"
 	"unionmall/internal/ordernum"
 	"unionmall/internal/pricing"
+	"unionmall/internal/text"
 )
 
 // Service places orders and moves them through their life.
@@ -83,14 +85,7 @@ func (p *Placement) check() error {
 		}
 		p.Address = &a
 	}
-	return checkKey(p.IdempotencyKey)
-}
-
-func checkKey(k *string) error {
-	if k != nil && (*k == "" || len(*k) > 100) {
-		return apperr.BadInput("idempotencyKey", "an idempotency key has 1 to 100 characters")
-	}
-	return nil
+	return idempotency.Check(p.IdempotencyKey)
 }
 
 // Place creates an order awaiting payment: stock is taken from every line
@@ -102,10 +97,9 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	if o, err := s.byKey(ctx, p.BuyerID, p.IdempotencyKey); o != nil || err != nil {
+	if o, err := s.byKey(ctx, p); o != nil || err != nil {
 		return o, err
 	}
-	now := s.now().UTC()
 	// Lines in product order, so that concurrent orders lock rows in the
 	// same order and cannot deadlock.
 	lines := slices.Clone(p.Lines)
@@ -124,6 +118,12 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 				q = q.ForUpdate()
 			}
 			products, err := q.All(ctx)
+			if err != nil {
+				return err
+			}
+			// The order's time (its coupon's validity, its deadline) is
+			// read once its products are locked.
+			now, err := s.db.Now(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 		// A duplicate placed at the same moment committed first: it won
 		// the unique index, or took the last units or the coupon, so this
 		// one failed on those. Either way the first order is the answer.
-		if o, kerr := s.byKey(ctx, p.BuyerID, p.IdempotencyKey); o != nil || kerr != nil {
+		if o, kerr := s.byKey(ctx, p); o != nil || kerr != nil {
 			return o, kerr
 		}
 	}
@@ -257,22 +257,58 @@ func reserveCoupon(ctx context.Context, tx *ent.Tx, couponID, buyer, orderID gid
 	return nil
 }
 
-func (s *Service) byKey(ctx context.Context, buyer gid.ID, key *string) (*ent.Order, error) {
-	if key == nil {
+// byKey returns the order that the placement's idempotency key already
+// names (nil if none), or idempotency.ErrOtherRequest if that order is not
+// this placement: a flash-sale order, other lines, another coupon or unit.
+func (s *Service) byKey(ctx context.Context, p Placement) (*ent.Order, error) {
+	if p.IdempotencyKey == nil {
 		return nil, nil
 	}
-	o, err := s.db.Client.Order.Query().Where(order.BuyerID(buyer), order.IdempotencyKey(*key)).Only(ctx)
+	o, err := s.db.Client.Order.Query().
+		Where(order.BuyerID(p.BuyerID), order.IdempotencyKey(*p.IdempotencyKey)).
+		WithItems().
+		Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
-	return o, err
+	if err != nil {
+		return nil, fmt.Errorf("place order: %w", err)
+	}
+	if !p.sameAs(o) {
+		return nil, idempotency.ErrOtherRequest
+	}
+	return o, nil
 }
+
+// sameAs reports whether o is the order this placement would make.
+func (p *Placement) sameAs(o *ent.Order) bool {
+	if o.FlashSaleID != nil || !sameID(o.CouponID, p.CouponID) || !sameID(o.PurchasingUnitID, p.PurchasingUnitID) ||
+		len(o.Edges.Items) != len(p.Lines) {
+		return false
+	}
+	want := make(map[gid.ID]int, len(p.Lines))
+	for _, l := range p.Lines {
+		want[l.ProductID] = l.Quantity
+	}
+	for _, it := range o.Edges.Items {
+		if want[it.ProductID] != it.Quantity {
+			return false
+		}
+	}
+	return true
+}
+
+func sameID(a, b *gid.ID) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // transition loads an order for update, checks who may act on it and that
 // the action is allowed in its state, applies the change, and gives back
 // what the order held when it stops being live. It returns the new order.
+//
+// now, given to apply, is read once the order's row is locked (db.Now):
+// deadlines are compared with the database's clock at the moment the
+// decision is made, not with an instance's clock before a lock wait.
 func (s *Service) transition(ctx context.Context, id gid.ID, a Action, who func(context.Context, *ent.Order) error,
-	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error) (*ent.Order, error) {
+	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error) (*ent.Order, error) {
 	var out *ent.Order
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
 		q := tx.Order.Query().Where(order.ID(id)).WithItems()
@@ -293,9 +329,13 @@ func (s *Service) transition(ctx context.Context, id gid.ID, a Action, who func(
 		if err != nil {
 			return err
 		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
 		upd := tx.Order.UpdateOneID(o.ID).Where(order.StatusEQ(o.Status)).SetStatus(next)
 		if apply != nil {
-			if err := apply(tx, o, upd); err != nil {
+			if err := apply(tx, o, upd, now); err != nil {
 				return err
 			}
 		}
@@ -380,9 +420,9 @@ func release(ctx context.Context, tx *ent.Tx, o *ent.Order, restock bool) error 
 // equal the total; the order becomes PAID, its coupon USED and its units
 // count as sold. A repeat with the same reference returns the paid order.
 func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference string, amount money.Fen) (*ent.Order, error) {
-	reference = strings.TrimSpace(reference)
-	if reference == "" || utf8.RuneCountInString(reference) > 100 {
-		return nil, apperr.BadInput("paymentReference", "the payment reference has 1 to 100 characters")
+	reference, err := text.Clean("paymentReference", reference, 100)
+	if err != nil {
+		return nil, err
 	}
 	o, err := s.db.Client.Order.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -400,8 +440,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference strin
 	if amount != o.Total {
 		return nil, apperr.BadInput("amount", "the amount paid (%s) is not the order's total (%s)", amount, o.Total)
 	}
-	now := s.now().UTC()
-	out, err := s.transition(ctx, id, Pay, anyone, func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error {
+	out, err := s.transition(ctx, id, Pay, anyone, func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
 		if o.PayBy != nil && !now.Before(*o.PayBy) {
 			return apperr.New(apperr.InvalidState, "the order's payment window closed at %s", o.PayBy.UTC().Format(time.RFC3339))
 		}
@@ -443,8 +482,8 @@ func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference strin
 // Cancel cancels an order awaiting payment (the buyer or an admin) and
 // gives its stock and coupon back.
 func (s *Service) Cancel(ctx context.Context, id gid.ID) (*ent.Order, error) {
-	return s.transition(ctx, id, Cancel, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
-		upd.SetClosedAt(s.now().UTC())
+	return s.transition(ctx, id, Cancel, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+		upd.SetClosedAt(now)
 		return nil
 	})
 }
@@ -455,7 +494,7 @@ func (s *Service) SetAddress(ctx context.Context, id gid.ID, a address.Shipping)
 	if err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, id, SetAddress, buyerOnly, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+	return s.transition(ctx, id, SetAddress, buyerOnly, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, _ time.Time) error {
 		upd.SetShippingAddress(&a)
 		return nil
 	})
@@ -463,23 +502,23 @@ func (s *Service) SetAddress(ctx context.Context, id gid.ID, a address.Shipping)
 
 // Ship marks a paid order with an address as shipped (ADMIN).
 func (s *Service) Ship(ctx context.Context, id gid.ID, tracking string) (*ent.Order, error) {
-	tracking = strings.TrimSpace(tracking)
-	if tracking == "" || utf8.RuneCountInString(tracking) > 64 {
-		return nil, apperr.BadInput("trackingNumber", "the tracking number has 1 to 64 characters")
+	tracking, err := text.Clean("trackingNumber", tracking, 64)
+	if err != nil {
+		return nil, err
 	}
-	return s.transition(ctx, id, Ship, anyone, func(_ *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne) error {
+	return s.transition(ctx, id, Ship, anyone, func(_ *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
 		if o.ShippingAddress == nil {
 			return apperr.New(apperr.InvalidState, "the order has no shipping address yet")
 		}
-		upd.SetTrackingNumber(tracking).SetShippedAt(s.now().UTC())
+		upd.SetTrackingNumber(tracking).SetShippedAt(now)
 		return nil
 	})
 }
 
 // Complete marks a shipped order as received (the buyer or an admin).
 func (s *Service) Complete(ctx context.Context, id gid.ID) (*ent.Order, error) {
-	return s.transition(ctx, id, Complete, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
-		upd.SetCompletedAt(s.now().UTC())
+	return s.transition(ctx, id, Complete, buyerOrAdmin, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+		upd.SetCompletedAt(now)
 		return nil
 	})
 }
@@ -488,12 +527,12 @@ func (s *Service) Complete(ctx context.Context, id gid.ID) (*ent.Order, error) {
 // leave the sold counts; units that never shipped go back to stock (or to
 // a flash sale that is still open); shipped ones are not restocked.
 func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Order, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return nil, apperr.BadInput("reason", "the refund reason has 1 to 200 characters")
+	reason, err := text.Clean("reason", reason, 200)
+	if err != nil {
+		return nil, err
 	}
-	return s.transition(ctx, id, Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
-		upd.SetRefundReason(reason).SetClosedAt(s.now().UTC())
+	return s.transition(ctx, id, Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+		upd.SetRefundReason(reason).SetClosedAt(now)
 		return nil
 	})
 }
@@ -501,34 +540,48 @@ func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Or
 // ExpireDue expires orders whose payment window has passed, giving back
 // their stock, flash-sale units and coupons, and returns how many it
 // expired. Every instance runs it: each order changes in a transaction of
-// its own whose conditional UPDATE lets exactly one instance expire it.
+// its own that re-checks, under the order's row lock and by the database's
+// clock, that the order still awaits payment and is due, so exactly one
+// instance expires it and none expires it early. The instance's clock only
+// picks the candidates. An order that fails does not hold up the others;
+// the failures are returned together.
 func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
-	now := s.now().UTC()
 	ids, err := s.db.Client.Order.Query().
-		Where(order.StatusEQ(order.StatusPENDING_PAYMENT), order.PayByLTE(now)).
+		Where(order.StatusEQ(order.StatusPENDING_PAYMENT), order.PayByLTE(s.now().UTC())).
 		Order(ent.Asc(order.FieldPayBy)).
 		Limit(limit).
 		IDs(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("find due orders: %w", err)
 	}
-	expired := 0
+	var (
+		expired int
+		errs    []error
+	)
 	for _, id := range ids {
-		o, err := s.transition(ctx, id, Expire, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne) error {
+		o, err := s.transition(ctx, id, Expire, anyone, func(_ *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+			if o.PayBy != nil && now.Before(*o.PayBy) {
+				return errNotDue
+			}
 			upd.SetClosedAt(now)
 			return nil
 		})
 		switch {
 		case err == nil && o != nil:
 			expired++
-		case apperr.Is(err, apperr.InvalidState):
-			// paid or cancelled meanwhile, or expired by another instance
+		case apperr.Is(err, apperr.InvalidState), errors.Is(err, errNotDue):
+			// paid or cancelled meanwhile, expired by another instance, or
+			// not due by the database's clock yet
+		case ctx.Err() != nil:
+			return expired, errors.Join(append(errs, err)...)
 		case err != nil:
-			return expired, err
+			errs = append(errs, fmt.Errorf("order %s: %w", id, err))
 		}
 	}
-	return expired, nil
+	return expired, errors.Join(errs...)
 }
+
+var errNotDue = errors.New("the order's payment window is still open")
 
 // Items returns an order's lines.
 func Items(ctx context.Context, client *ent.Client, orderID gid.ID) ([]*ent.OrderItem, error) {

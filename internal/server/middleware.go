@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,22 +13,63 @@ import (
 )
 
 // clientAddr records the client's address for rate limits: the peer's, or
-// behind a trusted proxy the first X-Forwarded-For entry.
-func clientAddr(trustProxy bool, next http.Handler) http.Handler {
+// behind trustedHops proxies (0: none trusted) the address the outermost
+// trusted proxy appended to X-Forwarded-For. Entries to the left of it
+// come from the client, who may write anything there.
+func clientAddr(trustedHops int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			addr = r.RemoteAddr
-		}
-		if trustProxy {
-			if f := r.Header.Get("X-Forwarded-For"); f != "" {
-				first, _, _ := strings.Cut(f, ",")
-				addr = strings.TrimSpace(first)
+		addr := peerAddr(r.RemoteAddr)
+		if trustedHops > 0 {
+			if a, ok := forwardedFor(r.Header.Values("X-Forwarded-For"), trustedHops); ok {
+				addr = a
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithClientAddr(r.Context(), addr)))
 	})
 }
+
+// peerAddr is the host of the connection's remote address.
+func peerAddr(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
+}
+
+// forwardedFor picks the client's address from X-Forwarded-For header
+// lines (together one comma-separated list, each proxy appending the
+// address it saw): the hops-th entry from the right, or the leftmost when
+// there are fewer. It reports false when there is none or it is no address.
+func forwardedFor(lines []string, hops int) (string, bool) {
+	var entries []string
+	for _, line := range lines {
+		for _, e := range strings.Split(line, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if len(entries) == 0 {
+		return "", false
+	}
+	return parseAddr(entries[max(len(entries)-hops, 0)])
+}
+
+// parseAddr reads one entry: an IPv4 or IPv6 address, possibly with a port
+// ("203.0.113.7:4711", "[2001:db8::1]:443") or in brackets, written in its
+// canonical form (IPv4-mapped IPv6 as IPv4, no zone).
+func parseAddr(entry string) (string, bool) {
+	if ap, err := netip.ParseAddrPort(entry); err == nil {
+		return canonical(ap.Addr()), true
+	}
+	entry = strings.TrimSuffix(strings.TrimPrefix(entry, "["), "]")
+	if a, err := netip.ParseAddr(entry); err == nil {
+		return canonical(a), true
+	}
+	return "", false
+}
+
+func canonical(a netip.Addr) string { return a.Unmap().WithZone("").String() }
 
 // queriesOnlyOverGET refuses a mutation or subscription sent over plain GET
 // with a GraphQL error carrying a code (gqlgen answers 406 without one).
@@ -58,4 +100,13 @@ func queriesOnlyOverGET(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// trustedHops is how many proxies' X-Forwarded-For entries to trust: none
+// without TrustProxy, else TrustedProxyHops, at least one.
+func trustedHops(o Options) int {
+	if !o.TrustProxy {
+		return 0
+	}
+	return max(o.TrustedProxyHops, 1)
 }

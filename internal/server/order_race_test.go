@@ -226,10 +226,12 @@ func TestPlaceOrderRaces(t *testing.T) {
 			if got := ordStock(t, d, p); got != 98 {
 				t.Fatalf("stock %d, want 98", got)
 			}
-			// Later, even with other lines: the first order.
-			if o := ordPlace(t, m, buyer.Token, []ordLine{{p, 5}}, map[string]any{"idempotencyKey": "checkout-42"}); o.ID != id || o.Total != "30.00" {
+			// Later: the first order. A key names one request: with other
+			// lines it is refused, and nothing changes.
+			if o := ordPlace(t, m, buyer.Token, []ordLine{{p, 2}}, map[string]any{"idempotencyKey": "checkout-42"}); o.ID != id || o.Total != "30.00" {
 				t.Fatalf("later duplicate gave %+v, want %s", o, id)
 			}
+			ordRefused(t, m, d, buyer.Token, ordPlaceQ, ordInput([]ordLine{{p, 5}}, map[string]any{"idempotencyKey": "checkout-42"}), "BAD_USER_INPUT")
 			if got := ordStock(t, d, p); got != 98 {
 				t.Fatalf("stock %d after a later duplicate", got)
 			}

@@ -306,8 +306,8 @@ func TestOrderCoupons(t *testing.T) {
 		})
 
 		t.Run("another member's coupon", func(t *testing.T) {
-			ordRefused(t, m, d, alice.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(bobs["20.00"])), "COUPON_UNAVAILABLE")
-			ordRefused(t, m, d, bob.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(mine["20.00"])), "COUPON_UNAVAILABLE")
+			ordRefused(t, m, d, alice.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(bobs["20.00"])), "NOT_FOUND")
+			ordRefused(t, m, d, bob.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(mine["20.00"])), "NOT_FOUND")
 			if st, _ := ordCouponRow(t, d, bobs["20.00"]); st != "AVAILABLE" {
 				t.Fatalf("bob's coupon %s", st)
 			}
@@ -327,7 +327,7 @@ func TestOrderCoupons(t *testing.T) {
 
 		t.Run("reserved", func(t *testing.T) {
 			ordRefused(t, m, d, alice.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(c20)), "COUPON_UNAVAILABLE")
-			ordRefused(t, m, d, bob.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(c20)), "COUPON_UNAVAILABLE")
+			ordRefused(t, m, d, bob.Token, ordPlaceQ, ordInput([]ordLine{{twenty, 2}}, use(c20)), "NOT_FOUND")
 			if got := ordMyCoupons(t, m, alice.Token, "RESERVED"); len(got) != 2 || got[c20].Order == nil || got[c20].Order.ID != held.ID ||
 				got[soon["40.00"]].Order == nil || got[soon["40.00"]].Order.ID != reservedSoon.ID {
 				t.Fatalf("myCoupons(RESERVED) %+v", got)

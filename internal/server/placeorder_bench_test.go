@@ -67,7 +67,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		for i := range rows {
 			ids[i] = gid.New(gid.Product)
 			rows[i] = d.Client.Product.Create().SetID(ids[i]).SetName(fmt.Sprintf("%s %04d", prefix, i)).
-				SetCategory(product.CategoryTEA).SetPrice(2990).SetSalePrice(2990).SetStock(benchStock).
+				SetCategory(product.CategoryTEA).SetPrice(2990).SetSalePrice(2990).SetStock(benchStock).SetStockReceived(benchStock).
 				SetSupplierID(sup).SetCountyID(cty)
 		}
 		for lo := 0; lo < n; lo += 500 {

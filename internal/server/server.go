@@ -31,6 +31,7 @@ import (
 	"unionmall/internal/procurement"
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
+	"unionmall/internal/throttle"
 	"unionmall/internal/topics"
 	"unionmall/internal/web"
 	"unionmall/internal/wsgorilla"
@@ -58,6 +59,9 @@ type Options struct {
 	// TrustProxy takes the client's address from X-Forwarded-For (set it
 	// behind a load balancer that sets that header).
 	TrustProxy bool
+	// TrustedProxyHops, with TrustProxy, is how many proxies in front of
+	// the server append to X-Forwarded-For (zero means one).
+	TrustedProxyHops int
 	// MaxDepth and Complexity bound a GraphQL request's shape; zero means
 	// graph's defaults.
 	MaxDepth, Complexity int
@@ -124,7 +128,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	})
 	hub.SetFlashSales(s.FlashSales)
 	hub.SetSessions(s.Sessions)
-	s.Sessions.SetNotify(hub.Notify)
+	s.Sessions.SetBroadcaster(hub)
 	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), statsChanged)
 	buyLimit := ratelimit.New(DefaultBuyLimit)
 	if o.NoRateLimits {
@@ -164,7 +168,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = clientAddr(o.TrustProxy, limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
+	var api http.Handler = clientAddr(trustedHops(o), limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
 	if len(o.AllowedOrigins) > 0 {
 		api = cors.New(cors.Options{
 			AllowedOrigins: o.AllowedOrigins,
@@ -224,6 +228,9 @@ func (s *Server) RunWorkers(ctx context.Context) {
 			slog.WarnContext(ctx, "purging expired tokens failed", "err", err)
 		} else if n > 0 {
 			slog.InfoContext(ctx, "expired tokens purged", "count", n)
+		}
+		if _, err := throttle.Purge(ctx, s.DB, time.Now()); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "purging rate-limit buckets failed", "err", err)
 		}
 	})
 }

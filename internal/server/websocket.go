@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -50,7 +52,7 @@ func websocket(sessions *auth.Sessions, origins []string, m *metrics.Metrics) *t
 				raw = p.GetString("authorization")
 			}
 			if raw == "" {
-				return auth.WithViewer(ctx, nil), nil, nil
+				return context.WithValue(auth.WithViewer(ctx, nil), wsTokenKey{}, ""), nil, nil
 			}
 			token := auth.BearerToken(raw)
 			if token == "" && !strings.Contains(raw, " ") {
@@ -105,27 +107,38 @@ func (c *countedConn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// wsTokenKey marks a websocket connection's context with the token of its
+// connection_init ("" for an anonymous connection).
 type wsTokenKey struct{}
 
-// recheckWebsocketToken re-checks, at every operation sent over a signed-in
-// websocket, the token the connection began with: a connection must not
+// recheckWebsocketToken gives every operation sent over a websocket a
+// request slot of its own (auth.WithViewer), holding the viewer of the
+// token the connection began with, checked again now: a connection must not
 // outlive a logout or a password change (the check is a memory lookup;
-// revocations clear the memory on every instance). Role and verification
-// changes reach the connection the same way.
+// revocations clear the memory on every instance before they answer), and
+// role and verification changes reach it the same way. Because the slot is
+// the operation's, signing in (or out) over the websocket changes that
+// operation only: the connection's rights stay those of its token.
 func recheckWebsocketToken(sessions *auth.Sessions) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		token, ok := ctx.Value(wsTokenKey{}).(string)
 		if !ok {
-			return next(ctx)
+			return next(ctx) // not a websocket
 		}
-		v, err := sessions.Authenticate(ctx, token)
-		if err != nil {
-			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-				Message:    "the connection's token was revoked; connect again",
-				Extensions: map[string]any{"code": string(apperr.Unauthenticated)},
-			}}})
+		var v *auth.Viewer
+		if token != "" {
+			var err error
+			if v, err = sessions.Authenticate(ctx, token); err != nil {
+				msg, code := "the connection's token was revoked; connect again", apperr.Unauthenticated
+				if !errors.Is(err, auth.ErrInvalidToken) {
+					slog.WarnContext(ctx, "authentication failed: database unavailable?", "err", err)
+					msg, code = "the service is unavailable", apperr.Internal
+				}
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+					Message: msg, Extensions: map[string]any{"code": string(code)},
+				}}})
+			}
 		}
-		auth.SetViewer(ctx, v)
-		return next(ctx)
+		return next(auth.WithViewer(ctx, v))
 	}
 }

@@ -208,9 +208,10 @@ func generate(t testing.TB, client *ent.Client, seed int64) *dataset {
 			sale = price.Share(75, 100) // 7.5折
 		}
 		prods[i] = genProduct{id: gid.New(gid.Product), supplier: s, price: sale}
+		stock := rng.Intn(1000)
 		products[i] = client.Product.Create().SetID(prods[i].id).SetName(fmt.Sprintf("商品%03d", i)).
 			SetCategory(categories[rng.Intn(len(categories))]).SetPrice(price).SetSalePrice(sale).
-			SetStock(rng.Intn(1000)).SetSupplierID(ds.suppliers[s]).SetCountyID(supplierCounty[s])
+			SetStock(stock).SetStockReceived(stock).SetSupplierID(ds.suppliers[s]).SetCountyID(supplierCounty[s])
 	}
 	inChunks(t, len(products), func(lo, hi int) error { return client.Product.CreateBulk(products[lo:hi]...).Exec(ctx) })
 	byKind := map[supplierKind][]genProduct{}

@@ -8,11 +8,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"unionmall/internal/db"
@@ -114,22 +112,7 @@ func postgresSchema(t testing.TB) string {
 }
 
 // Q rewrites a query written with ? placeholders for the database's dialect.
-func (d *DB) Q(query string) string {
-	if !d.Postgres() {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (d *DB) Q(query string) string { return d.Rebind(query) }
 
 // Int runs a query returning one integer.
 func (d *DB) Int(t testing.TB, query string, args ...any) int {
@@ -139,4 +122,20 @@ func (d *DB) Int(t testing.TB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// Reopen opens a second handle (a pool of its own, as another instance
+// would have) on the same database; it is closed when the test ends.
+func Reopen(t testing.TB, d *DB) *db.DB {
+	t.Helper()
+	target, err := db.Parse(d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.Open(context.Background(), target)
+	if err != nil {
+		t.Fatalf("reopen %s: %v", d.Name, err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return other
 }
