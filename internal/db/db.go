@@ -17,8 +17,9 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // PostgreSQL, registered as "postgres"
-	_ "modernc.org/sqlite" // pure-Go SQLite, registered as "sqlite"
+	"github.com/lib/pq"  // PostgreSQL, registered as "postgres"
+	"modernc.org/sqlite" // pure-Go SQLite, registered as "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"unionmall/ent"
 )
@@ -178,6 +179,28 @@ func (d *DB) Rebind(query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// IsConstraint reports whether err is a constraint violation (unique,
+// check, foreign key), whether it came through ent (which wraps it) or
+// from a statement of our own (PostgreSQL's SQLSTATE class 23, SQLite's
+// SQLITE_CONSTRAINT).
+func IsConstraint(err error) bool {
+	if err == nil {
+		return false
+	}
+	if ent.IsConstraintError(err) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code.Class() == "23"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	}
+	return false
 }
 
 // Open connects to the target. The caller closes it.

@@ -11,6 +11,7 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/order"
 	"unionmall/internal/apperr"
+	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/idempotency"
 	"unionmall/internal/ordernum"
@@ -319,7 +320,7 @@ func (g *gate) serve(batch []*buyRequest) {
 	}
 	defer cancel()
 	if len(batch) == 1 {
-		batch[0].reply <- buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
+		batch[0].reply <- g.svc.afterFailure(ctx, batch[0], err)
 		return
 	}
 	for _, r := range batch {
@@ -339,7 +340,7 @@ func (g *gate) serve(batch []*buyRequest) {
 // another instance) and won the unique index: then the order that key
 // names is the answer, or ErrOtherRequest if it is not of this sale.
 func (s *Service) afterFailure(ctx context.Context, r *buyRequest, err error) buyResult {
-	if r.key != nil && ent.IsConstraintError(err) {
+	if r.key != nil && db.IsConstraint(err) {
 		o, kerr := s.db.Client.Order.Query().Where(order.BuyerID(r.buyer), order.IdempotencyKey(*r.key)).Only(ctx)
 		switch {
 		case kerr != nil:
