@@ -23,7 +23,7 @@ func catalog(args []string) error {
 			if err != nil {
 				return "", err
 			}
-			return r.code(), nil
+			return r.Code(), nil
 		})
 	fmt.Printf("catalog: %.0f requests/s, answers %v, p50 %s, p99 %s\n",
 		m.rate, m.t.codes, ms(percentile(m.t.latencies, .5)), ms(percentile(m.t.latencies, .99)))

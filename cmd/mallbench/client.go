@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sort"
 	"sync"
 	"time"
+
+	"unionmall/internal/chaos/harness"
 )
 
 // client posts GraphQL requests with a pool of keep-alive connections.
@@ -30,55 +29,13 @@ func newClient(base string, conns int) *client {
 	return &client{url: base + "/graphql", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
-type gqlResponse struct {
-	Data   json.RawMessage `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
+// post sends a prepared body and decodes the answer (the code of an
+// error without one is harness.NoCode).
+func (c *client) post(ctx context.Context, token string, body []byte) (*harness.Response, error) {
+	return harness.PostBody(ctx, c.http, c.url, token, "", body)
 }
 
-// code is the first error's code, "" for success.
-func (r *gqlResponse) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	if c, ok := r.Errors[0].Extensions["code"].(string); ok {
-		return c
-	}
-	return "NO_CODE"
-}
-
-// post sends a prepared body and decodes the answer.
-func (c *client) post(ctx context.Context, token string, body []byte) (*gqlResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	var out gqlResponse
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("status %d: %s", res.StatusCode, b)
-	}
-	return &out, nil
-}
-
-func body(query string, vars map[string]any) []byte {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return b
-}
+func body(query string, vars map[string]any) []byte { return harness.Body(query, vars) }
 
 // tally counts answers by code and keeps latencies.
 type tally struct {

@@ -12,15 +12,10 @@ import (
 	"time"
 
 	"unionmall/ent"
-	"unionmall/ent/county"
-	"unionmall/ent/member"
-	"unionmall/ent/product"
-	"unionmall/internal/auth"
+	"unionmall/internal/chaos"
+	"unionmall/internal/chaos/harness"
 	"unionmall/internal/db"
-	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
-	"unionmall/internal/money"
-	"unionmall/internal/role"
 )
 
 const buyQuery = `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id status total } }`
@@ -67,7 +62,7 @@ func flash(args []string) error {
 		if err != nil {
 			return "", err
 		}
-		return r.code(), nil
+		return r.Code(), nil
 	}
 
 	typename := body(`{ __typename }`, nil)
@@ -171,61 +166,24 @@ func openDB(ctx context.Context, url string) (*db.DB, error) {
 	return db.Open(ctx, target)
 }
 
-// makeBuyers creates verified members and signs each in.
+// makeBuyers creates verified members and signs each in; their phones
+// carry a tag of the run, so that runs on one database do not collide.
 func makeBuyers(ctx context.Context, d *db.DB, n int) ([]string, error) {
-	sessions := auth.NewSessions(d, 720*time.Hour)
 	tag := gid.New("run")[4:14]
-	tokens := make([]string, 0, n)
-	for start := 0; start < n; start += 1000 {
-		size := min(1000, n-start)
-		creates := make([]*ent.MemberCreate, size)
-		for i := range creates {
-			creates[i] = d.Client.Member.Create().
-				SetPhone(fmt.Sprintf("19%s%06d", tag[len(tag)-3:], start+i)).
-				SetPasswordHash("load-test member: no password").
-				SetDisplayName(fmt.Sprintf("压测买家%d", start+i)).
-				SetRoles(role.Set{role.Member}).
-				SetVerificationStatus(member.VerificationStatusVERIFIED)
-		}
-		members, err := d.Client.Member.CreateBulk(creates...).Save(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("create members (a previous run may have used these phones; rerun): %w", err)
-		}
-		t, err := sessions.IssueMany(ctx, d.Client, members)
-		if err != nil {
-			return nil, err
-		}
-		tokens = append(tokens, t...)
+	buyers, err := harness.MakeBuyers(ctx, d, harness.Buyers{N: n, PhonePrefix: "19" + string(tag[len(tag)-3:]), Name: "压测买家"})
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]string, len(buyers))
+	for i, b := range buyers {
+		tokens[i] = b.Token
 	}
 	return tokens, nil
 }
 
 // makeSale creates a product with the sale's units and a sale running now.
 func makeSale(ctx context.Context, d *db.DB, quantity, limit int) (*ent.FlashSale, error) {
-	c, err := d.Client.County.Query().Where(county.Name("城固县")).First(ctx)
-	if ent.IsNotFound(err) {
-		c, err = d.Client.County.Create().SetName("城固县").SetCity("汉中市").
-			SetPovertyStatus(county.PovertyStatusNON_POOR_WITH_TASKS).Save(ctx)
-	}
-	if err != nil {
-		return nil, err
-	}
-	sup, err := d.Client.Supplier.Create().SetName("压测粮油供应商 " + string(gid.New("sup"))).
-		SetCountyID(c.ID).SetBeneficiaries(100).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := d.Client.Product.Create().SetName("汉中香小榨菜籽油 5L（压测）").
-		SetCategory(product.CategoryGRAIN_OIL).SetPrice(7990).SetSalePrice(7990).
-		SetStock(quantity).SetStockReceived(quantity).SetSupplierID(sup.ID).SetCountyID(c.ID).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	return flashsales.New(d, 15*time.Minute, nil).Create(ctx, flashsales.NewSale{
-		ProductID: p.ID, Price: money.Yuan, Quantity: quantity, PerMemberLimit: limit,
-		StartsAt: now.Add(-time.Second), EndsAt: now.Add(time.Hour),
-	})
+	return harness.MakeSale(ctx, d, quantity, limit, "压测")
 }
 
 // dbActivity is PostgreSQL's count of committed and rolled-back
@@ -261,27 +219,25 @@ func exportLoad(dir string, tokens []string, bodies map[string][]byte) error {
 	return nil
 }
 
-// checkInvariants: never oversold, nobody above the limit, sold equals the
-// units of the sale's live orders.
+// checkInvariants audits the database's flash sales (chaos.AuditFlashSales):
+// never oversold, nobody above the limit, sold equals the units of the
+// sale's live orders, holdings equal them too.
 func checkInvariants(ctx context.Context, d *db.DB, saleID gid.ID) error {
-	q := func(query string, args ...any) (int, error) {
-		var n int
-		err := d.Pool.QueryRowContext(ctx, rebind(d, query), args...).Scan(&n)
-		return n, err
-	}
-	sold, err := q(`SELECT sold FROM flash_sales WHERE id = ?`, saleID)
-	if err != nil {
+	var sold, quantity int
+	if err := d.Pool.QueryRowContext(ctx, rebind(d, `SELECT sold, quantity FROM flash_sales WHERE id = ?`), saleID).Scan(&sold, &quantity); err != nil {
 		return err
 	}
-	quantity, _ := q(`SELECT quantity FROM flash_sales WHERE id = ?`, saleID)
-	live, _ := q(`SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id
-		WHERE o.flash_sale_id = ? AND o.status IN ('PENDING_PAYMENT','PAID','SHIPPED','COMPLETED')`, saleID)
-	over, _ := q(`SELECT COUNT(*) FROM (SELECT o.buyer_id FROM orders o JOIN order_items i ON i.order_id = o.id
-		WHERE o.flash_sale_id = ? AND o.status IN ('PENDING_PAYMENT','PAID','SHIPPED','COMPLETED')
-		GROUP BY o.buyer_id HAVING SUM(i.quantity) > (SELECT per_member_limit FROM flash_sales WHERE id = ?)) x`, saleID, saleID)
-	fmt.Printf("invariants: quantity %d, sold %d, units of live orders %d, members above the limit %d\n", quantity, sold, live, over)
-	if sold > quantity || sold != live || over != 0 {
-		return fmt.Errorf("INVARIANT BROKEN")
+	fmt.Printf("invariants: sale %s sold %d of %d\n", saleID, sold, quantity)
+	broken := 0
+	for _, c := range chaos.AuditFlashSales(ctx, d.Pool) {
+		fmt.Printf("  %s: %s\n", c.Name, c.Figures)
+		for _, v := range c.Violations {
+			fmt.Printf("    ✗ %s\n", v)
+		}
+		broken += len(c.Violations)
+	}
+	if broken > 0 {
+		return fmt.Errorf("INVARIANT BROKEN (%d violations)", broken)
 	}
 	fmt.Println("invariants hold")
 	return nil

@@ -3,10 +3,12 @@
 //	mallbench flash       -url URL -db DATABASE_URL   storm one flash sale, check its invariants
 //	mallbench subscribers -url URL -db DATABASE_URL   many websocket subscribers during a sale
 //	mallbench catalog     -url URL                    catalogue queries per second
+//	mallbench chaos       [-seed N -duration D ...]   three instances under fire, then an audit of every invariant
 //
 // Setup (members, tokens, a product and a sale) goes straight into the
 // server's database, so that thousands of buyers cost seconds; every
-// measured request goes through the server's GraphQL endpoint.
+// measured request goes through the server's GraphQL endpoint. chaos runs
+// the servers itself (and PostgreSQL, unless given one).
 package main
 
 import (
@@ -26,6 +28,8 @@ func main() {
 		err = subscribers(os.Args[2:])
 	case "catalog":
 		err = catalog(os.Args[2:])
+	case "chaos":
+		err = chaosRun(os.Args[2:])
 	default:
 		usage()
 	}
@@ -36,6 +40,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: mallbench flash|subscribers|catalog [flags]  (-h for each command's flags)")
+	fmt.Fprintln(os.Stderr, "usage: mallbench flash|subscribers|catalog|chaos [flags]  (-h for each command's flags)")
 	os.Exit(2)
 }

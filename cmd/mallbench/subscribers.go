@@ -231,7 +231,7 @@ func subscribers(args []string) error {
 		case err != nil:
 			code = "TRANSPORT: " + err.Error()
 		default:
-			code = r.code()
+			code = r.Code()
 		}
 		codes[code]++
 		if code == "" {

@@ -1,13 +1,10 @@
 package account_test
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"unionmall/internal/servertest"
 	"unionmall/internal/testdb"
@@ -82,96 +79,38 @@ func TestSignInRacingPasswordChangeKeepsNoToken(t *testing.T) {
 		if !d.Postgres() {
 			t.Skip("the deterministic interleaving needs PostgreSQL's row locks; see TestSignInRacingPasswordChangeRepeated")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		mem := m.Register("锁行")
 		other := m.Login(mem.Phone, mem.Password)
 
-		// hold opens a transaction on a connection of the test's own and
-		// returns it with its backend's pid.
-		hold := func() (*sql.Tx, int) {
-			conn, err := d.Pool.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
-			tx, err := conn.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = tx.Rollback() })
-			var pid int
-			if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-				t.Fatal(err)
-			}
-			return tx, pid
-		}
 		const lockRow = `SELECT id FROM members WHERE id = $1 FOR UPDATE`
-		// waiting counts the backends that wait for the test's pid, or
-		// (transitively) for one that does: a later waiter for a row waits
-		// on the earlier one's tuple lock, so pg_blocking_pids names that
-		// one, not the holder.
-		waiting := func(pid int) int {
-			var n int
-			if err := d.Pool.QueryRowContext(ctx, `WITH RECURSIVE w(pid) AS (
-	SELECT pid FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))
-	UNION
-	SELECT a.pid FROM pg_stat_activity a JOIN w ON w.pid = ANY(pg_blocking_pids(a.pid)))
-SELECT count(*) FROM w`, pid).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-		awaitWaiting := func(pid, want int, what string) {
-			t.Helper()
-			for deadline := time.Now().Add(10 * time.Second); waiting(pid) < want; time.Sleep(5 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("%s never blocked behind the test's row lock (%d waiting)", what, waiting(pid))
-				}
-			}
-		}
-
-		first, pid := hold()
-		if _, err := first.ExecContext(ctx, lockRow, mem.ID); err != nil {
-			t.Fatal(err)
-		}
+		first := d.Hold(t, lockRow, mem.ID)
 		const newPassword = "new-password-race"
 		var (
 			change   *servertest.Response
 			in       signIn
 			changed  = make(chan struct{})
 			signedIn = make(chan struct{})
-			queued   = make(chan error, 1)
+			queued   = make(chan *testdb.Holder, 1)
 		)
 		go func() {
 			defer close(changed)
 			change = m.Do(other, changePasswordQ, changeVars(mem.Password, newPassword))
 		}()
-		awaitWaiting(pid, 1, "changePassword")
-		second, secondPID := hold()
-		go func() {
-			_, err := second.ExecContext(ctx, lockRow, mem.ID)
-			queued <- err
-		}()
-		awaitWaiting(pid, 2, "the test's second lock")
+		first.AwaitQueued(1, "changePassword")
+		go func() { queued <- d.Hold(t, lockRow, mem.ID) }()
+		first.AwaitQueued(2, "the test's second lock")
 		go func() {
 			defer close(signedIn)
 			in = login(m, mem.Phone, mem.Password)
 		}()
-		awaitWaiting(pid, 3, "login")
-		if err := first.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		first.AwaitQueued(3, "login")
+		first.Release()
 		<-changed
-		if err := <-queued; err != nil {
-			t.Fatal(err)
-		}
-		if n := waiting(secondPID); n != 1 {
+		second := <-queued
+		if n := second.Queued(); n != 1 {
 			t.Fatalf("%d backends wait for the test's second lock once the change answered, want the login", n)
 		}
-		if err := second.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		second.Release()
 		<-signedIn
 		noTokenSurvives(t, m, mem, in, change, newPassword, true)
 	})

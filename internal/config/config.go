@@ -70,7 +70,7 @@ var settings = []setting{
 	{"DEBUG_ADDR", "debug-addr", "", "serve Go's pprof profiles here (e.g. 127.0.0.1:6060); keep it off public networks"},
 	{"TRUST_PROXY", "trust-proxy", "false", "take the client's address from X-Forwarded-For (only behind a load balancer that sets it)"},
 	{"TRUSTED_PROXY_HOPS", "trusted-proxy-hops", "1", "with TRUST_PROXY: how many proxies append to X-Forwarded-For; the client's address is the entry that many from the right (what the client wrote left of it is ignored)"},
-	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member buying more than 10 times a second"},
+	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member after 5 wrong old passwords (`changePassword`), each then one a minute (an address one every 6 s), counted before any password is hashed and shared by every instance through the database; a member buying more than 10 times a second"},
 	{"MAX_QUERY_DEPTH", "max-query-depth", "15", "deepest nesting of a GraphQL selection"},
 	{"COMPLEXITY_LIMIT", "complexity-limit", "5000", "largest estimated cost of one GraphQL operation (lists count their page size)"},
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"unionmall/internal/chaos/harness"
 )
 
 // Two instances sell one sale from one database; one of them is killed
@@ -39,7 +41,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 
 	a := startInstance(t, "A", dbURL)
 	b := startInstance(t, "B", dbURL)
-	sub := subscribeStock(t, b.url, sale.ID)
+	sub := subscribeStock(t, b.URL, sale.ID)
 	if first := sub.snapshot()[0]; first.Sold != 0 || first.Quantity != quantity {
 		t.Fatalf("first state %+v, want sold 0 of %d", first, quantity)
 	}
@@ -57,7 +59,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 	for _, target := range []struct {
 		c   *http.Client
 		url string
-	}{{clientA, a.url}, {clientB, b.url}} {
+	}{{clientA, a.URL}, {clientB, b.URL}} {
 		for range workers {
 			warm.Add(1)
 			go func() {
@@ -92,7 +94,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 	)
 	ctx := context.Background()
 	buy := func(c *http.Client, in string, i int) (outcome, error) {
-		r, err := gql(ctx, c, in, buyers[i].token, buyMutation, buyVars(sale.ID))
+		r, err := gql(ctx, c, in, buyers[i].Token, buyMutation, buyVars(sale.ID))
 		if err != nil {
 			return outcome{}, err
 		}
@@ -110,7 +112,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 	}
 	// onB buys through B; B must always answer.
 	onB := func(i int, failed bool) {
-		o, err := buy(clientB, b.url, i)
+		o, err := buy(clientB, b.URL, i)
 		if err != nil {
 			bTransport.Add(1)
 			select {
@@ -145,7 +147,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 					onB(i, false)
 					continue
 				}
-				o, err := buy(clientA, a.url, i)
+				o, err := buy(clientA, a.URL, i)
 				if err != nil {
 					aTransport.Add(1)
 					onB(i, true) // the client retries elsewhere
@@ -159,11 +161,10 @@ func TestKillInstanceMidSale(t *testing.T) {
 	}
 
 	time.Sleep(time.Until(start.Add(killAfter)))
-	if err := a.cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill -9 A: %v", err)
+	if err := a.Kill(); err != nil {
+		t.Fatal(err)
 	}
 	killedAt = time.Now()
-	<-a.done
 	soldAtKill := queryInt(t, d, "SELECT sold FROM flash_sales WHERE id = $1", sale.ID)
 	// Like a load balancer's health check, the clients take a moment to
 	// stop sending to A: until then its buyers fail and fail over one by one.
@@ -252,7 +253,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 	var failedOver []string
 	for i, o := range outcomes {
 		if o.failed && o.code == "LIMIT_EXCEEDED" {
-			failedOver = append(failedOver, string(buyers[i].id))
+			failedOver = append(failedOver, string(buyers[i].ID))
 		}
 	}
 	if n := queryInt(t, d, `SELECT COUNT(DISTINCT buyer_id) FROM orders WHERE buyer_id = ANY($1::text[]) AND flash_sale_id = $2
@@ -284,7 +285,7 @@ func TestKillInstanceMidSale(t *testing.T) {
 		}
 	}
 	// B still serves.
-	if code, err := readyz(b.url); code != http.StatusOK {
+	if code, err := harness.Readyz(b.URL); code != http.StatusOK {
 		t.Errorf("B /readyz: %d %v", code, err)
 	}
 	t.Logf("total %s", time.Since(t0).Round(time.Millisecond))

@@ -1,156 +1,19 @@
 package faulttest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"unionmall/internal/chaos/harness"
 	"unionmall/internal/gid"
 )
-
-// cluster is a PostgreSQL cluster of the test's own, run with initdb and
-// pg_ctl (as the postgres user when the test runs as root: both refuse to
-// run as root).
-type cluster struct {
-	t                 *testing.T
-	bin               string // directory of initdb and pg_ctl
-	dir, data, socket string
-	port              int
-	asUser            string // "" to run as ourselves
-}
-
-// postgresBin finds the directory holding initdb and pg_ctl, or "".
-func postgresBin() string {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		if _, err := exec.LookPath("initdb"); err == nil {
-			return filepath.Dir(p)
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs))) // the newest first
-	for _, d := range dirs {
-		if isExec(filepath.Join(d, "initdb")) && isExec(filepath.Join(d, "pg_ctl")) {
-			return d
-		}
-	}
-	return ""
-}
-
-func isExec(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
-}
-
-// newCluster runs initdb in a temporary directory and starts the cluster on
-// a free port; it is stopped and removed when the test ends, even if the
-// test fails. It skips when initdb or pg_ctl cannot be found or run.
-func newCluster(t *testing.T) *cluster {
-	t.Helper()
-	bin := postgresBin()
-	if bin == "" {
-		t.Skip("initdb and pg_ctl not found (in PATH or /usr/lib/postgresql/*/bin): skipping the PostgreSQL restart test")
-	}
-	c := &cluster{t: t, bin: bin, port: freePort(t)}
-	dir, err := os.MkdirTemp("", "faulttest-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.dir, c.data, c.socket = dir, filepath.Join(dir, "data"), filepath.Join(dir, "sock")
-	if err := os.Mkdir(c.socket, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(c.data, "postmaster.pid")); err == nil {
-			if out, err := c.pgctl("-m", "immediate", "stop"); err != nil {
-				t.Logf("pg_ctl stop at cleanup: %v\n%s", err, out)
-			}
-		}
-		if t.Failed() {
-			if b, err := os.ReadFile(filepath.Join(c.dir, "postgres.log")); err == nil {
-				t.Logf("---- the test cluster's log ----\n%s---- end ----", b)
-			}
-		}
-		_ = os.RemoveAll(c.dir)
-	})
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skip("running as root and there is no postgres user to run initdb and pg_ctl as")
-		}
-		if _, err := exec.LookPath("runuser"); err != nil {
-			t.Skip("running as root without runuser to run initdb and pg_ctl as postgres")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		for _, p := range []string{c.dir, c.socket} {
-			if err := os.Chown(p, uid, gid); err != nil {
-				t.Fatal(err)
-			}
-		}
-		c.asUser = "postgres"
-	}
-	t0 := time.Now()
-	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", c.data, "-U", "postgres", "--auth=trust",
-		"--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	c.start()
-	t.Logf("test cluster: initdb and start in %s (port %d, %s)", time.Since(t0).Round(time.Millisecond), c.port, bin)
-	return c
-}
-
-// run runs a PostgreSQL program, as the postgres user when we are root.
-func (c *cluster) run(prog string, args ...string) ([]byte, error) {
-	var cmd *exec.Cmd
-	if c.asUser != "" {
-		cmd = exec.Command("runuser", append([]string{"-u", c.asUser, "--", prog}, args...)...)
-	} else {
-		cmd = exec.Command(prog, args...)
-	}
-	cmd.Dir = c.dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.Bytes(), err
-}
-
-func (c *cluster) pgctl(args ...string) ([]byte, error) {
-	return c.run(filepath.Join(c.bin, "pg_ctl"), append([]string{"-D", c.data}, args...)...)
-}
-
-// start starts the cluster and waits until it accepts connections.
-func (c *cluster) start() {
-	c.t.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100", c.port, c.socket)
-	if out, err := c.pgctl("-o", opts, "-l", filepath.Join(c.dir, "postgres.log"), "-w", "-t", "30", "start"); err != nil {
-		c.t.Fatalf("pg_ctl start: %v\n%s", err, out)
-	}
-}
-
-// stop stops the cluster with the fast mode (clients disconnected at once).
-func (c *cluster) stop() {
-	c.t.Helper()
-	if out, err := c.pgctl("-m", "fast", "-w", "-t", "30", "stop"); err != nil {
-		c.t.Fatalf("pg_ctl stop: %v\n%s", err, out)
-	}
-}
-
-func (c *cluster) url(database string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, database)
-}
 
 // One instance on a cluster of the test's own; the cluster is stopped
 // (fast) and started again. /readyz turns 503 while it is down; within 5 s
@@ -162,7 +25,7 @@ func TestPostgresRestart(t *testing.T) {
 	needPostgres(t)
 	tStart := time.Now()
 	c := newCluster(t)
-	admin, err := sql.Open("postgres", c.url("postgres"))
+	admin, err := sql.Open("postgres", c.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +33,7 @@ func TestPostgresRestart(t *testing.T) {
 		t.Fatalf("create database: %v", err)
 	}
 	admin.Close()
-	dbURL := c.url("mall")
+	dbURL := c.URL("mall")
 	migrate(t, dbURL)
 	d := openDB(t, dbURL)
 	const quantity = 100
@@ -181,14 +44,14 @@ func TestPostgresRestart(t *testing.T) {
 	busy := makeSale(t, d, 100000, 1)
 
 	in := startInstance(t, "mall", dbURL)
-	sub := subscribeStock(t, in.url, sale.ID)
+	sub := subscribeStock(t, in.URL, sale.ID)
 	if first := sub.snapshot()[0]; first.Sold != 0 || first.Quantity != quantity {
 		t.Fatalf("first state %+v, want sold 0 of %d", first, quantity)
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	ctx := context.Background()
 	querySale := func() (int, error) {
-		r, err := gql(ctx, hc, in.url, "", saleQuery, map[string]any{"id": string(sale.ID)})
+		r, err := gql(ctx, hc, in.URL, "", saleQuery, map[string]any{"id": string(sale.ID)})
 		if err != nil {
 			return 0, err
 		}
@@ -202,7 +65,7 @@ func TestPostgresRestart(t *testing.T) {
 		return v.FlashSale.Sold, nil
 	}
 	buyOK := func(token string) error {
-		r, err := gql(ctx, hc, in.url, token, buyMutation, buyVars(sale.ID))
+		r, err := gql(ctx, hc, in.URL, token, buyMutation, buyVars(sale.ID))
 		if err != nil {
 			return err
 		}
@@ -211,14 +74,14 @@ func TestPostgresRestart(t *testing.T) {
 		}
 		return nil
 	}
-	if code, err := readyz(in.url); code != http.StatusOK {
+	if code, err := harness.Readyz(in.URL); code != http.StatusOK {
 		t.Fatalf("/readyz before the restart: %d %v", code, err)
 	}
 	if _, err := querySale(); err != nil {
 		t.Fatalf("query before the restart: %v", err)
 	}
 	// A purchase: the subscriber sees it (sold 1).
-	if err := buyOK(buyers[0].token); err != nil {
+	if err := buyOK(buyers[0].Token); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := sub.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == 1 }); !ok {
@@ -240,33 +103,35 @@ func TestPostgresRestart(t *testing.T) {
 	before := sub.count()
 
 	// Buyers keep buying the other sale through the restart.
-	busySub := subscribeStock(t, in.url, busy.ID)
-	load := startLoad(in.url, busy.ID, buyers[2:], 4)
+	busySub := subscribeStock(t, in.URL, busy.ID)
+	load := startLoad(in.URL, busy.ID, buyers[2:], 4)
 	time.Sleep(300 * time.Millisecond)
 
 	// Down.
 	tStop := time.Now()
-	c.stop()
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
 	stopped := time.Now()
 	t.Logf("pg_ctl -m fast stop took %s", stopped.Sub(tStop).Round(time.Millisecond))
-	unready := awaitReadyz(t, in.url, http.StatusServiceUnavailable, stopped, "PostgreSQL stopped")
+	unready := awaitReadyz(t, in.URL, http.StatusServiceUnavailable, stopped, "PostgreSQL stopped")
 	t.Logf("/readyz turned 503 %s after PostgreSQL stopped", unready.Round(time.Millisecond))
 	// While it is down: queries fail with an answer (no crash), the
 	// websocket stays open.
-	if r, err := gql(ctx, hc, in.url, "", saleQuery, map[string]any{"id": string(sale.ID)}); err != nil {
+	if r, err := gql(ctx, hc, in.URL, "", saleQuery, map[string]any{"id": string(sale.ID)}); err != nil {
 		t.Errorf("a query while PostgreSQL is down got no answer: %v", err)
 	} else {
 		t.Logf("a query while PostgreSQL is down: status %d, code %q", r.Status, r.Code())
 	}
-	if err := buyOK(buyers[1].token); err == nil {
+	if err := buyOK(buyers[1].Token); err == nil {
 		t.Errorf("a purchase succeeded while PostgreSQL was down")
 	} else {
 		t.Logf("a purchase while PostgreSQL is down: %v", err)
 	}
 	time.Sleep(2 * time.Second) // long enough for the listener's reconnect backoff to reach its ceiling
 	select {
-	case <-in.done:
-		t.Fatalf("the server exited while PostgreSQL was down: %v", in.err)
+	case <-in.Done():
+		t.Fatalf("the server exited while PostgreSQL was down: %v", in.Err())
 	default:
 	}
 	if !sub.alive() {
@@ -274,7 +139,9 @@ func TestPostgresRestart(t *testing.T) {
 	}
 
 	// Back.
-	c.start()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
 	back := time.Now()
 	t.Logf("PostgreSQL was down for %s", back.Sub(stopped).Round(time.Millisecond))
 	var (
@@ -296,7 +163,7 @@ func TestPostgresRestart(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("serving queries again %s after PostgreSQL came back (%d failed polls before, last: %v)", served.Round(time.Millisecond), failures, lastErr)
-	ready := awaitReadyz(t, in.url, http.StatusOK, back, "PostgreSQL came back")
+	ready := awaitReadyz(t, in.URL, http.StatusOK, back, "PostgreSQL came back")
 	t.Logf("/readyz 200 again %s after PostgreSQL came back", ready.Round(time.Millisecond))
 
 	// The resync: the change made behind the server's back arrives on the
@@ -312,7 +179,7 @@ func TestPostgresRestart(t *testing.T) {
 	// A purchase after the restart: sold moves on the same connection.
 	var bought time.Time
 	for {
-		err := buyOK(buyers[1].token)
+		err := buyOK(buyers[1].Token)
 		if err == nil {
 			bought = time.Now()
 			break
@@ -401,7 +268,7 @@ type load struct {
 	last      time.Time // the last answer
 }
 
-func startLoad(base string, saleID gid.ID, buyers []buyer, clients int) *load {
+func startLoad(base string, saleID gid.ID, buyers []harness.Buyer, clients int) *load {
 	l := &load{stopc: make(chan struct{}), codes: map[string]int{}}
 	hc := &http.Client{Timeout: 10 * time.Second}
 	var next atomic.Int64
@@ -419,7 +286,7 @@ func startLoad(base string, saleID gid.ID, buyers []buyer, clients int) *load {
 				if i >= len(buyers) {
 					return
 				}
-				r, err := gql(context.Background(), hc, base, buyers[i].token, buyMutation, buyVars(saleID))
+				r, err := gql(context.Background(), hc, base, buyers[i].Token, buyMutation, buyVars(saleID))
 				l.mu.Lock()
 				switch {
 				case err != nil:

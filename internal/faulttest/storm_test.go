@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"unionmall/internal/chaos/harness"
 	"unionmall/internal/servertest"
 )
 
@@ -74,7 +75,7 @@ func TestConnectAndVanishStorm(t *testing.T) {
 	ctx := context.Background()
 	buy := func(token string) {
 		t.Helper()
-		r, err := gql(ctx, noKeepAlive, in.url, token, buyMutation, buyVars(sale.ID))
+		r, err := gql(ctx, harness.NoKeepAlive, in.URL, token, buyMutation, buyVars(sale.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestConnectAndVanishStorm(t *testing.T) {
 	}
 	sample := func() map[string]float64 {
 		t.Helper()
-		m, err := metrics(in.url)
+		m, err := harness.Metrics(in.URL)
 		if err != nil {
 			t.Fatalf("/metrics: %v", err)
 		}
@@ -93,8 +94,8 @@ func TestConnectAndVanishStorm(t *testing.T) {
 
 	// Warm up what a first subscriber and a first purchase start lazily,
 	// then take the baseline on an idle server.
-	warm := subscribeStock(t, in.url, sale.ID)
-	buy(buyers[0].token)
+	warm := subscribeStock(t, in.URL, sale.ID)
+	buy(buyers[0].Token)
 	if _, ok := warm.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == 1 }); !ok {
 		t.Fatalf("warm-up subscriber: %s", warm.status())
 	}
@@ -115,14 +116,14 @@ func TestConnectAndVanishStorm(t *testing.T) {
 	t.Logf("baseline: %v goroutines", baseline)
 
 	// A subscriber that stays through the storm.
-	survivor := subscribeStock(t, in.url, sale.ID)
+	survivor := subscribeStock(t, in.URL, sale.ID)
 
 	const (
 		wsClients   = 2000
 		httpClients = 300
 		parallel    = 100
 	)
-	host := strings.TrimPrefix(in.url, "http://")
+	host := strings.TrimPrefix(in.URL, "http://")
 	wsURL := "ws://" + host + "/graphql"
 	initMsg, _ := json.Marshal(map[string]any{"type": "connection_init"})
 	var (
@@ -158,7 +159,7 @@ func TestConnectAndVanishStorm(t *testing.T) {
 		}
 		reset := i%3 == 0
 		if way == afterFirstPush || way == afterSubscribe {
-			ws, err := servertest.DialWS(in.url, proto, nil)
+			ws, err := servertest.DialWS(in.URL, proto, nil)
 			if err != nil {
 				<-dialing
 				opened.Done()
@@ -255,7 +256,7 @@ func TestConnectAndVanishStorm(t *testing.T) {
 		wsClients, strings.Join(summary, ", "), httpDone.Load(), stormEnd.Sub(t0).Round(time.Millisecond))
 
 	// The server still serves: the survivor sees a purchase.
-	buy(buyers[1].token)
+	buy(buyers[1].Token)
 	if _, ok := survivor.waitFor(2*time.Second, func(e stockEvent) bool { return e.Sold == 2 }); !ok {
 		t.Errorf("the subscriber that stayed did not see a purchase after the storm: %s", survivor.status())
 	}
@@ -277,7 +278,7 @@ func TestConnectAndVanishStorm(t *testing.T) {
 	}
 	t.Logf("back to %v goroutines (baseline %v), 0 connections and 0 subscriptions %s after the storm",
 		last["go_goroutines"], baseline, time.Since(stormEnd).Round(time.Millisecond))
-	if code, err := readyz(in.url); code != http.StatusOK {
+	if code, err := harness.Readyz(in.URL); code != http.StatusOK {
 		t.Errorf("/readyz after the storm: %d %v", code, err)
 	}
 	t.Logf("total %s", time.Since(tStart).Round(time.Millisecond))

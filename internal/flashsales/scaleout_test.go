@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"unionmall/ent"
 	"unionmall/ent/county"
 	"unionmall/ent/member"
@@ -117,82 +115,11 @@ func (f fixture) check(t *testing.T) {
 	}
 }
 
-// holdLock takes the sale's row lock on a connection of the test's own
-// and returns a function that waits until n other backends queue behind
-// it, and one that releases it.
-func holdLock(t *testing.T, d *testdb.DB, saleID gid.ID) (waitFor func(n int), release func()) {
+// holdLock takes the sale's row lock, as a batch of another instance
+// would hold it.
+func holdLock(t *testing.T, d *testdb.DB, saleID gid.ID) *testdb.Holder {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := d.Pool.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pid int
-	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM flash_sales WHERE id = $1 FOR UPDATE", saleID); err != nil {
-		t.Fatal(err)
-	}
-	waitFor = func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if waiting := queuedBehind(t, d, pid); waiting >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d backends queue for the sale's lock after 10 s, want %d", queuedBehind(t, d, pid), n)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Commit()
-			conn.Close()
-		})
-	}
-	t.Cleanup(release)
-	return waitFor, release
-}
-
-// queuedBehind counts the backends waiting, directly or behind another
-// waiter (PostgreSQL queues the second waiter for a row behind the first),
-// for locks the backend pid holds.
-func queuedBehind(t *testing.T, d *testdb.DB, pid int) int {
-	t.Helper()
-	rows, err := d.Pool.Query("SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	blockedBy := map[int][]int64{}
-	for rows.Next() {
-		var p int
-		var by pq.Int64Array
-		if err := rows.Scan(&p, &by); err != nil {
-			t.Fatal(err)
-		}
-		blockedBy[p] = by
-	}
-	queued := map[int]bool{pid: true}
-	for grew := true; grew; {
-		grew = false
-		for p, by := range blockedBy {
-			for _, b := range by {
-				if !queued[p] && queued[int(b)] {
-					queued[p], grew = true, true
-				}
-			}
-		}
-	}
-	return len(queued) - 1
+	return d.Hold(t, "SELECT 1 FROM flash_sales WHERE id = $1 FOR UPDATE", saleID)
 }
 
 type outcome struct {
@@ -244,10 +171,10 @@ func TestOneMemberOnTwoInstancesBehindALock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor, release := holdLock(t, d, f.sale.ID)
+	lock := holdLock(t, d, f.sale.ID)
 	first, second := buy(a, m, f.sale.ID), buy(b, m, f.sale.ID)
-	waitFor(2)
-	release()
+	lock.AwaitQueued(2, "both batches")
+	lock.Release()
 	mustBuy(t, first)
 	mustBuy(t, second)
 	if held := d.Int(t, "SELECT units FROM flash_sale_holdings WHERE flash_sale_id = ? AND member_id = ?", f.sale.ID, m); held != 2 {
@@ -270,16 +197,16 @@ func TestCancelAndBuyOfOneMemberMeet(t *testing.T) {
 	m := members(t, d.DB, 1)[0]
 	o := mustBuy(t, buy(svc, m, f.sale.ID))
 
-	waitFor, release := holdLock(t, d, f.sale.ID)
+	lock := holdLock(t, d, f.sale.ID)
 	cancelled := make(chan error, 1)
 	go func() {
 		_, err := ords.Cancel(auth.WithViewer(context.Background(), &auth.Viewer{MemberID: m}), o.ID)
 		cancelled <- err
 	}()
-	waitFor(1) // the cancel queues first...
+	lock.AwaitQueued(1, "the cancel") // the cancel queues first...
 	bought := buy(svc, m, f.sale.ID)
-	waitFor(2) // ...then the buy
-	release()
+	lock.AwaitQueued(2, "the buy") // ...then the buy
+	lock.Release()
 	if err := <-cancelled; err != nil {
 		t.Fatalf("cancel: %v", err)
 	}

@@ -311,7 +311,9 @@ func (s *Service) transition(ctx context.Context, id gid.ID, a Action, who func(
 	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error) (*ent.Order, error) {
 	var out *ent.Order
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		q := tx.Order.Query().Where(order.ID(id)).WithItems()
+		// Lines in product order: products are locked in ID order (release).
+		q := tx.Order.Query().Where(order.ID(id)).
+			WithItems(func(q *ent.OrderItemQuery) { q.Order(ent.Asc(orderitem.FieldProductID)) })
 		if s.db.Postgres() {
 			q = q.ForUpdate()
 		}
@@ -386,23 +388,36 @@ func anyone(context.Context, *ent.Order) error { return nil }
 // release gives back what a live order held as it stops being live: its
 // units (to the product, or to its flash sale) when restock, its coupon
 // when it was only reserved, and its units from the sold counts when paid.
+//
+// Rows are locked in the order every transaction uses, so that none waits
+// for another that waits for it: a flash sale's row before its product's
+// (settlement and the units given back lock them so), and products in
+// order of their IDs (as placement does; transition loads the lines so).
 func release(ctx context.Context, tx *ent.Tx, o *ent.Order, restock bool) error {
-	for _, it := range o.Edges.Items {
-		if Paid(o.Status) {
-			if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(-it.Quantity).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		if o.FlashSaleID != nil {
+	items := o.Edges.Items
+	if o.FlashSaleID != nil {
+		for _, it := range items {
 			if err := flashsales.ReturnUnits(ctx, tx, *o.FlashSaleID, o.BuyerID, it.Quantity, restock); err != nil {
 				return err
 			}
+		}
+	}
+	for _, it := range items {
+		upd := tx.Product.UpdateOneID(it.ProductID)
+		changed := false
+		if Paid(o.Status) {
+			upd.AddSoldCount(-it.Quantity)
+			changed = true
+		}
+		if restock && o.FlashSaleID == nil {
+			upd.AddStock(it.Quantity)
+			changed = true
+		}
+		if !changed {
 			continue
 		}
-		if restock {
-			if err := tx.Product.UpdateOneID(it.ProductID).AddStock(it.Quantity).Exec(ctx); err != nil {
-				return err
-			}
+		if err := upd.Exec(ctx); err != nil {
+			return err
 		}
 	}
 	if o.CouponID != nil && o.Status == order.StatusPENDING_PAYMENT {

@@ -1,12 +1,10 @@
 package servertest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"unionmall/internal/db"
 	"unionmall/internal/testdb"
 )
 
@@ -18,16 +16,7 @@ import (
 // and token cache.
 func StartOwnPool(t testing.TB, d *testdb.DB, o Options) *Mall {
 	t.Helper()
-	target, err := db.Parse(d.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := db.Open(context.Background(), target)
-	if err != nil {
-		t.Fatalf("another pool on %s: %v", d.Name, err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	o.DB = pool
+	o.DB = testdb.Reopen(t, d)
 	return Start(t, d, o)
 }
 
