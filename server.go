@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	target.MaxConns = cfg.DatabaseMaxConns
 	newFile := false
 	if target.File != "" {
 		_, statErr := os.Stat(target.File)

@@ -21,6 +21,8 @@ import (
 type Config struct {
 	Addr          string
 	DatabaseURL   string
+	// DatabaseMaxConns bounds the PostgreSQL pool.
+	DatabaseMaxConns int
 	AdminPhone    string
 	AdminPassword string
 	// DemoData is nil when not set: then it is on for a new embedded
@@ -56,6 +58,7 @@ type setting struct {
 var settings = []setting{
 	{"ADDR", "addr", ":8080", "listen address"},
 	{"DATABASE_URL", "database-url", "", "postgres://... for PostgreSQL, file:... for another SQLite file; empty: the embedded SQLite file mall.db"},
+	{"DATABASE_MAX_CONNS", "database-max-conns", "32", "PostgreSQL connections this instance may open (plus one for LISTEN); instances × (this + 1) must stay below the server's max_connections"},
 	{"ADMIN_PHONE", "admin-phone", "", "with ADMIN_PASSWORD: create this ADMIN at start unless a member has the phone"},
 	{"ADMIN_PASSWORD", "admin-password", "", "the ADMIN's password (at least 8 characters)"},
 	{"DEMO_DATA", "demo-data", "", "load the demo catalogue into an empty database (default: true on a new embedded database)"},
@@ -126,6 +129,9 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	}
 	if c.RateLimits, err = strconv.ParseBool(get("RATE_LIMITS")); err != nil {
 		return c, nil, fmt.Errorf("RATE_LIMITS: %w", err)
+	}
+	if c.DatabaseMaxConns, err = strconv.Atoi(get("DATABASE_MAX_CONNS")); err != nil || c.DatabaseMaxConns < 2 {
+		return c, nil, fmt.Errorf("DATABASE_MAX_CONNS must be a number of at least 2")
 	}
 	if c.MaxQueryDepth, err = strconv.Atoi(get("MAX_QUERY_DEPTH")); err != nil || c.MaxQueryDepth < 1 {
 		return c, nil, fmt.Errorf("MAX_QUERY_DEPTH must be a positive number")

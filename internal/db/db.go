@@ -34,7 +34,12 @@ type Target struct {
 	DSN     string
 	// File is the SQLite file path; empty for PostgreSQL and in-memory SQLite.
 	File string
+	// MaxConns bounds a PostgreSQL pool (DefaultMaxConns when zero).
+	MaxConns int
 }
+
+// DefaultMaxConns is a PostgreSQL pool's size unless the target says.
+const DefaultMaxConns = 32
 
 // Parse reads a DATABASE_URL: "" means the embedded file mall.db,
 // "file:..." another SQLite file, "postgres://..." PostgreSQL.
@@ -215,8 +220,12 @@ func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", t.Dialect, err)
 	}
 	if t.Dialect == dialect.Postgres {
-		pool.SetMaxOpenConns(32)
-		pool.SetMaxIdleConns(32)
+		n := t.MaxConns
+		if n <= 0 {
+			n = DefaultMaxConns
+		}
+		pool.SetMaxOpenConns(n)
+		pool.SetMaxIdleConns(n)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
 		// One SQLite file has one writer; a few connections let readers

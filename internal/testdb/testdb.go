@@ -24,6 +24,11 @@ type DB struct {
 	URL  string // a DATABASE_URL that reaches this very database
 }
 
+// PoolSize bounds each test pool on PostgreSQL: the packages' tests run at
+// once, several servers each, on one PostgreSQL whose max_connections is
+// 100 by default.
+const PoolSize = 12
+
 // Each runs fn once against SQLite and once against PostgreSQL, as subtests.
 // The PostgreSQL run skips, saying why, when TEST_DATABASE_URL is unset.
 func Each(t *testing.T, fn func(t *testing.T, d *DB)) {
@@ -62,6 +67,7 @@ func OpenEmpty(t testing.TB, name string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	target.MaxConns = PoolSize
 	d, err := db.Open(context.Background(), target)
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)
@@ -132,6 +138,7 @@ func Reopen(t testing.TB, d *DB) *db.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	target.MaxConns = PoolSize
 	other, err := db.Open(context.Background(), target)
 	if err != nil {
 		t.Fatalf("reopen %s: %v", d.Name, err)

@@ -95,6 +95,9 @@ func (in *Instance) start(timeout time.Duration) error {
 	cmd.Env = append(os.Environ(),
 		fmt.Sprintf("ADDR=127.0.0.1:%d", in.port),
 		"DATABASE_URL="+in.cfg.DatabaseURL,
+		// Several instances and the tests of other packages share one
+		// PostgreSQL (max_connections 100 by default).
+		"DATABASE_MAX_CONNS=16",
 		"SECRET_KEY="+SecretKey,
 		"DEMO_DATA=false",
 		"LOG_LEVEL=info",
