@@ -19,12 +19,12 @@ import (
 
 // Config is everything the server is told from outside.
 type Config struct {
-	Addr          string
-	DatabaseURL   string
+	Addr        string
+	DatabaseURL string
 	// DatabaseMaxConns bounds the PostgreSQL pool.
 	DatabaseMaxConns int
-	AdminPhone    string
-	AdminPassword string
+	AdminPhone       string
+	AdminPassword    string
 	// DemoData is nil when not set: then it is on for a new embedded
 	// database and off otherwise.
 	DemoData       *bool
