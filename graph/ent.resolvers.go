@@ -11,10 +11,20 @@ import (
 	"unionmall/ent/county"
 	"unionmall/graph/generated"
 	"unionmall/internal/apperr"
+	"unionmall/internal/auth"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
 )
+
+// FlashSales is the resolver for the flashSales field.
+func (r *liveEventResolver) FlashSales(ctx context.Context, obj *ent.LiveEvent) ([]*ent.FlashSale, error) {
+	sales, err := obj.FlashSales(ctx) // entgql's edge: loaded with the event when selected
+	if err != nil || auth.IsAdmin(ctx) || len(sales) == 0 {
+		return sales, err
+	}
+	return r.shownSales(ctx, sales)
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {

@@ -34,7 +34,7 @@ type HandlerOptions struct {
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
 // default server): GET and POST transports, a parsed-query cache, automatic
 // persisted queries, bounds on a request's shape and inputs, one root field
-// per mutation, the catalogue's visibility, the contract's error codes and
+// per mutation, the contract's error codes and
 // a recover function that hides internals.
 func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	if o.MaxDepth <= 0 {
@@ -68,7 +68,6 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	if o.AroundOperations != nil {
 		srv.AroundOperations(o.AroundOperations)
 	}
-	srv.AroundFields(r.hideSales)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	if o.Observe != nil {

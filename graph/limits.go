@@ -439,10 +439,7 @@ func oneRootMutation(ctx context.Context, next graphql.OperationHandler) graphql
 // refusal is the answer to an operation refused as a whole: BAD_USER_INPUT
 // and no data.
 func refusal(msg string) graphql.ResponseHandler {
-	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-		Message:    msg,
-		Extensions: map[string]any{"code": string(apperr.BadUserInput)},
-	}}})
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{inputRefusal(msg)}})
 }
 
 func hasNUL(v any) bool {

@@ -3,8 +3,6 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"unionmall/ent"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/predicate"
@@ -35,21 +33,6 @@ func saleShown(ctx context.Context) []predicate.FlashSale {
 		return nil
 	}
 	return []predicate.FlashSale{flashsale.HasProductWith(productShown(ctx)...)}
-}
-
-// hideSales is a field middleware: it leaves out of LiveEvent.flashSales,
-// which entgql resolves itself, the sales the caller may not see.
-func (r *Resolver) hideSales(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "LiveEvent" || fc.Field.Name != "flashSales" || auth.IsAdmin(ctx) {
-		return next(ctx)
-	}
-	res, err := next(ctx)
-	sales, ok := res.([]*ent.FlashSale)
-	if err != nil || !ok || len(sales) == 0 {
-		return res, err
-	}
-	return r.shownSales(ctx, sales)
 }
 
 // shownSales is sales without those the caller may not see, in their order.

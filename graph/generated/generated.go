@@ -402,6 +402,7 @@ type FlashSaleResolver interface {
 	Status(ctx context.Context, obj *ent.FlashSale) (flashsales.Status, error)
 }
 type LiveEventResolver interface {
+	FlashSales(ctx context.Context, obj *ent.LiveEvent) ([]*ent.FlashSale, error)
 	Counters(ctx context.Context, obj *ent.LiveEvent) (*flashsales.Counters, error)
 }
 type MemberResolver interface {
@@ -6436,7 +6437,7 @@ func (ec *executionContext) _LiveEvent_flashSales(ctx context.Context, field gra
 			return ec.fieldContext_LiveEvent_flashSales(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FlashSales(ctx)
+			return ec.Resolvers.LiveEvent().FlashSales(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FlashSale) graphql.Marshaler {
@@ -6451,7 +6452,7 @@ func (ec *executionContext) fieldContext_LiveEvent_flashSales(_ context.Context,
 		Object:     "LiveEvent",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FlashSale(ctx, field)
 		},
