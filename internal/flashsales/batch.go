@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"unionmall/ent"
-	"unionmall/ent/flashsale"
 	"unionmall/ent/order"
 	"unionmall/internal/gid"
 	"unionmall/internal/idempotency"
@@ -57,8 +56,14 @@ func keyOf(r *buyRequest) string {
 	if r.key == nil {
 		return ""
 	}
-	return string(r.buyer) + "\x00" + *r.key
+	return keyFor(string(r.buyer), *r.key)
 }
+
+// keyFor is the key of state.existing for a buyer's idempotency key.
+func keyFor(buyer, key string) string { return buyer + "\x00" + key }
+
+// payBy is when an order placed at now must be paid.
+func payBy(now time.Time, window time.Duration) time.Time { return now.Add(window) }
 
 // decision is what a batch decided.
 type decision struct {
@@ -151,29 +156,21 @@ func (s *Service) reserve(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*b
 		read, write = readPostgres, s.writePostgres
 	}
 	var (
-		early state
-		err   error
+		sale *ent.FlashSale
+		st   state
+		err  error
 	)
 	if staleHoldings && s.db.Postgres() {
 		// Fault injection (build tag chaos_stale_holdings): the old bug,
 		// reading before the lock, for the checker to prove it finds it.
-		if early, err = read(ctx, tx, id, batch); err != nil {
-			return nil, decision{}, err
+		if st, err = read(ctx, tx, id, batch); err == nil {
+			sale, err = s.lockSale(ctx, tx, id)
 		}
+	} else if sale, err = s.lockSale(ctx, tx, id); err == nil {
+		st, err = read(ctx, tx, id, batch)
 	}
-	q := tx.FlashSale.Query().Where(flashsale.ID(id))
-	if s.db.Postgres() {
-		q = q.ForUpdate()
-	}
-	sale, err := q.Only(ctx)
 	if err != nil {
 		return nil, decision{}, err
-	}
-	st := early
-	if !staleHoldings || !s.db.Postgres() {
-		if st, err = read(ctx, tx, id, batch); err != nil {
-			return nil, decision{}, err
-		}
 	}
 	d := decide(sale, batch, st)
 	if len(d.winners) == 0 {

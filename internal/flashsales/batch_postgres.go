@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -63,7 +62,7 @@ func readPostgres(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*buyReques
 				s := gid.ID(saleID)
 				k.saleID = &s
 			}
-			st.existing[member+"\x00"+key] = k
+			st.existing[keyFor(member, key)] = k
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -136,6 +135,3 @@ func (s *Service) writePostgres(ctx context.Context, tx *ent.Tx, sale *ent.Flash
 	}
 	return nil
 }
-
-// payBy is when an order placed at now must be paid.
-func payBy(now time.Time, window time.Duration) time.Time { return now.Add(window) }

@@ -46,7 +46,7 @@ func (s *Service) readEnt(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*b
 		return st, err
 	}
 	for _, o := range found {
-		st.existing[string(o.BuyerID)+"\x00"+*o.IdempotencyKey] = keyed{id: o.ID, saleID: o.FlashSaleID}
+		st.existing[keyFor(string(o.BuyerID), *o.IdempotencyKey)] = keyed{id: o.ID, saleID: o.FlashSaleID}
 	}
 	return st, nil
 }

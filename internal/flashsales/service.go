@@ -171,19 +171,27 @@ func (s *Service) End(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
 // lock locks the sale's row for the rest of tx and reads it with the time
 // to decide by (db.Now, read once the lock is held).
 func (s *Service) lock(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.FlashSale, time.Time, error) {
+	sale, err := s.lockSale(ctx, tx, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now, err := s.db.Now(ctx, tx)
+	return sale, now, err
+}
+
+// lockSale locks the sale's row for the rest of tx and reads it as it is
+// once locked (PostgreSQL re-reads a row it waited for; SQLite's
+// transaction holds the write lock from BEGIN).
+func (s *Service) lockSale(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.FlashSale, error) {
 	q := tx.FlashSale.Query().Where(flashsale.ID(id))
 	if s.db.Postgres() {
 		q = q.ForUpdate()
 	}
 	sale, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, time.Time{}, apperr.New(apperr.NotFound, "no flash sale has that ID")
+		return nil, apperr.New(apperr.NotFound, "no flash sale has that ID")
 	}
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	now, err := s.db.Now(ctx, tx)
-	return sale, now, err
+	return sale, err
 }
 
 // SettleDue sends the unsold units of every ended, unsettled sale back to
