@@ -8,10 +8,10 @@ package graph
 import (
 	"context"
 	"unionmall/graph/generated"
+	"unionmall/internal/changes"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/stats"
-	"unionmall/internal/topics"
 )
 
 // FlashSaleStock is the resolver for the flashSaleStock field.
@@ -22,7 +22,7 @@ func (r *subscriptionResolver) FlashSaleStock(ctx context.Context, flashSaleID g
 	if err := takeSlot(ctx); err != nil {
 		return nil, err
 	}
-	return r.Live.Stock.Subscribe(ctx, topics.FlashSale(flashSaleID))
+	return r.Live.Stock.Subscribe(ctx, changes.FlashSale(flashSaleID))
 }
 
 // LiveEventCounters is the resolver for the liveEventCounters field.
@@ -33,7 +33,7 @@ func (r *subscriptionResolver) LiveEventCounters(ctx context.Context, liveEventI
 	if err := takeSlot(ctx); err != nil {
 		return nil, err
 	}
-	return r.Live.Counters.Subscribe(ctx, topics.LiveEvent(liveEventID))
+	return r.Live.Counters.Subscribe(ctx, changes.LiveEvent(liveEventID))
 }
 
 // PlatformStatsUpdated is the resolver for the platformStatsUpdated field.
@@ -41,7 +41,7 @@ func (r *subscriptionResolver) PlatformStatsUpdated(ctx context.Context) (<-chan
 	if err := takeSlot(ctx); err != nil {
 		return nil, err
 	}
-	return r.Live.Stats.Subscribe(ctx, topics.Stats)
+	return r.Live.Stats.Subscribe(ctx, changes.Stats)
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -19,9 +18,9 @@ import (
 	"unionmall/ent/authtoken"
 	"unionmall/ent/member"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
-	"unionmall/internal/topics"
 )
 
 // ErrInvalidToken is the answer for a token that is unknown, revoked or
@@ -35,28 +34,18 @@ var ErrInvalidToken = apperr.New(apperr.Unauthenticated, "the token is invalid o
 // requests (a flash sale, and the retries after it sold out) costs no
 // database query per request. A revocation (logout, password change)
 // answers only once every instance has forgotten the tokens it revoked
-// (Broadcaster.Sync), so no request that starts after it, on any
-// instance, is served with them; a new role or a review reaches other
-// instances a moment later (Notify). While an instance may be missing
-// other instances' notices (Fresh is false), its memory is not trusted.
+// (changes.Registry.AnnounceSync), so no request that starts after it, on
+// any instance, is served with them; a new role or a review reaches other
+// instances a moment later (Announce). While an instance may be missing
+// other instances' changes (the registry is not Fresh), its memory is not
+// trusted.
 type Sessions struct {
 	db         *db.DB
 	ttl        time.Duration
 	touchEvery time.Duration
 	now        func() time.Time
 	cache      *tokenCache
-	news       atomic.Pointer[Broadcaster]
-}
-
-// Broadcaster carries changes of tokens and members to every instance.
-type Broadcaster interface {
-	// Notify tells the other instances of the topics soon.
-	Notify(topics ...string)
-	// Sync tells every instance of the topics and returns once they all
-	// handled them.
-	Sync(ctx context.Context, topics ...string) error
-	// Fresh reports whether this instance is receiving the others' news.
-	Fresh() bool
+	changes    *changes.Registry
 }
 
 // cached is a verified token and when the database last saw it used.
@@ -71,14 +60,21 @@ type cached struct {
 // notice be lost, and how often a busy token costs a query.
 const cacheFor = 5 * time.Minute
 
-// NewSessions returns the token service; a token unused for ttl dies.
-func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
+// NewSessions returns the token service; a token unused for ttl dies. Its
+// memory forgets what reg announces of tokens and members, from any
+// instance (nil: a registry of its own, for this instance alone).
+func NewSessions(d *db.DB, ttl time.Duration, reg *changes.Registry) *Sessions {
+	if reg == nil {
+		reg = changes.New()
+	}
 	// A token's last use is written at most every ten minutes (a token in
 	// steady use costs one write then, not one per request), and often
 	// enough that a short TTL cannot expire a token in use.
 	touch := min(10*time.Minute, ttl/4)
-	s := &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now}
+	s := &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now, changes: reg}
 	s.cache = &tokenCache{ttl: cacheFor, now: func() time.Time { return s.now() }}
+	reg.On(changes.TokenKind, changes.Handler{Changed: s.forgetToken, Resync: s.forgetAll})
+	reg.On(changes.MemberKind, changes.Handler{Changed: func(c changes.Change) { s.forget(gid.ID(c.ID)) }})
 	return s
 }
 
@@ -156,10 +152,7 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 
 // fresh reports whether the memory of tokens can be trusted: no other
 // instance's revocation can have been missed.
-func (s *Sessions) fresh() bool {
-	b := s.news.Load()
-	return b == nil || (*b).Fresh()
-}
+func (s *Sessions) fresh() bool { return s.changes.Fresh() }
 
 // touch records a token's use and reports whether the token still exists.
 func (s *Sessions) touch(ctx context.Context, id gid.ID, now time.Time) (bool, error) {
@@ -200,50 +193,35 @@ func (s *Sessions) lookup(ctx context.Context, hash []byte) (*Viewer, time.Time,
 	return v, lastUsed, nil
 }
 
-// SetBroadcaster makes revocations and member changes known to the other
-// instances (without one, this instance is alone).
-func (s *Sessions) SetBroadcaster(b Broadcaster) { s.news.Store(&b) }
-
-func (s *Sessions) tell(ts ...string) {
-	if b := s.news.Load(); b != nil {
-		(*b).Notify(ts...)
-	}
-}
-
-// tellNow tells every instance and waits until they have handled it. A
+// announceNow tells every instance and waits until they have handled it. A
 // failure is logged, not returned: the revocation committed, and an
 // instance that cannot be told is cut off from the database too (its
-// memory is then not trusted, see Fresh).
-func (s *Sessions) tellNow(ctx context.Context, ts ...string) {
-	b := s.news.Load()
-	if b == nil {
-		return
-	}
-	if err := (*b).Sync(ctx, ts...); err != nil {
+// memory is then not trusted, see fresh).
+func (s *Sessions) announceNow(ctx context.Context, c changes.Change) {
+	if err := s.changes.AnnounceSync(ctx, c); err != nil {
 		slog.WarnContext(ctx, "telling other instances of a revocation failed", "err", err)
 	}
 }
 
-// ForgetToken drops one token (by its hash, hex) from this instance's memory.
-func (s *Sessions) ForgetToken(hashHex string) {
-	if h, err := hex.DecodeString(hashHex); err == nil {
+// forgetToken drops one token (by its hash, hex) from this instance's memory.
+func (s *Sessions) forgetToken(c changes.Change) {
+	if h, err := hex.DecodeString(c.ID); err == nil {
 		s.cache.remove(string(h))
 	}
 }
 
-// ForgetAll empties this instance's memory of tokens (after it may have
-// missed other instances' news).
-func (s *Sessions) ForgetAll() { s.cache.removeIf(func(cached) bool { return true }) }
+// forgetAll empties this instance's memory of tokens (after it may have
+// missed other instances' changes).
+func (s *Sessions) forgetAll() { s.cache.removeIf(func(cached) bool { return true }) }
 
-// Changed says the member's roles, verification or tokens changed: every
-// instance forgets the member's cached tokens.
+// Changed says, after commit, that the member's roles, verification or
+// tokens changed: every instance forgets the member's cached tokens.
 func (s *Sessions) Changed(memberID gid.ID) {
-	s.Forget(memberID)
-	s.tell(topics.Member(memberID))
+	s.changes.Announce(changes.Member(memberID))
 }
 
-// Forget drops the member's verified tokens from this instance's memory.
-func (s *Sessions) Forget(memberID gid.ID) {
+// forget drops the member's verified tokens from this instance's memory.
+func (s *Sessions) forget(memberID gid.ID) {
 	s.cache.removeIf(func(c cached) bool { return c.v.MemberID == memberID })
 }
 
@@ -254,8 +232,7 @@ func (s *Sessions) Revoke(ctx context.Context, v *Viewer) error {
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	s.cache.remove(v.tokenHash)
-	s.tellNow(ctx, topics.Token(hex.EncodeToString([]byte(v.tokenHash))))
+	s.announceNow(ctx, changes.Token(hex.EncodeToString([]byte(v.tokenHash))))
 	return nil
 }
 
@@ -276,8 +253,7 @@ func (s *Sessions) RevokeOthers(ctx context.Context, client *ent.Client, memberI
 // read the tokens back from the database and keep them), and returns once
 // every instance has.
 func (s *Sessions) Revoked(ctx context.Context, memberID gid.ID) {
-	s.Forget(memberID)
-	s.tellNow(ctx, topics.Member(memberID))
+	s.announceNow(ctx, changes.Member(memberID))
 }
 
 // PurgeExpired deletes tokens unused for longer than the TTL.

@@ -143,7 +143,7 @@ func (g *gate) commit(ctx context.Context, batch []*buyRequest) (decision, error
 		g.soldOut.Store(true)
 	}
 	if len(d.winners) > 0 {
-		s.notify(TopicsOf(sale)...)
+		s.changes.Announce(ChangesOf(sale.ID, sale.LiveEventID)...)
 	}
 	return d, nil
 }

@@ -24,8 +24,8 @@ import (
 // row-locked transaction per buyer. Requests that cannot succeed are
 // refused before they queue, from an in-memory copy of the sale: not yet
 // started, ended, or sold out. The database stays the authority: the copy
-// is refreshed on every change (Refresh), and a batch that finds the sale
-// sold out sets the flag itself.
+// is re-read after every announced change of the sale (reload), and a
+// batch that finds the sale sold out sets the flag itself.
 type gate struct {
 	svc *Service
 	id  gid.ID
@@ -96,7 +96,7 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 		case g.soldOut.Load():
 			return nil, errSoldOut
 		}
-		if s.allow != nil && !s.allow(buyer) {
+		if s.buyers != nil && !s.buyers.Allow(string(buyer)) {
 			return nil, ErrBuyingTooFast
 		}
 		req := &buyRequest{ctx: ctx, sale: saleID, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
@@ -159,25 +159,17 @@ func (g *gate) reload(ctx context.Context) error {
 	return nil
 }
 
-// Refresh is told that units of the sale came back on this instance (a
-// cancelled, expired or refunded order, an end, a settlement): buyers are
-// let through to the database, which decides, and the copy is re-read.
-func (s *Service) Refresh(id gid.ID) {
-	if g := s.gate(id); g != nil {
-		g.soldOut.Store(false)
-		g.refresh()
-	}
-}
-
-// Reload re-reads the sale's copy after another instance changed it.
-func (s *Service) Reload(id gid.ID) {
+// reload re-reads the sale's copy after a change of the sale (on any
+// instance: units came back, it ended or settled, another instance's batch
+// sold).
+func (s *Service) reload(id gid.ID) {
 	if g := s.gate(id); g != nil {
 		g.refresh()
 	}
 }
 
-// ReloadAll re-reads every sale's copy (after the database came back).
-func (s *Service) ReloadAll() {
+// reloadAll re-reads every sale's copy (changes may have been missed).
+func (s *Service) reloadAll() {
 	s.mu.Lock()
 	gates := make([]*gate, 0, len(s.gates))
 	for _, g := range s.gates {
@@ -353,8 +345,9 @@ func (s *Service) afterFailure(ctx context.Context, r *buyRequest, err error) bu
 	return buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
 }
 
-// Sale returns the sale as this instance last saw it (its IDs and window do
-// not change; its counts may lag), loading it on first use.
+// Sale returns the sale as this instance's gate last saw it (its IDs and
+// window do not change; its counts may lag), starting the gate on first
+// use.
 func (s *Service) Sale(id gid.ID) (*ent.FlashSale, error) {
 	g, err := s.gateFor(context.Background(), id)
 	if err != nil {

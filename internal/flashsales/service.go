@@ -13,42 +13,62 @@ import (
 	"unionmall/ent/liveevent"
 	"unionmall/ent/product"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
-	"unionmall/internal/topics"
+	"unionmall/internal/ratelimit"
 )
 
 // Service runs flash sales: creating and ending them, settling their
 // leftovers, and selling through a gate per sale (gate.go).
 type Service struct {
-	db     *db.DB
-	window time.Duration
-	now    func() time.Time
-	notify topics.Notify
-	allow  func(buyer gid.ID) bool // LimitBuyers; nil: no limit
+	db      *db.DB
+	window  time.Duration
+	now     func() time.Time
+	changes *changes.Registry
+	buyers  *ratelimit.Limiter // per member; see LimitBuyers
 
 	mu    sync.Mutex
 	gates map[gid.ID]*gate
 }
 
-// ErrBuyingTooFast is the refusal of a buyer over LimitBuyers' rate.
+// ErrBuyingTooFast is the refusal of a buyer over the buying rate.
 var ErrBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
 
-// LimitBuyers makes Buy ask allow before a buyer joins a sale's queue
-// (ErrBuyingTooFast when it says no). Call it before the service is used.
-// It is asked after the answers that this instance gives from its copy of
-// the sale (NOT_STARTED, ENDED, SOLD_OUT): those cost no more than the
-// limit itself, so a sold-out sale's refusals stay as cheap as a no-op.
-func (s *Service) LimitBuyers(allow func(buyer gid.ID) bool) { s.allow = allow }
+// DefaultBuyLimit: twenty attempts at once, then ten a second, per member
+// (not per address: a whole office shares one).
+var DefaultBuyLimit = ratelimit.Rule{Every: 100 * time.Millisecond, Burst: 20}
 
-// New returns the flash-sale service. window is PAYMENT_WINDOW; notify is
-// told which topics each committed change touched.
-func New(d *db.DB, window time.Duration, notify topics.Notify) *Service {
-	if notify == nil {
-		notify = topics.Discard
+// An Option tunes New.
+type Option func(*Service)
+
+// LimitBuyers makes Buy refuse a member over rule with ErrBuyingTooFast
+// (without it nobody is limited). The limit is asked after the answers
+// that this instance gives from its copy of the sale (NOT_STARTED, ENDED,
+// SOLD_OUT): those cost no more than the limit itself, so a sold-out
+// sale's refusals stay as cheap as a no-op.
+func LimitBuyers(rule ratelimit.Rule) Option {
+	return func(s *Service) { s.buyers = ratelimit.New(rule) }
+}
+
+// New returns the flash-sale service. window is PAYMENT_WINDOW; reg is
+// told of each committed change (nil: a registry of its own), and each
+// change of a sale, here or on another instance, makes this instance's gate
+// re-read its copy.
+func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) *Service {
+	if reg == nil {
+		reg = changes.New() // this instance alone, no other consequences
 	}
-	return &Service{db: d, window: window, now: time.Now, notify: notify, gates: map[gid.ID]*gate{}}
+	s := &Service{db: d, window: window, now: time.Now, changes: reg, gates: map[gid.ID]*gate{}}
+	for _, o := range opts {
+		o(s)
+	}
+	reg.On(changes.FlashSaleKind, changes.Handler{
+		Changed: func(c changes.Change) { s.reload(gid.ID(c.ID)) },
+		Resync:  s.reloadAll,
+	})
+	return s
 }
 
 // NewSale is what createFlashSale takes.
@@ -122,18 +142,18 @@ func (s *Service) Create(ctx context.Context, n NewSale) (*ent.FlashSale, error)
 		return nil, fmt.Errorf("create flash sale: %w", err)
 	}
 	out = out.Unwrap()
-	s.notify(TopicsOf(out)...)
+	s.changes.Announce(ChangesOf(out.ID, out.LiveEventID)...)
 	return out, nil
 }
 
-// TopicsOf are the topics a change of the sale touches: its stock and its
-// live event's counters.
-func TopicsOf(sale *ent.FlashSale) []string {
-	t := []string{topics.FlashSale(sale.ID)}
-	if sale.LiveEventID != nil {
-		t = append(t, topics.LiveEvent(*sale.LiveEventID))
+// ChangesOf is what a change of a sale touches: its stock and its live
+// event's counters.
+func ChangesOf(saleID gid.ID, liveEventID *gid.ID) []changes.Change {
+	cs := []changes.Change{changes.FlashSale(saleID)}
+	if liveEventID != nil {
+		cs = append(cs, changes.LiveEvent(*liveEventID))
 	}
-	return t
+	return cs
 }
 
 // End ends a sale now (ADMIN) and sends its unsold units back to the
@@ -163,8 +183,7 @@ func (s *Service) End(ctx context.Context, id gid.ID) (*ent.FlashSale, error) {
 	if err != nil {
 		return nil, fmt.Errorf("end flash sale: %w", err)
 	}
-	s.Refresh(id)
-	s.notify(TopicsOf(sale)...)
+	s.changes.Announce(ChangesOf(sale.ID, sale.LiveEventID)...)
 	return sale, nil
 }
 
@@ -209,7 +228,6 @@ func (s *Service) SettleDue(ctx context.Context) (int, error) {
 		if err := s.settle(ctx, id); err != nil {
 			return 0, err
 		}
-		s.Refresh(id)
 	}
 	return len(ids), nil
 }
@@ -240,7 +258,7 @@ func (s *Service) settle(ctx context.Context, id gid.ID) error {
 		return fmt.Errorf("settle flash sale: %w", err)
 	}
 	if sale != nil {
-		s.notify(TopicsOf(sale)...)
+		s.changes.Announce(ChangesOf(sale.ID, sale.LiveEventID)...)
 	}
 	return nil
 }
@@ -256,4 +274,17 @@ func (s *Service) StockNow(ctx context.Context, id gid.ID) (*Stock, error) {
 	}
 	st := StockOf(sale, s.now())
 	return &st, nil
+}
+
+// CountersNow is a live event's counters from the database (the broker's
+// loader).
+func (s *Service) CountersNow(ctx context.Context, liveEventID gid.ID) (*Counters, error) {
+	ok, err := s.db.Client.LiveEvent.Query().Where(liveevent.ID(liveEventID)).Exist(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("live counters: %w", err)
+	}
+	if !ok {
+		return nil, apperr.New(apperr.NotFound, "no live event has that ID")
+	}
+	return CountersOf(ctx, s.db.Client, liveEventID, s.now())
 }

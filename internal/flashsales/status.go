@@ -1,6 +1,7 @@
-// Package flashsales holds the rules of flash sales (秒杀): their status from
-// the clock and the stock, and the snapshots pushed to overlays.
 package flashsales
+
+// A sale's status from the clock and its stock, and the snapshots pushed
+// to overlays.
 
 import (
 	"fmt"

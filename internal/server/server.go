@@ -18,12 +18,11 @@ import (
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
-	"unionmall/internal/broker"
 	"unionmall/internal/catalog"
+	"unionmall/internal/changes"
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
-	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
 	"unionmall/internal/live"
 	"unionmall/internal/metrics"
@@ -32,7 +31,6 @@ import (
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
 	"unionmall/internal/throttle"
-	"unionmall/internal/topics"
 	"unionmall/internal/web"
 	"unionmall/internal/wsgorilla"
 	"unionmall/migrations"
@@ -67,9 +65,6 @@ type Options struct {
 	MaxDepth, Complexity int
 }
 
-// DefaultBuyLimit: twenty attempts at once, then ten a second, per member.
-var DefaultBuyLimit = ratelimit.Rule{Every: 100 * time.Millisecond, Burst: 20}
-
 // Server is the assembled mall.
 type Server struct {
 	DB          *db.DB
@@ -82,6 +77,7 @@ type Server struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
 	databaseURL string
@@ -98,55 +94,37 @@ func New(d *db.DB, o Options) (*Server, error) {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	st := stats.NewCache(d.Client, statsTTL)
-	hub := live.New(d, st)
-	statsChanged := func() { hub.Notify(topics.Stats) }
+	buyLimit := flashsales.DefaultBuyLimit
+	if o.NoRateLimits {
+		buyLimit = ratelimit.Off
+	}
+	// Each service registers the consequences of others' changes with reg
+	// when it is built, and announces its own changes to it after commit.
+	reg := changes.New()
+	totals := stats.NewCache(d.Client, statsTTL, reg)
+	sessions := auth.NewSessions(d, o.TokenTTL, reg)
+	flash := flashsales.New(d, o.PaymentWindow, reg, flashsales.LimitBuyers(buyLimit))
+	statsChanged := func() { reg.Announce(changes.Stats) }
 	s := &Server{
 		DB:          d,
-		Sessions:    auth.NewSessions(d, o.TokenTTL),
+		Changes:     reg,
+		Sessions:    sessions,
+		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), statsChanged),
 		Catalog:     catalog.New(d),
 		Coupons:     coupons.New(d, statsChanged),
-		FlashSales:  flashsales.New(d, o.PaymentWindow, hub.Notify),
+		Orders:      orders.New(d, o.PaymentWindow, orderChanged(d, reg)),
+		FlashSales:  flash,
 		Procurement: procurement.New(d, statsChanged),
-		Stats:       st,
-		Live:        hub,
+		Stats:       totals,
+		Live:        live.New(reg, flash, totals),
+		Metrics:     metrics.New(),
 		databaseURL: o.DatabaseURL,
 	}
-	s.Metrics = metrics.New()
-	s.Metrics.Pool(d.Pool)
-	s.Metrics.Brokers(func() metrics.BrokerStats {
-		var out metrics.BrokerStats
-		for _, st := range []broker.Stats{hub.Stock.Stats(), hub.Counters.Stats(), hub.Stats.Stats()} {
-			out.Pushes += st.Pushes
-			out.Skipped += st.Skipped
-			out.Loads += st.Loads
-			out.LoadErrors += st.LoadErrors
-			out.Subscribers += st.Subscribers
-			out.Topics += st.Topics
-		}
-		return out
-	})
-	hub.SetFlashSales(s.FlashSales)
-	hub.SetSessions(s.Sessions)
-	s.Sessions.SetBroadcaster(hub)
-	s.Accounts = account.New(d, hasher, s.Sessions, idcard.NewKeyer(o.SecretKey), statsChanged)
-	buyLimit := ratelimit.New(DefaultBuyLimit)
 	if o.NoRateLimits {
 		s.Accounts.LimitLogins(account.LoginLimits{})
-		buyLimit = ratelimit.New(ratelimit.Off)
 	}
-	// Per member, not per address: a whole office shares one.
-	s.FlashSales.LimitBuyers(func(buyer gid.ID) bool { return buyLimit.Allow(string(buyer)) })
-	s.Orders = orders.New(d, o.PaymentWindow, func(ord *ent.Order) {
-		hub.Notify(topics.Stats)
-		if ord.FlashSaleID != nil {
-			// Units may have come back to the sale.
-			s.FlashSales.Refresh(*ord.FlashSaleID)
-			if sale, err := s.FlashSales.Sale(*ord.FlashSaleID); err == nil {
-				hub.Notify(flashsales.TopicsOf(sale)...)
-			}
-		}
-	})
+	s.Metrics.Pool(d.Pool)
+	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.Live.BrokerStats()) })
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
@@ -197,7 +175,7 @@ const statsTTL = 2 * time.Second
 // within a few seconds of the deadline), and purging expired tokens.
 func (s *Server) RunWorkers(ctx context.Context) {
 	if s.DB.Postgres() && s.databaseURL != "" {
-		if err := s.Live.Listen(ctx, s.databaseURL); err != nil {
+		if err := s.Changes.Join(ctx, s.databaseURL, s.DB.Pool); err != nil {
 			slog.ErrorContext(ctx, "listening for other instances' changes failed; subscribers see this instance's changes only", "err", err)
 		}
 	}
@@ -310,4 +288,17 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// orderChanged announces what an order's change touched. (Until orders
+// announces its own changes.)
+func orderChanged(d *db.DB, reg *changes.Registry) func(*ent.Order) {
+	return func(o *ent.Order) {
+		reg.Announce(changes.Stats)
+		if o.FlashSaleID != nil {
+			if sale, err := d.Client.FlashSale.Get(context.Background(), *o.FlashSaleID); err == nil {
+				reg.Announce(flashsales.ChangesOf(sale.ID, sale.LiveEventID)...)
+			}
+		}
+	}
 }

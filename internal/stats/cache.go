@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"unionmall/ent"
+	"unionmall/internal/changes"
 )
 
 // Cache keeps the platform totals briefly: they take a handful of
 // aggregate queries, and big screens and live pushes read them often.
-// Writes through this instance invalidate it at once; writes through other
-// instances show within the TTL.
+// Every announced change of the totals (changes.StatsKind, made on this
+// instance or another) invalidates it; the TTL bounds how stale the totals
+// get should an announcement be missed.
 type Cache struct {
 	client *ent.Client
 	ttl    time.Duration
@@ -29,9 +31,15 @@ type cached struct {
 	gen uint64
 }
 
-// NewCache returns a cache of the totals that keeps them for ttl.
-func NewCache(client *ent.Client, ttl time.Duration) *Cache {
-	return &Cache{client: client, ttl: ttl, now: time.Now}
+// NewCache returns a cache of the totals that keeps them for ttl, or until
+// reg announces a change of them (reg may be nil).
+func NewCache(client *ent.Client, ttl time.Duration, reg *changes.Registry) *Cache {
+	c := &Cache{client: client, ttl: ttl, now: time.Now}
+	reg.On(changes.StatsKind, changes.Handler{
+		Changed: func(changes.Change) { c.Invalidate() },
+		Resync:  c.Invalidate,
+	})
+	return c
 }
 
 // Invalidate makes the next Get compute afresh.

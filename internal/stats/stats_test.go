@@ -658,7 +658,7 @@ func TestCache(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		c := stats.NewCache(counted.Client, time.Hour)
+		c := stats.NewCache(counted.Client, time.Hour, nil)
 		first, err := c.Get(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -724,7 +724,7 @@ func TestCache(t *testing.T) {
 
 		// The TTL: a short-lived cache recomputes once it has passed.
 		const ttl = 100 * time.Millisecond
-		short := stats.NewCache(counted.Client, ttl)
+		short := stats.NewCache(counted.Client, ttl, nil)
 		stmts.Reset()
 		p1, err := short.Get(ctx)
 		if err != nil {

@@ -43,7 +43,7 @@ func MakeBuyers(ctx context.Context, d *db.DB, b Buyers) ([]Buyer, error) {
 	if hash == "" {
 		hash = "made by the harness: no password"
 	}
-	sessions := auth.NewSessions(d, 720*time.Hour)
+	sessions := auth.NewSessions(d, 720*time.Hour, nil)
 	digits := 11 - len(b.PhonePrefix)
 	out := make([]Buyer, 0, b.N)
 	for start := 0; start < b.N; start += 1000 {

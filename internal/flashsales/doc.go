@@ -1,0 +1,30 @@
+// Package flashsales runs flash sales (秒杀): thousands of buyers of one
+// sale within seconds, one or two units each, while overlays watch the
+// stock fall.
+//
+// A purchase goes gate → batch → announce:
+//
+//   - The gate (gate.go) admits the buyers of one sale on this instance.
+//     It answers NOT_STARTED, ENDED and SOLD_OUT from its in-memory copy
+//     of the sale, then the per-member buying rate (LimitBuyers), and
+//     queues the rest. One goroutine per sale takes everything queued (up
+//     to maxBatch, one request per buyer) as one batch.
+//   - The batch (batch.go) is one transaction for all of them: lock the
+//     sale row, read the clock, holdings and idempotency keys under the
+//     lock, decide every request (decide), write the winners' rows. Its
+//     SQL is per engine (batch_postgres.go: one statement of arrays;
+//     batch_sqlite.go: ent), sharing the rows it writes. The database is
+//     the authority: holdings and sold move by increments only, and CHECK
+//     constraints (units <= per_member_limit, sold <= quantity) refuse any
+//     write past a limit, whatever the Go code decided.
+//   - After commit the service announces the sale's change (and its live
+//     event's) to internal/changes: subscribers get the new stock, and
+//     every instance's gate re-reads its copy (also after an order gives
+//     units back, an end or a settlement).
+//
+// Ending a sale and settling it (giving unsold units back to the product)
+// decide under the same row lock by the database's clock, so no batch
+// sells after either. status.go holds the status rules and the snapshots
+// pushed to overlays; units.go gives a member's units back when an order
+// stops being live.
+package flashsales
