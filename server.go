@@ -97,11 +97,16 @@ func migrate(ctx context.Context, d *db.DB, sub string) error {
 }
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set.
-// A request allocates ~10 KB that dies with it, and with Go's default of 100
-// the collector took ~30% of the CPU during a flash sale; at 400 purchases
-// and refusals ran 10–25% faster (BENCHMARKS.md) for a peak heap of up to
-// five times the live one (~1 GB with 10,000 subscribers). Set GOGC (and
-// GOMEMLIMIT in a small container) to choose otherwise.
+// A request's allocations are short-lived garbage, and at Go's default of
+// 100 the collector is the largest single cost of a flash sale; at 400 the
+// heap may grow to five times its live size between collections, in
+// exchange for fewer of them. The figures (the collector's
+// share of the CPU, purchases and refusals per second at 100 and 400, the
+// bytes allocated per refusal) are in BENCHMARKS.md, section "Flash sale:
+// purchases per second and the cost of a refusal (issue 4)"; the live heap
+// per subscriber in "Subscribers: memory per connection and
+// commit-to-receipt latency (issue 4)". Set GOGC (and GOMEMLIMIT in a
+// small container) to choose otherwise.
 const defaultGCPercent = 400
 
 func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, newFile bool) error {

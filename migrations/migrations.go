@@ -1,6 +1,7 @@
 // Package migrations holds the versioned schema migrations of each dialect
-// (generated from ent/schema by diff.go) and applies them with goose from the
-// files embedded in the binary.
+// (generated from ent/schema by diff.go, some then edited by hand to
+// backfill existing rows) and applies them with goose from the files
+// embedded in the binary, on PostgreSQL under an advisory lock (lockID).
 package migrations
 
 import (
@@ -21,7 +22,8 @@ import (
 var files embed.FS
 
 // lockID is the PostgreSQL advisory lock that instances starting together
-// take, so that exactly one of them migrates. It is per schema: databases
+// take in turn (goose's session locker, around Up), so that each migration
+// is applied by one of them and the others find it applied. It is per schema: databases
 // holding several schemas (the tests do) migrate them independently.
 func lockID(ctx context.Context, pool *sql.DB) (int64, error) {
 	var schema string

@@ -20,7 +20,9 @@ func (AuthToken) Fields() []ent.Field {
 		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
 		field.String("member_id").GoType(idType).Immutable(),
 		field.Time("created_at").Immutable().Default(timeNow),
-		// Touched at most once a minute; a token unused for TOKEN_TTL dies.
+		// Rewritten when a request finds it older than min(10 minutes,
+		// TOKEN_TTL/4) (auth.NewSessions), not on every request; a token
+		// unused for TOKEN_TTL dies.
 		field.Time("last_used_at").Default(timeNow),
 	}
 }

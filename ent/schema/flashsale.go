@@ -12,9 +12,13 @@ import (
 	"unionmall/internal/gid"
 )
 
-// FlashSale (秒杀) sells a fixed quantity, taken from the product's stock when
-// the sale is created, at a flash price. sold only moves by conditional
-// updates; the check constraint keeps it within quantity whatever happens.
+// FlashSale (秒杀) sells a quantity, taken from the product's stock when the
+// sale is created, at a flash price. The quantity changes only when units
+// that shipped are refunded (they are gone, so they leave the sale too:
+// flashsales.ReturnUnits). sold moves by increments only, each conditional
+// (a batch's on sold + n <= quantity and the sale running, a return's on
+// sold >= n); the CHECK sold <= quantity refuses any write that would pass
+// the quantity whatever the Go code decided.
 type FlashSale struct{ ent.Schema }
 
 func (FlashSale) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.FlashSale)} }

@@ -12,11 +12,20 @@ import (
 )
 
 // FlashSaleHolding counts the units one member holds in live orders of one
-// sale. It only moves by increments (a buy adds its units, an order that
-// stops being live takes them off), and the row carries the sale's
-// per-member limit so that a CHECK constraint refuses any write that would
-// pass it: the limit holds in the database whatever the Go code decided,
-// across transactions and instances.
+// sale. Its units move by increments only: a flash-sale batch adds a
+// buyer's units with an upsert (INSERT … ON CONFLICT (flash_sale_id,
+// member_id) DO UPDATE SET units = units + excluded.units; no WHERE, so
+// the upsert itself is not conditional on the limit), and an order that
+// stops being live takes its units off (flashsales.ReturnUnits, an UPDATE
+// conditional on units >= its units). What bounds the units is the row:
+// it carries a copy of the sale's per-member limit, and the CHECK
+// units <= per_member_limit refuses any write that would pass it, so the
+// limit holds in the database whatever the Go code decided, across
+// transactions and instances (and two batches' increments cannot overwrite
+// each other). The batch decides under the sale's row lock first
+// (internal/flashsales/batch.go); the CHECK is the guard behind it. The
+// one writer that sets units outright is the chaos_stale_holdings fault
+// build, which exists to prove the chaos audit finds the old bug.
 type FlashSaleHolding struct{ ent.Schema }
 
 func (FlashSaleHolding) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.FlashSaleHolding)} }

@@ -13,7 +13,7 @@ import (
 )
 
 // Member is a union member's account. Personal fields are served through
-// resolvers that mask them (graph/member.graphqls), never straight from here.
+// resolvers that mask them (graph/account.graphqls), never straight from here.
 type Member struct{ ent.Schema }
 
 func (Member) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.Member)} }

@@ -36,7 +36,8 @@ func (Order) Fields() []ent.Field {
 		field.Time("pay_by").Optional().Nillable(),
 		field.Time("paid_at").Optional().Nillable(),
 		field.String("payment_reference").Optional().Nillable().Annotations(hidden()),
-		// Unique per buyer: a retried placeOrder returns the first order.
+		// Unique per buyer: a retried placeOrder or buyFlashSale returns the
+		// first order (internal/idempotency).
 		field.String("idempotency_key").Optional().Nillable().Immutable().Annotations(hidden()),
 		field.JSON("shipping_address", &address.Shipping{}).Optional().Annotations(hidden()),
 		field.String("tracking_number").Optional().Nillable(),

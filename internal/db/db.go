@@ -1,7 +1,26 @@
 // Package db opens the mall's database: the embedded SQLite file by default,
-// PostgreSQL when the URL says so. Both go through one ent client; where the
-// dialects need statements of their own (the flash-sale batch, the shared
-// rate-limit buckets), each writes its own and they share row types.
+// PostgreSQL when the URL says so. Most code is the same on both (ent
+// queries on one client type, statements of our own rebound by Rebind), but
+// not all of it. What differs by dialect, and where:
+//
+//   - the clock to decide by: Now reads PostgreSQL's clock_timestamp()
+//     under the transaction's locks, and the process's clock on SQLite;
+//   - row locks: SELECT … FOR UPDATE (FOR SHARE in account's sign-in) is
+//     taken on PostgreSQL only, behind DB.Postgres (catalog, orders,
+//     coupons, flashsales, account); on SQLite, Tx's BEGIN IMMEDIATE takes
+//     the database's one write lock instead, so transactions serialize;
+//   - statements written per dialect: the flash-sale batch (raw SQL with
+//     arrays on PostgreSQL, ent on SQLite: flashsales/batch_postgres.go,
+//     batch_sqlite.go) and the throttle buckets' upsert (GREATEST or max);
+//   - PostgreSQL only: LISTEN/NOTIFY between instances (fanout, started by
+//     the server when the database is PostgreSQL), advisory locks around
+//     migrations and the demo load, the pool's size (DefaultMaxConns; SQLite
+//     gets 8 connections);
+//   - migrations: one directory per dialect (migrations/postgres, sqlite);
+//   - constraint errors: IsConstraint knows both drivers' error types.
+//
+// Tests run on SQLite always and on PostgreSQL too when TEST_DATABASE_URL
+// is set (testdb), which is how both sides of each branch are exercised.
 package db
 
 import (
@@ -56,11 +75,15 @@ func Parse(raw string) (Target, error) {
 	}
 }
 
-// sqliteTarget adds the settings the server relies on: foreign keys (ent's
-// migrations and our cascades need them), WAL so readers never wait for the
-// writer, a busy timeout so concurrent writers queue instead of failing with
-// SQLITE_BUSY, and IMMEDIATE transactions so a transaction that reads and
-// then writes takes the write lock up front instead of failing to upgrade.
+// sqliteTarget adds the settings the server relies on: foreign keys
+// (SQLite enforces the schema's REFERENCES only with them on), WAL so that
+// reads outside a transaction do not wait for the writer, a busy timeout so
+// concurrent writers queue instead of failing with SQLITE_BUSY, and
+// IMMEDIATE transactions so a transaction that reads and then writes takes
+// the write lock up front instead of failing to upgrade. Every transaction
+// Tx begins is such a write transaction, even one that only reads (the
+// driver begins IMMEDIATE unless a transaction is declared read-only, and
+// Tx does not declare it).
 func sqliteTarget(raw string) (Target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -117,8 +140,11 @@ func (d *DB) Close() error { return d.Client.Close() }
 
 // Tx runs fn in a transaction, committing when fn returns nil and rolling
 // back otherwise (also when fn panics). Entities loaded through tx and kept
-// after it must be Unwrap()ped, or their edges cannot be loaded later. On SQLite the transaction takes the
-// write lock up front (_txlock=immediate), so transactions serialize.
+// after it must be Unwrap()ped, or their edges cannot be loaded later. On
+// SQLite the transaction takes the write lock up front (_txlock=immediate),
+// so transactions serialize; on PostgreSQL it runs at the server's default
+// isolation (READ COMMITTED unless configured otherwise: Tx does not set
+// it) and holds only the locks its statements take.
 func (d *DB) Tx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	tx, err := d.Client.Tx(ctx)
 	if err != nil {
