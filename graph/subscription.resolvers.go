@@ -44,6 +44,17 @@ func (r *subscriptionResolver) PlatformStatsUpdated(ctx context.Context) (<-chan
 	return r.Live.Stats.Subscribe(ctx, changes.Stats)
 }
 
+// LiveEventBuyers is the resolver for the liveEventBuyers field.
+func (r *subscriptionResolver) LiveEventBuyers(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Buyers, error) {
+	if !liveEventID.Is(gid.LiveEvent) {
+		return nil, errNoSuchEvent
+	}
+	if err := takeSlot(ctx); err != nil {
+		return nil, err
+	}
+	return r.Live.Buyers.Subscribe(ctx, changes.LiveEvent(liveEventID))
+}
+
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 

@@ -147,6 +147,12 @@ type ComplexityRoot struct {
 		Title      func(childComplexity int) int
 	}
 
+	LiveEventBuyers struct {
+		Buyers      func(childComplexity int) int
+		LiveEventID func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
 	LiveEventConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -355,6 +361,7 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		FlashSaleStock       func(childComplexity int, flashSaleID gid.ID) int
+		LiveEventBuyers      func(childComplexity int, liveEventID gid.ID) int
 		LiveEventCounters    func(childComplexity int, liveEventID gid.ID) int
 		PlatformStatsUpdated func(childComplexity int) int
 	}
@@ -469,6 +476,7 @@ type SubscriptionResolver interface {
 	FlashSaleStock(ctx context.Context, flashSaleID gid.ID) (<-chan *flashsales.Stock, error)
 	LiveEventCounters(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Counters, error)
 	PlatformStatsUpdated(ctx context.Context) (<-chan *stats.Platform, error)
+	LiveEventBuyers(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Buyers, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -850,6 +858,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveEvent.Title(childComplexity), true
+
+	case "LiveEventBuyers.buyers":
+		if e.ComplexityRoot.LiveEventBuyers.Buyers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventBuyers.Buyers(childComplexity), true
+	case "LiveEventBuyers.liveEventID":
+		if e.ComplexityRoot.LiveEventBuyers.LiveEventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventBuyers.LiveEventID(childComplexity), true
+	case "LiveEventBuyers.updatedAt":
+		if e.ComplexityRoot.LiveEventBuyers.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventBuyers.UpdatedAt(childComplexity), true
 
 	case "LiveEventConnection.edges":
 		if e.ComplexityRoot.LiveEventConnection.Edges == nil {
@@ -1939,6 +1966,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.FlashSaleStock(childComplexity, args["flashSaleID"].(gid.ID)), true
+	case "Subscription.liveEventBuyers":
+		if e.ComplexityRoot.Subscription.LiveEventBuyers == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_liveEventBuyers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LiveEventBuyers(childComplexity, args["liveEventID"].(gid.ID)), true
 	case "Subscription.liveEventCounters":
 		if e.ComplexityRoot.Subscription.LiveEventCounters == nil {
 			break
@@ -3561,6 +3599,22 @@ extend type Mutation {
   "Platform totals for big screens; same delivery rules."
   platformStatsUpdated: PlatformStats!
 }
+
+extend type Subscription {
+  """
+  How many members hold units of a live event's flash sales (已抢到的人数),
+  for broadcast overlays; same delivery rules as flashSaleStock.
+  """
+  liveEventBuyers(liveEventID: ID!): LiveEventBuyers!
+}
+
+"The members who hold units of a live event's flash sales."
+type LiveEventBuyers {
+  liveEventID: ID!
+  "Members with units in live orders (awaiting payment or paid) of the event's sales."
+  buyers: Int!
+  updatedAt: Time!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3733,6 +3787,18 @@ func (ec *executionContext) childFields_LiveEvent(ctx context.Context, field gra
 		return ec.fieldContext_LiveEvent_counters(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveEventBuyers(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "liveEventID":
+		return ec.fieldContext_LiveEventBuyers_liveEventID(ctx, field)
+	case "buyers":
+		return ec.fieldContext_LiveEventBuyers_buyers(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LiveEventBuyers_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveEventBuyers", field.Name)
 }
 
 func (ec *executionContext) childFields_LiveEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4972,6 +5038,20 @@ func (ec *executionContext) field_Subscription_flashSaleStock_args(ctx context.C
 		return nil, err
 	}
 	args["flashSaleID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_liveEventBuyers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "liveEventID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["liveEventID"] = arg0
 	return args, nil
 }
 
@@ -6490,6 +6570,75 @@ func (ec *executionContext) fieldContext_LiveEvent_counters(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LiveEventBuyers_liveEventID(ctx context.Context, field graphql.CollectedField, obj *flashsales.Buyers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventBuyers_liveEventID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveEventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2unionmallᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventBuyers_liveEventID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEventBuyers", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LiveEventBuyers_buyers(ctx context.Context, field graphql.CollectedField, obj *flashsales.Buyers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventBuyers_buyers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buyers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventBuyers_buyers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEventBuyers", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LiveEventBuyers_updatedAt(ctx context.Context, field graphql.CollectedField, obj *flashsales.Buyers) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventBuyers_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventBuyers_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEventBuyers", field, false, false, "Time")
 }
 
 func (ec *executionContext) _LiveEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.LiveEventConnection) (ret graphql.Marshaler) {
@@ -11521,6 +11670,50 @@ func (ec *executionContext) fieldContext_Subscription_platformStatsUpdated(_ con
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlatformStats(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_liveEventBuyers(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_liveEventBuyers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LiveEventBuyers(ctx, fc.Args["liveEventID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *flashsales.Buyers) graphql.Marshaler {
+			return ec.marshalNLiveEventBuyers2ᚖunionmallᚋinternalᚋflashsalesᚐBuyers(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_liveEventBuyers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEventBuyers(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_liveEventBuyers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17250,6 +17443,49 @@ func (ec *executionContext) _LiveEvent(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var liveEventBuyersImplementors = []string{"LiveEventBuyers"}
+
+func (ec *executionContext) _LiveEventBuyers(ctx context.Context, sel ast.SelectionSet, obj *flashsales.Buyers) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liveEventBuyersImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiveEventBuyers")
+		case "liveEventID":
+			out.Values[i] = ec._LiveEventBuyers_liveEventID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buyers":
+			out.Values[i] = ec._LiveEventBuyers_buyers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._LiveEventBuyers_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var liveEventConnectionImplementors = []string{"LiveEventConnection"}
 
 func (ec *executionContext) _LiveEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LiveEventConnection) graphql.Marshaler {
@@ -18676,6 +18912,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_liveEventCounters(ctx, fields[0])
 	case "platformStatsUpdated":
 		return ec._Subscription_platformStatsUpdated(ctx, fields[0])
+	case "liveEventBuyers":
+		return ec._Subscription_liveEventBuyers(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -19554,6 +19792,14 @@ func (ec *executionContext) marshalNLiveEvent2ᚖunionmallᚋentᚐLiveEvent(ctx
 		return graphql.Null
 	}
 	return ec._LiveEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiveEventBuyers2ᚖunionmallᚋinternalᚋflashsalesᚐBuyers(ctx context.Context, sel ast.SelectionSet, v *flashsales.Buyers) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiveEventBuyers!")
+		return graphql.Null
+	}
+	return ec._LiveEventBuyers(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLiveEventConnection2ᚖunionmallᚋentᚐLiveEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LiveEventConnection) graphql.Marshaler {

@@ -279,12 +279,16 @@ func (s *Service) StockNow(ctx context.Context, id gid.ID) (*Stock, error) {
 // CountersNow is a live event's counters from the database (the broker's
 // loader).
 func (s *Service) CountersNow(ctx context.Context, liveEventID gid.ID) (*Counters, error) {
-	ok, err := s.db.Client.LiveEvent.Query().Where(liveevent.ID(liveEventID)).Exist(ctx)
-	if err != nil {
+	if err := s.liveEventExists(ctx, liveEventID); err != nil {
 		return nil, fmt.Errorf("live counters: %w", err)
 	}
-	if !ok {
-		return nil, apperr.New(apperr.NotFound, "no live event has that ID")
-	}
 	return CountersOf(ctx, s.db.Client, liveEventID, s.now())
+}
+
+func (s *Service) liveEventExists(ctx context.Context, id gid.ID) error {
+	ok, err := s.db.Client.LiveEvent.Query().Where(liveevent.ID(id)).Exist(ctx)
+	if err == nil && !ok {
+		err = apperr.New(apperr.NotFound, "no live event has that ID")
+	}
+	return err
 }

@@ -30,6 +30,7 @@ type Hub struct {
 	Stock    *Feed[*flashsales.Stock]
 	Counters *Feed[*flashsales.Counters]
 	Stats    *Feed[*stats.Platform]
+	Buyers   *Feed[*flashsales.Buyers]
 
 	feeds []feed
 }
@@ -46,6 +47,9 @@ func New(reg *changes.Registry, sales *flashsales.Service, totals *stats.Cache) 
 	})
 	h.Stats = register(h, reg, changes.StatsKind, func(ctx context.Context, _ changes.Change) (*stats.Platform, error) {
 		return totals.Get(ctx)
+	})
+	h.Buyers = register(h, reg, changes.LiveEventKind, func(ctx context.Context, c changes.Change) (*flashsales.Buyers, error) {
+		return sales.BuyersNow(ctx, gid.ID(c.ID))
 	})
 	return h
 }
