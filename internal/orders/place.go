@@ -10,6 +10,7 @@ import (
 	"unionmall/ent/product"
 	"unionmall/internal/address"
 	"unionmall/internal/apperr"
+	"unionmall/internal/auth"
 	"unionmall/internal/catalog"
 	"unionmall/internal/coupons"
 	"unionmall/internal/gid"
@@ -63,12 +64,25 @@ func (p *Placement) check() error {
 	return idempotency.Check(p.IdempotencyKey)
 }
 
+// buysFor refuses an order for a purchasing unit unless the caller (the
+// viewer in ctx) is a PURCHASER of that unit; an ADMIN is no exception.
+func buysFor(ctx context.Context, unit *gid.ID) error {
+	if unit != nil && !auth.FromContext(ctx).PurchasesFor(*unit) {
+		return apperr.New(apperr.Forbidden, "only a PURCHASER of that purchasing unit may buy for it")
+	}
+	return nil
+}
+
 // Place creates an order awaiting payment: stock is taken from every line
 // (OUT_OF_STOCK, with nothing written, if any line lacks it), the coupon is
-// reserved, and the order must be paid within the payment window. The same
+// reserved, and the order must be paid within the payment window. An order
+// for a purchasing unit needs a PURCHASER of it as the caller. The same
 // idempotency key from the same buyer returns the first order, also when
 // the duplicates arrive together (the unique index decides).
 func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
+	if err := buysFor(ctx, p.PurchasingUnitID); err != nil {
+		return nil, err
+	}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
