@@ -11,11 +11,22 @@ import (
 )
 
 // CheckApplicable decides whether the buyer may put the coupon on an order
-// of that subtotal at now: their own (else NOT_FOUND, as for any ID the
-// caller may not see), AVAILABLE, inside its validity window (else
-// COUPON_UNAVAILABLE), and its threshold reached (else
+// of that subtotal at now: Usable (else why not: NOT_FOUND for another
+// member's coupon, as for any ID the caller may not see, and
+// COUPON_UNAVAILABLE otherwise), and its threshold reached (else
 // COUPON_NOT_APPLICABLE).
 func CheckApplicable(c *ent.Coupon, buyer gid.ID, subtotal money.Fen, now time.Time) error {
+	if !Usable(c, buyer, now) {
+		return whyUnusable(c, buyer, now)
+	}
+	if subtotal < c.Threshold {
+		return apperr.New(apperr.CouponNotApplicable, "the coupon needs a subtotal of at least %s (满%s减%s)", c.Threshold, c.Threshold, c.Discount)
+	}
+	return nil
+}
+
+// whyUnusable is the refusal of a coupon that Usable refuses.
+func whyUnusable(c *ent.Coupon, buyer gid.ID, now time.Time) error {
 	switch {
 	case c.MemberID != buyer:
 		// Another member's coupon is not the buyer's to see.
@@ -26,10 +37,8 @@ func CheckApplicable(c *ent.Coupon, buyer gid.ID, subtotal money.Fen, now time.T
 		return apperr.New(apperr.CouponUnavailable, "the coupon is %s", c.Status)
 	case now.Before(c.ValidFrom):
 		return apperr.New(apperr.CouponUnavailable, "the coupon is valid from %s", c.ValidFrom.UTC().Format(time.RFC3339))
-	case subtotal < c.Threshold:
-		return apperr.New(apperr.CouponNotApplicable, "the coupon needs a subtotal of at least %s (满%s减%s)", c.Threshold, c.Threshold, c.Discount)
 	}
-	return nil
+	return apperr.New(apperr.CouponUnavailable, "the coupon cannot be used")
 }
 
 // Tier is one 满threshold减discount step.

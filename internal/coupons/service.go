@@ -215,14 +215,7 @@ func (s *Service) Mine(ctx context.Context, memberID gid.ID, status *entcoupon.S
 	now := s.now().UTC()
 	q := s.db.Client.Coupon.Query().Where(entcoupon.MemberID(memberID))
 	if status != nil {
-		switch *status {
-		case entcoupon.StatusAVAILABLE:
-			q = q.Where(entcoupon.StatusEQ(entcoupon.StatusAVAILABLE), entcoupon.ValidUntilGT(now))
-		case entcoupon.StatusEXPIRED:
-			q = q.Where(entcoupon.StatusEQ(entcoupon.StatusAVAILABLE), entcoupon.ValidUntilLTE(now))
-		default:
-			q = q.Where(entcoupon.StatusEQ(*status))
-		}
+		q = q.Where(WhereStatusAt(*status, now))
 	}
 	return q.Order(ent.Desc(entcoupon.FieldClaimedAt), ent.Asc(entcoupon.FieldThreshold)).All(ctx)
 }

@@ -11,13 +11,8 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/orderstate"
 )
-
-// LiveStatuses are the order states that hold units: awaiting payment or
-// paid (and on from there).
-var LiveStatuses = []order.Status{
-	order.StatusPENDING_PAYMENT, order.StatusPAID, order.StatusSHIPPED, order.StatusCOMPLETED,
-}
 
 // Counters are a live event's totals for broadcast overlays.
 type Counters struct {
@@ -54,7 +49,7 @@ func CountersOf(ctx context.Context, client *ent.Client, liveEventID gid.ID, now
 		Sum   money.Fen `json:"sum"`
 	}
 	err = client.Order.Query().
-		Where(order.FlashSaleIDIn(ids...), order.StatusIn(LiveStatuses...)).
+		Where(order.FlashSaleIDIn(ids...), order.StatusIn(orderstate.LiveStatuses()...)).
 		Aggregate(ent.Count(), ent.As(db.SumOrZero(order.FieldTotal), "sum")).
 		Scan(ctx, &agg)
 	if err != nil {

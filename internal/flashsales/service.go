@@ -11,8 +11,8 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/liveevent"
-	"unionmall/ent/product"
 	"unionmall/internal/apperr"
+	"unionmall/internal/catalog"
 	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
@@ -117,15 +117,8 @@ func (s *Service) Create(ctx context.Context, n NewSale) (*ent.FlashSale, error)
 				return apperr.New(apperr.NotFound, "no live event has that ID")
 			}
 		}
-		took, err := tx.Product.Update().
-			Where(product.ID(p.ID), product.StockGTE(n.Quantity)).
-			AddStock(-n.Quantity).
-			Save(ctx)
-		if err != nil {
+		if err := catalog.TakeStock(ctx, tx, p, n.Quantity); err != nil {
 			return err
-		}
-		if took == 0 {
-			return apperr.New(apperr.OutOfStock, "%s has fewer than %d units in stock", p.Name, n.Quantity)
 		}
 		out, err = tx.FlashSale.Create().
 			SetProductID(p.ID).
@@ -247,7 +240,7 @@ func (s *Service) settle(ctx context.Context, id gid.ID) error {
 			return err
 		}
 		if left := locked.Quantity - locked.Sold; left > 0 {
-			if err := tx.Product.UpdateOneID(locked.ProductID).AddStock(left).Exec(ctx); err != nil {
+			if err := catalog.ReturnStock(ctx, tx, locked.ProductID, left); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/flashsaleholding"
+	"unionmall/internal/catalog"
 	"unionmall/internal/gid"
 )
 
@@ -55,7 +56,7 @@ func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int
 	if s.SettledAt == nil {
 		return nil
 	}
-	if err := tx.Product.UpdateOneID(s.ProductID).AddStock(q).Exec(ctx); err != nil {
+	if err := catalog.ReturnStock(ctx, tx, s.ProductID, q); err != nil {
 		return fmt.Errorf("return flash-sale units to stock: %w", err)
 	}
 	return nil

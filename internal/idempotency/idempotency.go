@@ -9,7 +9,11 @@
 package idempotency
 
 import (
+	"unionmall/ent"
+	"unionmall/ent/order"
+	"unionmall/ent/predicate"
 	"unionmall/internal/apperr"
+	"unionmall/internal/gid"
 )
 
 // MaxLength bounds a key.
@@ -26,3 +30,28 @@ func Check(key *string) error {
 // ErrOtherRequest refuses a key that already names a different request.
 var ErrOtherRequest = apperr.BadInput("idempotencyKey",
 	"this idempotency key was used for a different request; use a new key for a new request")
+
+// Named selects the order that the buyer's key names (at most one: the
+// unique index).
+func Named(buyer gid.ID, key string) predicate.Order {
+	return order.And(order.BuyerID(buyer), order.IdempotencyKey(key))
+}
+
+// SameMutation reports whether an order bought in the flash sale made
+// (nil: placed by placeOrder) can answer a request for the flash sale
+// asked (nil: a placeOrder). A key never answers both mutations, nor two
+// sales.
+func SameMutation(made, asked *gid.ID) bool {
+	return (made == nil) == (asked == nil) && (made == nil || *made == *asked)
+}
+
+// Answer is the reply to a request for the flash sale sale (nil: a
+// placeOrder) whose key already names o: o when o was made by the same
+// mutation and same says the rest of the request matches it, otherwise
+// ErrOtherRequest.
+func Answer(o *ent.Order, sale *gid.ID, same bool) (*ent.Order, error) {
+	if !SameMutation(o.FlashSaleID, sale) || !same {
+		return nil, ErrOtherRequest
+	}
+	return o, nil
+}

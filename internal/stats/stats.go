@@ -17,6 +17,7 @@ import (
 	"unionmall/ent/supplier"
 	"unionmall/internal/db"
 	"unionmall/internal/money"
+	"unionmall/internal/orderstate"
 )
 
 // Platform is the contract's PlatformStats.
@@ -33,10 +34,6 @@ type Platform struct {
 	CouponsRedeemed    int
 	UpdatedAt          time.Time
 }
-
-// PaidStatuses are the states in which an order counts as online
-// procurement: paid, and on from there. A refund takes it out again.
-var PaidStatuses = []order.Status{order.StatusPAID, order.StatusSHIPPED, order.StatusCOMPLETED}
 
 type sumRow struct {
 	Count int       `json:"count"`
@@ -59,8 +56,9 @@ func Compute(ctx context.Context, client *ent.Client, now time.Time) (*Platform,
 		Where(member.VerificationStatusEQ(member.VerificationStatusVERIFIED)).Count(ctx); err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
+	// Paid orders (orderstate.Paid) are online procurement.
 	var online []sumRow
-	if err = client.Order.Query().Where(order.StatusIn(PaidStatuses...)).
+	if err = client.Order.Query().Where(order.StatusIn(orderstate.PaidStatuses()...)).
 		Aggregate(ent.Count(), ent.As(db.SumOrZero(order.FieldTotal), "sum")).
 		Scan(ctx, &online); err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
@@ -83,7 +81,7 @@ func Compute(ctx context.Context, client *ent.Client, now time.Time) (*Platform,
 	if err = client.Supplier.Query().
 		Where(supplier.Or(
 			supplier.HasProductsWith(product.HasOrderItemsWith(
-				orderitem.HasOrderWith(order.StatusIn(PaidStatuses...)))),
+				orderitem.HasOrderWith(order.StatusIn(orderstate.PaidStatuses()...)))),
 			supplier.HasProcurementRecords(),
 		)).
 		Aggregate(ent.As(db.SumOrZero(supplier.FieldBeneficiaries), "sum")).

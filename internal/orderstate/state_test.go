@@ -1,7 +1,9 @@
-package orders
+package orderstate
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"unionmall/ent/order"
 	"unionmall/internal/apperr"
@@ -59,5 +61,42 @@ func TestLiveAndPaid(t *testing.T) {
 		if Live(tt.s) != tt.live || Paid(tt.s) != tt.paid {
 			t.Errorf("%s: live %v paid %v", tt.s, Live(tt.s), Paid(tt.s))
 		}
+	}
+}
+
+// The lists for queries hold exactly the states the predicates accept.
+func TestStatusLists(t *testing.T) {
+	all := []order.Status{order.StatusPENDING_PAYMENT, order.StatusPAID, order.StatusSHIPPED,
+		order.StatusCOMPLETED, order.StatusCANCELLED, order.StatusEXPIRED, order.StatusREFUNDED}
+	for _, s := range all {
+		if slices.Contains(LiveStatuses(), s) != Live(s) {
+			t.Errorf("%s: LiveStatuses and Live disagree", s)
+		}
+		if slices.Contains(PaidStatuses(), s) != Paid(s) {
+			t.Errorf("%s: PaidStatuses and Paid disagree", s)
+		}
+	}
+}
+
+func TestPaymentDeadline(t *testing.T) {
+	now := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	payBy := PayBy(now, 15*time.Minute)
+	if want := now.Add(15 * time.Minute); !payBy.Equal(want) {
+		t.Fatalf("PayBy = %s, want %s", payBy, want)
+	}
+	for _, tt := range []struct {
+		at      time.Time
+		overdue bool
+	}{
+		{payBy.Add(-time.Nanosecond), false},
+		{payBy, true},
+		{payBy.Add(time.Second), true},
+	} {
+		if got := Overdue(&payBy, tt.at); got != tt.overdue {
+			t.Errorf("Overdue at %s = %v, want %v", tt.at, got, tt.overdue)
+		}
+	}
+	if Overdue(nil, now) {
+		t.Error("an order without a deadline is overdue")
 	}
 }
