@@ -92,7 +92,7 @@ func decide(sale *ent.FlashSale, batch []*buyRequest, st state) decision {
 	remaining := sale.Quantity - sale.Sold
 	for i, r := range batch {
 		if k, ok := st.existing[keyOf(r)]; ok && r.key != nil {
-			if k.saleID == nil || *k.saleID != sale.ID {
+			if !idempotency.SameMutation(k.saleID, &sale.ID) {
 				d.results[i].err = idempotency.ErrOtherRequest
 			} else {
 				d.existing[i] = k.id // answered with it after commit

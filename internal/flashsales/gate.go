@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"unionmall/ent"
-	"unionmall/ent/order"
 	"unionmall/internal/apperr"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
@@ -333,13 +332,9 @@ func (g *gate) serve(batch []*buyRequest) {
 // names is the answer, or ErrOtherRequest if it is not of this sale.
 func (s *Service) afterFailure(ctx context.Context, r *buyRequest, err error) buyResult {
 	if r.key != nil && db.IsConstraint(err) {
-		o, kerr := s.db.Client.Order.Query().Where(order.BuyerID(r.buyer), order.IdempotencyKey(*r.key)).Only(ctx)
-		switch {
-		case kerr != nil:
-		case o.FlashSaleID == nil || *o.FlashSaleID != r.sale:
-			return buyResult{err: idempotency.ErrOtherRequest}
-		default:
-			return buyResult{order: o}
+		if o, kerr := s.db.Client.Order.Query().Where(idempotency.Named(r.buyer, *r.key)).Only(ctx); kerr == nil {
+			o, err := idempotency.Answer(o, &r.sale, true)
+			return buyResult{order: o, err: err}
 		}
 	}
 	return buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
