@@ -25,8 +25,8 @@ func decideSale() *ent.FlashSale {
 	}
 }
 
-// ask is one request of a case: a buyer ("a", "b"...), units and a key.
-type ask struct {
+// decideAsk is one request of a case: a buyer ("a", "b"...), units and a key.
+type decideAsk struct {
 	buyer string
 	q     int
 	key   string // "" for none
@@ -34,8 +34,8 @@ type ask struct {
 
 // Outcomes of a request, as a case states them.
 const (
-	won      = "won"
-	existing = "existing" // answered with the order its key names
+	outWon      = "won"
+	outExisting = "existing" // answered with the order its key names
 )
 
 func TestDecide(t *testing.T) {
@@ -54,56 +54,56 @@ func TestDecide(t *testing.T) {
 		sale  func(*ent.FlashSale)
 		now   time.Time
 		held  map[string]int
-		asks  []ask
-		want  []any // won, existing or the error
+		asks  []decideAsk
+		want  []any // outWon, outExisting or the error
 		units int
 	}{
 		{name: "open: every request fits", now: at(10, 30),
-			asks: []ask{{"a", 1, ""}, {"b", 3, ""}, {"c", 2, "k"}},
-			want: []any{won, won, won}, units: 6},
+			asks: []decideAsk{{"a", 1, ""}, {"b", 3, ""}, {"c", 2, "k"}},
+			want: []any{outWon, outWon, outWon}, units: 6},
 		{name: "settled before its end time has ended", now: at(10, 40), sale: func(s *ent.FlashSale) { s.SettledAt = &settled },
-			asks: []ask{{"a", 1, ""}}, want: []any{errEnded}},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{errEnded}},
 		{name: "ended at its end time", now: at(11, 0),
-			asks: []ask{{"a", 1, ""}}, want: []any{errEnded}},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{errEnded}},
 		{name: "ended after its end time", now: at(12, 0),
-			asks: []ask{{"a", 1, ""}}, want: []any{errEnded}},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{errEnded}},
 		{name: "not started", now: at(9, 59),
-			asks: []ask{{"a", 1, ""}}, want: []any{errNotStarted}},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{errNotStarted}},
 		{name: "open at its start time", now: at(10, 0),
-			asks: []ask{{"a", 1, ""}}, want: []any{won}, units: 1},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{outWon}, units: 1},
 		{name: "ended comes before sold out and the limit", now: at(11, 0), sale: func(s *ent.FlashSale) { s.Sold = 10 },
-			held: map[string]int{"a": 3}, asks: []ask{{"a", 1, ""}}, want: []any{errEnded}},
+			held: map[string]int{"a": 3}, asks: []decideAsk{{"a", 1, ""}}, want: []any{errEnded}},
 		{name: "not started comes before the limit", now: at(9, 0),
-			asks: []ask{{"a", 4, ""}}, want: []any{errNotStarted}},
+			asks: []decideAsk{{"a", 4, ""}}, want: []any{errNotStarted}},
 		{name: "sold out", now: at(10, 30), sale: func(s *ent.FlashSale) { s.Sold = 10 },
-			asks: []ask{{"a", 1, ""}}, want: []any{errSoldOut}},
+			asks: []decideAsk{{"a", 1, ""}}, want: []any{errSoldOut}},
 		{name: "a quantity above what remains is sold out", now: at(10, 30), sale: func(s *ent.FlashSale) { s.Sold = 8 },
-			asks: []ask{{"a", 3, ""}, {"b", 2, ""}}, want: []any{errSoldOut, won}, units: 2},
+			asks: []decideAsk{{"a", 3, ""}, {"b", 2, ""}}, want: []any{errSoldOut, outWon}, units: 2},
 		{name: "sold out comes before the limit", now: at(10, 30), sale: func(s *ent.FlashSale) { s.Sold = 9 },
-			asks: []ask{{"a", 4, ""}}, want: []any{errSoldOut}},
+			asks: []decideAsk{{"a", 4, ""}}, want: []any{errSoldOut}},
 		{name: "above the limit", now: at(10, 30),
-			asks: []ask{{"a", 4, ""}, {"b", 3, ""}}, want: []any{errLimit, won}, units: 3},
+			asks: []decideAsk{{"a", 4, ""}, {"b", 3, ""}}, want: []any{errLimit, outWon}, units: 3},
 		{name: "holdings from earlier batches count toward the limit", now: at(10, 30),
-			held: map[string]int{"a": 2, "b": 2}, asks: []ask{{"a", 2, ""}, {"b", 1, ""}}, want: []any{errLimit, won}, units: 1},
+			held: map[string]int{"a": 2, "b": 2}, asks: []decideAsk{{"a", 2, ""}, {"b", 1, ""}}, want: []any{errLimit, outWon}, units: 1},
 		{name: "a buyer twice in one batch: the first request's units count", now: at(10, 30),
-			asks: []ask{{"a", 2, ""}, {"a", 2, ""}, {"a", 1, ""}}, want: []any{won, errLimit, won}, units: 3},
+			asks: []decideAsk{{"a", 2, ""}, {"a", 2, ""}, {"a", 1, ""}}, want: []any{outWon, errLimit, outWon}, units: 3},
 		{name: "requests share what remains in arrival order", now: at(10, 30), sale: func(s *ent.FlashSale) { s.Sold = 5 },
-			asks: []ask{{"a", 2, ""}, {"b", 2, ""}, {"c", 2, ""}, {"d", 1, ""}, {"e", 1, ""}},
-			want: []any{won, won, errSoldOut, won, errSoldOut}, units: 5},
+			asks: []decideAsk{{"a", 2, ""}, {"b", 2, ""}, {"c", 2, ""}, {"d", 1, ""}, {"e", 1, ""}},
+			want: []any{outWon, outWon, errSoldOut, outWon, errSoldOut}, units: 5},
 		{name: "a key naming an order of this sale is answered with it", now: at(10, 30),
-			asks: []ask{{"a", 1, "mine"}, {"b", 1, "mine"}}, want: []any{existing, won}, units: 1},
+			asks: []decideAsk{{"a", 1, "mine"}, {"b", 1, "mine"}}, want: []any{outExisting, outWon}, units: 1},
 		{name: "... also once the sale has ended or sold out", now: at(11, 30), sale: func(s *ent.FlashSale) { s.Sold = 10 },
-			asks: []ask{{"a", 1, "mine"}}, want: []any{existing}},
+			asks: []decideAsk{{"a", 1, "mine"}}, want: []any{outExisting}},
 		{name: "... and takes no units", now: at(10, 30), sale: func(s *ent.FlashSale) { s.Sold = 9 },
-			asks: []ask{{"a", 3, "mine"}, {"b", 1, ""}}, want: []any{existing, won}, units: 1},
+			asks: []decideAsk{{"a", 3, "mine"}, {"b", 1, ""}}, want: []any{outExisting, outWon}, units: 1},
 		{name: "a key naming an order of another sale is another request", now: at(10, 30),
-			asks: []ask{{"a", 1, "other"}}, want: []any{idempotency.ErrOtherRequest}},
+			asks: []decideAsk{{"a", 1, "other"}}, want: []any{idempotency.ErrOtherRequest}},
 		{name: "a key naming a placeOrder order is another request", now: at(10, 30),
-			asks: []ask{{"a", 1, "place"}}, want: []any{idempotency.ErrOtherRequest}},
+			asks: []decideAsk{{"a", 1, "place"}}, want: []any{idempotency.ErrOtherRequest}},
 		{name: "... whatever the sale's state", now: at(9, 0),
-			asks: []ask{{"a", 1, "place"}, {"a", 1, "other"}}, want: []any{idempotency.ErrOtherRequest, idempotency.ErrOtherRequest}},
+			asks: []decideAsk{{"a", 1, "place"}, {"a", 1, "other"}}, want: []any{idempotency.ErrOtherRequest, idempotency.ErrOtherRequest}},
 		{name: "a new key buys", now: at(10, 30),
-			asks: []ask{{"a", 1, "new"}}, want: []any{won}, units: 1},
+			asks: []decideAsk{{"a", 1, "new"}}, want: []any{outWon}, units: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,9 +140,9 @@ func TestDecide(t *testing.T) {
 						t.Errorf("request %d: refused (%v) and also a winner or answered", i, got)
 					}
 				case win && d.existing[i] == "":
-					got = won
+					got = outWon
 				case !win && d.existing[i] != "":
-					got = existing
+					got = outExisting
 					if k := named[keyOf(batch[i])]; d.existing[i] != k.id {
 						t.Errorf("request %d: answered with %s, want %s", i, d.existing[i], k.id)
 					}

@@ -184,8 +184,8 @@ func holdSale(t *testing.T, d *testdb.DB, id gid.ID) (release func()) {
 	return release
 }
 
-// await polls cond for up to 10 s.
-func await(t *testing.T, what string, cond func() bool) {
+// awaitCond polls cond for up to 10 s.
+func awaitCond(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -221,7 +221,7 @@ func TestGateBatchesQueuedBuyers(t *testing.T) {
 		// when the gate has taken it: its batch then waits for the lock.
 		pilotReq := &buyRequest{ctx: ctx, sale: sale.ID, buyer: pilot, q: 1, reply: make(chan buyResult, 1)}
 		g.in <- pilotReq
-		await(t, "the gate to take the pilot", func() bool { return len(g.in) == 0 })
+		awaitCond(t, "the gate to take the pilot", func() bool { return len(g.in) == 0 })
 		time.Sleep(20 * time.Millisecond) // for its drain of the queue (empty) to pass
 
 		type result struct {
@@ -240,7 +240,7 @@ func TestGateBatchesQueuedBuyers(t *testing.T) {
 				}()
 			}
 		}
-		await(t, "every request to queue", func() bool { return len(g.in) == 2*buyers })
+		awaitCond(t, "every request to queue", func() bool { return len(g.in) == 2*buyers })
 		for i := range gaveUp {
 			cancels[i]()
 		}

@@ -32,7 +32,7 @@ func saleCopyDiff(kept, stored *ent.FlashSale) (diffs []string, compared int) {
 		compared++
 		x, y := a.Field(i).Interface(), b.Field(i).Interface()
 		if !sameValue(x, y) {
-			diffs = append(diffs, fmt.Sprintf("%s: gate %v, ent %v", f.Name, show(x), show(y)))
+			diffs = append(diffs, fmt.Sprintf("%s: gate %v, ent %v", f.Name, shown(x), shown(y)))
 		}
 	}
 	return diffs, compared
@@ -49,7 +49,7 @@ func sameValue(x, y any) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func show(v any) any {
+func shown(v any) any {
 	if r := reflect.ValueOf(v); r.Kind() == reflect.Pointer {
 		if r.IsNil() {
 			return "nil"
@@ -81,7 +81,7 @@ func sameSale(t *testing.T, d *testdb.DB, g *gate, when string) {
 // awaitReload waits for the gate's background reload to finish.
 func awaitReload(t *testing.T, g *gate) {
 	t.Helper()
-	await(t, "the gate's reload", func() bool { return !g.refreshing.Load() && !g.dirty.Load() })
+	awaitCond(t, "the gate's reload", func() bool { return !g.refreshing.Load() && !g.dirty.Load() })
 }
 
 func TestGateCopyEqualsEnt(t *testing.T) {

@@ -104,8 +104,8 @@ func writersRun(t *testing.T, d *testdb.DB) map[string][]map[string]any {
 
 // writersBatches are the batches of writersRun: a sale of 7 units, 3 a
 // member.
-func writersBatches() [][]ask {
-	return [][]ask{
+func writersBatches() [][]decideAsk {
+	return [][]decideAsk{
 		{{"a", 2, "ka"}, {"b", 1, ""}, {"c", 4, ""}, {"d", 1, "kd"}}, // c above the limit
 		// a adds to a holding; b's key is new (a's "ka" is a's); d's key
 		// names d's first order; e wants more than the 1 left.
