@@ -63,6 +63,9 @@ type Fanout struct {
 	appPrefix string
 	connected atomic.Bool
 
+	// send notifies the channel of one payload (pgNotify; tests swap it).
+	send func(ctx context.Context, payload string) error
+
 	mu      sync.Mutex
 	pending map[string]bool
 	wake    chan struct{}
@@ -82,6 +85,7 @@ func Start(ctx context.Context, dsn string, pool *sql.DB, h Handlers) (*Fanout, 
 	_, _ = rand.Read(b)
 	f := &Fanout{pool: pool, self: hex.EncodeToString(b), pending: map[string]bool{},
 		wake: make(chan struct{}, 1), waiters: map[string]chan string{}}
+	f.send = f.pgNotify
 	var schema string
 	if err := pool.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return nil, fmt.Errorf("current schema: %w", err)
@@ -152,9 +156,8 @@ func (f *Fanout) Sync(ctx context.Context, topics ...string) error {
 		delete(f.waiters, nonce)
 		f.mu.Unlock()
 	}()
-	msgs := payloads(f.self, append(slices.Clone(topics), syncTopic+nonce))
-	for _, m := range msgs {
-		if _, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, m); err != nil {
+	for _, m := range syncPayloads(f.self, nonce, topics) {
+		if err := f.send(ctx, m); err != nil {
 			return fmt.Errorf("notify other instances: %w", err)
 		}
 	}
@@ -235,13 +238,29 @@ func (f *Fanout) flush(ctx context.Context) {
 	f.mu.Unlock()
 	sort.Strings(topics)
 	for _, payload := range payloads(f.self, topics) {
-		if _, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, payload); err != nil && ctx.Err() == nil {
+		if err := f.send(ctx, payload); err != nil && ctx.Err() == nil {
 			slog.Warn("notifying other instances failed", "err", err)
 		}
 	}
 }
 
-// payloads packs topics into "sender|t1,t2,..." messages under the limit.
+// pgNotify sends one payload on the channel, from the pool.
+func (f *Fanout) pgNotify(ctx context.Context, payload string) error {
+	_, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, payload)
+	return err
+}
+
+// A notice is one NOTIFY payload, "sender|t1,t2,...": the sending
+// instance's ID and the topics it changed, among them the control topics
+// of Sync. Topics are joined with commas, so a topic holds no comma (the
+// topics package's names are a kind and an ID). The functions below are
+// the whole encoding: payloads and syncPayloads pack topics, ackPayload
+// answers a Sync, decode reads any of them back.
+
+// payloads packs topics, in order, into notices of at most maxPayload
+// bytes each. A topic too long to fit goes alone in a notice of its own
+// (which PostgreSQL refuses above its 8000-byte limit) and holds up no
+// other topic.
 func payloads(self string, topics []string) []string {
 	var out []string
 	var b strings.Builder
@@ -262,36 +281,69 @@ func payloads(self string, topics []string) []string {
 	return out
 }
 
-// receive handles another instance's notice: its topics first, then, for a
-// Sync, the acknowledgement (so it means "handled"); acknowledgements go
-// to the Sync waiting for them.
-func (f *Fanout) receive(ctx context.Context, sender string, list []string, h Handlers) {
-	topics := list[:0:0]
-	var syncs []string
-	for _, t := range list {
+// syncPayloads are the notices of a Sync: the topics, then the request
+// to acknowledge them, last, so that a receiver (which handles notices in
+// the order they were sent) acknowledges only once it has handled every
+// topic.
+func syncPayloads(self, nonce string, topics []string) []string {
+	return payloads(self, append(slices.Clone(topics), syncTopic+nonce))
+}
+
+// ackPayload is the notice acknowledging the Sync of nonce.
+func ackPayload(self, nonce string) string { return self + "|" + ackTopic + nonce }
+
+// notice is a decoded payload.
+type notice struct {
+	sender  string
+	changed []string // topics for the Changed handler, in order
+	syncs   []string // nonces of Syncs the sender asks to acknowledge
+	acks    []string // nonces of Syncs the sender acknowledged
+}
+
+// decode reads a payload. It is not ok when the payload is malformed or
+// empty, or when it is the instance's own (self): NOTIFY reaches the
+// sender's own listener too.
+func decode(self, payload string) (notice, bool) {
+	sender, list, ok := strings.Cut(payload, "|")
+	if !ok || sender == "" || sender == self || list == "" {
+		return notice{}, false
+	}
+	n := notice{sender: sender}
+	for _, t := range strings.Split(list, ",") {
 		switch {
+		case t == "":
 		case strings.HasPrefix(t, syncTopic):
-			syncs = append(syncs, strings.TrimPrefix(t, syncTopic))
+			n.syncs = append(n.syncs, strings.TrimPrefix(t, syncTopic))
 		case strings.HasPrefix(t, ackTopic):
-			f.mu.Lock()
-			w := f.waiters[strings.TrimPrefix(t, ackTopic)]
-			f.mu.Unlock()
-			if w != nil {
-				select {
-				case w <- sender:
-				default:
-				}
-			}
+			n.acks = append(n.acks, strings.TrimPrefix(t, ackTopic))
 		default:
-			topics = append(topics, t)
+			n.changed = append(n.changed, t)
 		}
 	}
-	if len(topics) > 0 {
-		h.Changed(topics)
+	return n, true
+}
+
+// receive handles another instance's notice: acknowledgements go to the
+// Sync waiting for them; its topics are handled, and then, for a Sync,
+// acknowledged (so that the acknowledgement means "handled").
+func (f *Fanout) receive(ctx context.Context, n notice, h Handlers) {
+	for _, nonce := range n.acks {
+		f.mu.Lock()
+		w := f.waiters[nonce]
+		f.mu.Unlock()
+		if w != nil {
+			select {
+			case w <- n.sender:
+			default:
+			}
+		}
 	}
-	for _, nonce := range syncs {
+	if len(n.changed) > 0 {
+		h.Changed(n.changed)
+	}
+	for _, nonce := range n.syncs {
 		go func() {
-			if _, err := f.pool.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, f.self+"|"+ackTopic+nonce); err != nil && ctx.Err() == nil {
+			if err := f.send(ctx, ackPayload(f.self, nonce)); err != nil && ctx.Err() == nil {
 				slog.Warn("acknowledging a revocation failed", "err", err)
 			}
 		}()
@@ -312,11 +364,9 @@ func (f *Fanout) listen(ctx context.Context, h Handlers) {
 				f.connected.Store(true)
 				continue
 			}
-			sender, list, ok := strings.Cut(n.Extra, "|")
-			if !ok || sender == f.self || list == "" {
-				continue
+			if msg, ok := decode(f.self, n.Extra); ok {
+				f.receive(ctx, msg, h)
 			}
-			f.receive(ctx, sender, strings.Split(list, ","), h)
 		case <-ping.C:
 			go func() { _ = f.listener.Ping() }()
 		}

@@ -12,7 +12,6 @@ import (
 	"unionmall/ent/flashsaleholding"
 	"unionmall/ent/order"
 	"unionmall/internal/gid"
-	"unionmall/internal/pricing"
 )
 
 // SQLite: the batch through ent. Its transactions are serialized (BEGIN
@@ -52,20 +51,27 @@ func (s *Service) readEnt(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*b
 }
 
 func (s *Service) writeEnt(ctx context.Context, tx *ent.Tx, sale *ent.FlashSale, batch []*buyRequest, d decision, st state) error {
-	holdings := make([]*ent.FlashSaleHoldingCreate, len(d.winners))
-	orders := make([]*ent.OrderCreate, len(d.winners))
-	items := make([]*ent.OrderItemCreate, len(d.winners))
-	for j, w := range d.winners {
-		r := batch[w.req]
-		line := pricing.Line{Quantity: r.q, UnitPrice: sale.Price}
-		holdings[j] = tx.FlashSaleHolding.Create().SetID(gid.ID(w.holdingID)).
-			SetFlashSaleID(sale.ID).SetMemberID(r.buyer).SetUnits(r.q).SetPerMemberLimit(sale.PerMemberLimit)
-		orders[j] = tx.Order.Create().SetID(w.orderID).SetNumber(w.number).SetBuyerID(r.buyer).
-			SetSubtotal(line.Total()).SetDiscount(0).SetTotal(line.Total()).SetFlashSaleID(sale.ID).
-			SetStatus(order.StatusPENDING_PAYMENT).
-			SetCreatedAt(st.now).SetPayBy(payBy(st.now, s.window)).SetNillableIdempotencyKey(r.key)
-		items[j] = tx.OrderItem.Create().SetID(w.itemID).SetOrderID(w.orderID).SetProductID(sale.ProductID).
-			SetQuantity(r.q).SetUnitPrice(sale.Price).SetLineTotal(line.Total())
+	return writeRowsEnt(ctx, tx, rowsOf(sale, batch, d, st, s.window))
+}
+
+// writeRowsEnt encodes the rows as ent bulk creates and the sale's
+// guarded update.
+func writeRowsEnt(ctx context.Context, tx *ent.Tx, rows batchRows) error {
+	holdings := make([]*ent.FlashSaleHoldingCreate, len(rows.holdings))
+	for j, r := range rows.holdings {
+		holdings[j] = tx.FlashSaleHolding.Create().SetID(r.id).SetFlashSaleID(r.flashSaleID).SetMemberID(r.memberID).
+			SetUnits(r.units).SetPerMemberLimit(r.perMemberLimit)
+	}
+	orders := make([]*ent.OrderCreate, len(rows.orders))
+	for j, r := range rows.orders {
+		orders[j] = tx.Order.Create().SetID(r.id).SetNumber(r.number).SetBuyerID(r.buyerID).
+			SetSubtotal(r.subtotal).SetDiscount(r.discount).SetTotal(r.total).SetFlashSaleID(r.flashSaleID).
+			SetStatus(r.status).SetCreatedAt(r.createdAt).SetPayBy(r.payBy).SetNillableIdempotencyKey(r.idempotencyKey)
+	}
+	items := make([]*ent.OrderItemCreate, len(rows.items))
+	for j, r := range rows.items {
+		items[j] = tx.OrderItem.Create().SetID(r.id).SetOrderID(r.orderID).SetProductID(r.productID).
+			SetQuantity(r.quantity).SetUnitPrice(r.unitPrice).SetLineTotal(r.lineTotal)
 	}
 	err := tx.FlashSaleHolding.CreateBulk(holdings...).
 		OnConflict(
@@ -86,10 +92,11 @@ func (s *Service) writeEnt(ctx context.Context, tx *ent.Tx, sale *ent.FlashSale,
 	if err := tx.OrderItem.CreateBulk(items...).Exec(ctx); err != nil {
 		return err
 	}
+	sold := rows.sold
 	n, err := tx.FlashSale.Update().
-		Where(flashsale.ID(sale.ID), flashsale.SoldLTE(sale.Quantity-d.units), flashsale.SettledAtIsNil(),
-			flashsale.StartsAtLTE(st.now), flashsale.EndsAtGT(st.now)).
-		AddSold(d.units).
+		Where(flashsale.ID(sold.id), flashsale.SoldLTE(sold.quantity-sold.units), flashsale.SettledAtIsNil(),
+			flashsale.StartsAtLTE(sold.at), flashsale.EndsAtGT(sold.at)).
+		AddSold(sold.units).
 		Save(ctx)
 	if err == nil && n != 1 {
 		err = errGuard
