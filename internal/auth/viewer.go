@@ -1,7 +1,9 @@
 // Package auth answers "who is calling and what may they do": bearer tokens,
 // password hashing, the viewer in the request context, and the role checks
-// that the GraphQL directives and the domain packages share. Authorization
-// decisions are made here and nowhere else.
+// that the GraphQL directives and the domain packages share. The role
+// checks live here; code that decides who may see or act on a particular
+// row (orders' buyerOnly, graph's maySee and visibility) does so with these
+// helpers.
 package auth
 
 import (

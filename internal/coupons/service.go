@@ -12,6 +12,7 @@ import (
 	"unionmall/ent/couponcampaign"
 	"unionmall/ent/coupontier"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -22,17 +23,14 @@ import (
 type Service struct {
 	db  *db.DB
 	now func() time.Time
-	// changed is told after a claim commits (platform totals moved).
-	changed func()
+	// changes is told after a claim commits (platform totals moved).
+	changes *changes.Registry
 }
 
-// New returns the coupon service; changed (may be nil) runs after each
+// New returns the coupon service; reg (may be nil) is told of each
 // committed claim.
-func New(d *db.DB, changed func()) *Service {
-	if changed == nil {
-		changed = func() {}
-	}
-	return &Service{db: d, now: time.Now, changed: changed}
+func New(d *db.DB, reg *changes.Registry) *Service {
+	return &Service{db: d, now: time.Now, changes: reg}
 }
 
 // CreateCampaign checks and stores a campaign with its tiers.
@@ -178,7 +176,7 @@ func (s *Service) Claim(ctx context.Context, memberID, campaignID gid.ID) ([]*en
 	for i := range out {
 		out[i] = out[i].Unwrap()
 	}
-	s.changed()
+	s.changes.Announce(changes.Stats)
 	return out, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"unionmall/internal/gid"
 	"unionmall/internal/idempotency"
 	"unionmall/internal/ordernum"
-	"unionmall/internal/orderstate"
 )
 
 // A batch is one transaction for many buyers:
@@ -62,9 +61,6 @@ func keyOf(r *buyRequest) string {
 
 // keyFor is the key of state.existing for a buyer's idempotency key.
 func keyFor(buyer, key string) string { return buyer + "\x00" + key }
-
-// payBy is when an order placed at now must be paid (orderstate.PayBy).
-func payBy(now time.Time, window time.Duration) time.Time { return orderstate.PayBy(now, window) }
 
 // decision is what a batch decided.
 type decision struct {

@@ -14,11 +14,12 @@ import (
 	"unionmall/internal/gid"
 )
 
-// PostgreSQL: the batch in five round trips (BEGIN, lock, read, write,
-// COMMIT), every column of the write sent as one array. The sale row is
-// locked from the second to the fifth, and each round trip of a busy
-// server waits its turn on the CPU, so few of them means a short lock and
-// more buyers a second.
+// PostgreSQL: the batch in five statements (BEGIN, lock, read, write,
+// COMMIT), every column of the write sent as one array. lib/pq sends each
+// of the three with parameters in two round trips (Parse/Describe, then
+// Bind/Execute), so eight in all, six of them with the sale row locked;
+// each round trip of a busy server waits its turn on the CPU, so few of
+// them means a short lock and more buyers a second.
 
 // pgRead is step 2: the clock, the buyers' holdings and the orders their
 // keys name, as tagged rows of one statement that runs under the lock.

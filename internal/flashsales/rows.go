@@ -7,6 +7,7 @@ import (
 	"unionmall/ent/order"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/orderstate"
 	"unionmall/internal/pricing"
 )
 
@@ -80,7 +81,7 @@ func rowsOf(sale *ent.FlashSale, batch []*buyRequest, d decision, st state, wind
 		items:    make([]itemRow, n),
 		sold:     soldRow{id: sale.ID, units: d.units, quantity: sale.Quantity, at: st.now},
 	}
-	due := payBy(st.now, window)
+	due := orderstate.PayBy(st.now, window)
 	for j, w := range d.winners {
 		r := batch[w.req]
 		line := pricing.Line{Quantity: r.q, UnitPrice: sale.Price}

@@ -10,6 +10,7 @@ import (
 
 	"unionmall/ent"
 	"unionmall/ent/order"
+	"unionmall/internal/changes"
 	"unionmall/internal/testdb"
 )
 
@@ -87,7 +88,8 @@ func awaitReload(t *testing.T, g *gate) {
 func TestGateCopyEqualsEnt(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		ctx := context.Background()
-		svc := New(d.DB, time.Hour, nil)
+		reg := changes.New()
+		svc := New(d.DB, time.Hour, reg)
 		sale := seedSale(t, d, svc, 20, 3)
 		ids := seedMembers(t, d, 10)
 		g, err := svc.gateFor(ctx, sale.ID)
@@ -115,24 +117,27 @@ func TestGateCopyEqualsEnt(t *testing.T) {
 		sameSale(t, d, g, "after a batch without winners")
 
 		// An order is cancelled: its units come back (orders.Service does
-		// this, then tells the gate).
+		// this, then announces the sale's change).
 		o := d.Client.Order.Query().Where(order.BuyerID(ids[1])).OnlyX(ctx)
+		var touched []changes.Change
 		err = d.Tx(ctx, func(tx *ent.Tx) error {
 			if err := tx.Order.UpdateOne(o).SetStatus(order.StatusCANCELLED).SetClosedAt(time.Now()).Exec(ctx); err != nil {
 				return err
 			}
-			return ReturnUnits(ctx, tx, sale.ID, ids[1], 2, true)
+			touched, err = ReturnUnits(ctx, tx, sale.ID, ids[1], 2, true)
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc.Refresh(sale.ID)
+		reg.Announce(touched...)
 		awaitReload(t, g)
 		sameSale(t, d, g, "after units came back")
 
 		// Another instance sells the rest; this one's copy is stale until
-		// it is told to reload.
-		other := New(testdb.Reopen(t, d), time.Hour, nil)
+		// it hears of the change.
+		otherReg := changes.New()
+		other := New(testdb.Reopen(t, d), time.Hour, otherReg)
 		for i, id := range ids[8:] {
 			if _, err := other.Buy(ctx, id, sale.ID, 3-2*i, nil); err != nil {
 				t.Fatal(err)
@@ -141,7 +146,7 @@ func TestGateCopyEqualsEnt(t *testing.T) {
 		if diffs, _ := saleCopyDiff(g.sale.Load(), d.Client.FlashSale.GetX(ctx, sale.ID)); len(diffs) == 0 {
 			t.Fatal("the other instance's sales did not show: the comparison cannot see a stale copy")
 		}
-		svc.Reload(sale.ID)
+		reg.Announce(changes.FlashSale(sale.ID)) // as the other instance's would arrive
 		awaitReload(t, g)
 		sameSale(t, d, g, "after a reload")
 
@@ -159,7 +164,7 @@ func TestGateCopyEqualsEnt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other.Reload(sale.ID)
+		otherReg.Announce(changes.FlashSale(sale.ID))
 		awaitReload(t, og)
 		sameSale(t, d, og, "the other instance, after a reload")
 		checkSaleRows(t, d, sale, 20)

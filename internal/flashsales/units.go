@@ -10,6 +10,7 @@ import (
 	"unionmall/ent/flashsale"
 	"unionmall/ent/flashsaleholding"
 	"unionmall/internal/catalog"
+	"unionmall/internal/changes"
 	"unionmall/internal/gid"
 )
 
@@ -20,44 +21,43 @@ import (
 // Where the units go: units that never left the warehouse (restock) go back
 // to the sale while it has not been settled, and to the product's stock
 // once the sale's leftover went back there; units that shipped (a refund
-// after shipping) are gone, so they leave the sale's quantity too.
-func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int, restock bool) error {
+// after shipping) are gone, so they leave the sale's quantity too. It
+// returns what the caller announces after commit (ChangesOf the sale).
+func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int, restock bool) ([]changes.Change, error) {
 	upd := tx.FlashSale.Update().Where(flashsale.ID(saleID), flashsale.SoldGTE(q)).AddSold(-q)
 	if !restock {
 		upd.Modify(func(u *sql.UpdateBuilder) { u.Add(flashsale.FieldQuantity, -q) })
 	}
 	n, err := upd.Save(ctx)
 	if err != nil {
-		return fmt.Errorf("return flash-sale units: %w", err)
+		return nil, fmt.Errorf("return flash-sale units: %w", err)
 	}
 	if n != 1 {
-		return fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
+		return nil, fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
 	}
 	n, err = tx.FlashSaleHolding.Update().
 		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberID(memberID), flashsaleholding.UnitsGTE(q)).
 		AddUnits(-q).
 		Save(ctx)
 	if err != nil {
-		return fmt.Errorf("return flash-sale units: %w", err)
+		return nil, fmt.Errorf("return flash-sale units: %w", err)
 	}
 	if n != 1 {
-		return fmt.Errorf("return flash-sale units: member %s holds fewer than %d units of sale %s", memberID, q, saleID)
-	}
-	if !restock {
-		return nil
+		return nil, fmt.Errorf("return flash-sale units: member %s holds fewer than %d units of sale %s", memberID, q, saleID)
 	}
 	// The sale row is locked by the update above, so settlement cannot run
 	// between this read (a statement after the lock: it sees settled_at as
 	// committed) and the stock change.
 	s, err := tx.FlashSale.Get(ctx, saleID)
 	if err != nil {
-		return fmt.Errorf("return flash-sale units: %w", err)
+		return nil, fmt.Errorf("return flash-sale units: %w", err)
 	}
-	if s.SettledAt == nil {
-		return nil
+	touched := ChangesOf(s.ID, s.LiveEventID)
+	if !restock || s.SettledAt == nil {
+		return touched, nil
 	}
 	if err := catalog.ReturnStock(ctx, tx, s.ProductID, q); err != nil {
-		return fmt.Errorf("return flash-sale units to stock: %w", err)
+		return nil, fmt.Errorf("return flash-sale units to stock: %w", err)
 	}
-	return nil
+	return touched, nil
 }

@@ -12,6 +12,7 @@ import (
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
 	"unionmall/internal/catalog"
+	"unionmall/internal/changes"
 	"unionmall/internal/coupons"
 	"unionmall/internal/gid"
 	"unionmall/internal/idempotency"
@@ -117,7 +118,7 @@ func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 	if err != nil {
 		return nil, fmt.Errorf("place order: %w", err)
 	}
-	s.changed(o)
+	s.changes.Announce(changes.Stats)
 	return o, nil
 }
 

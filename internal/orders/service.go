@@ -14,6 +14,7 @@ import (
 	"unionmall/ent/orderitem"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 )
@@ -23,17 +24,15 @@ type Service struct {
 	db     *db.DB
 	window time.Duration
 	now    func() time.Time
-	// changed is told, after commit, of each order whose state changed.
-	changed func(*ent.Order)
+	// changes is told, after commit, what each change of an order touched:
+	// the totals, and a flash sale its units went back to.
+	changes *changes.Registry
 }
 
-// New returns the order service. window is PAYMENT_WINDOW; changed (may be
-// nil) runs after each committed change of an order.
-func New(d *db.DB, window time.Duration, changed func(*ent.Order)) *Service {
-	if changed == nil {
-		changed = func(*ent.Order) {}
-	}
-	return &Service{db: d, window: window, now: time.Now, changed: changed}
+// New returns the order service. window is PAYMENT_WINDOW; reg (may be
+// nil) is told of each committed change.
+func New(d *db.DB, window time.Duration, reg *changes.Registry) *Service {
+	return &Service{db: d, window: window, now: time.Now, changes: reg}
 }
 
 var errNotFound = apperr.New(apperr.NotFound, "no order has that ID")

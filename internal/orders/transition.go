@@ -11,6 +11,7 @@ import (
 	"unionmall/internal/address"
 	"unionmall/internal/apperr"
 	"unionmall/internal/catalog"
+	"unionmall/internal/changes"
 	"unionmall/internal/coupons"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
@@ -28,7 +29,10 @@ import (
 // decision is made, not with an instance's clock before a lock wait.
 func (s *Service) transition(ctx context.Context, id gid.ID, a orderstate.Action, who func(context.Context, *ent.Order) error,
 	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error) (*ent.Order, error) {
-	var out *ent.Order
+	var (
+		out     *ent.Order
+		touched = []changes.Change{changes.Stats}
+	)
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
 		// Lines in product order: products are locked in ID order (release).
 		q := tx.Order.Query().Where(order.ID(id)).
@@ -64,9 +68,11 @@ func (s *Service) transition(ctx context.Context, id gid.ID, a orderstate.Action
 			return err
 		}
 		if orderstate.Live(o.Status) && !orderstate.Live(next) {
-			if err := release(ctx, tx, o); err != nil {
+			returned, err := release(ctx, tx, o)
+			if err != nil {
 				return err
 			}
+			touched = append(touched, returned...)
 		}
 		out, err = tx.Order.Get(ctx, o.ID)
 		return err
@@ -75,7 +81,7 @@ func (s *Service) transition(ctx context.Context, id gid.ID, a orderstate.Action
 		return nil, fmt.Errorf("%s order: %w", a, err)
 	}
 	out = out.Unwrap()
-	s.changed(out)
+	s.changes.Announce(touched...)
 	return out, nil
 }
 
@@ -88,32 +94,36 @@ func (s *Service) transition(ctx context.Context, id gid.ID, a orderstate.Action
 // for another that waits for it: a flash sale's row before its product's
 // (settlement and the units given back lock them so), and products in
 // order of their IDs (as placement does; transition loads the lines so).
-func release(ctx context.Context, tx *ent.Tx, o *ent.Order) error {
+// It returns the flash sale's changes, for the announcement after commit.
+func release(ctx context.Context, tx *ent.Tx, o *ent.Order) ([]changes.Change, error) {
 	items := o.Edges.Items
 	restock := !orderstate.Shipped(o.Status)
+	var touched []changes.Change
 	if o.FlashSaleID != nil {
 		for _, it := range items {
-			if err := flashsales.ReturnUnits(ctx, tx, *o.FlashSaleID, o.BuyerID, it.Quantity, restock); err != nil {
-				return err
+			cs, err := flashsales.ReturnUnits(ctx, tx, *o.FlashSaleID, o.BuyerID, it.Quantity, restock)
+			if err != nil {
+				return nil, err
 			}
+			touched = cs
 		}
 	}
 	for _, it := range items {
 		if orderstate.Paid(o.Status) {
 			if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(-it.Quantity).Exec(ctx); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if restock && o.FlashSaleID == nil {
 			if err := catalog.ReturnStock(ctx, tx, it.ProductID, it.Quantity); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if o.CouponID != nil && !orderstate.Paid(o.Status) {
-		return coupons.Release(ctx, tx, *o.CouponID, o.ID)
+		return touched, coupons.Release(ctx, tx, *o.CouponID, o.ID)
 	}
-	return nil
+	return touched, nil
 }
 
 // Cancel cancels an order awaiting payment (the buyer or an admin) and

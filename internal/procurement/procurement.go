@@ -14,6 +14,7 @@ import (
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -33,16 +34,12 @@ type Offline struct {
 type Service struct {
 	db      *db.DB
 	now     func() time.Time
-	changed func()
+	changes *changes.Registry // told after a record commits (totals moved)
 }
 
-// New returns the procurement service; changed (may be nil) runs after a
-// record commits.
-func New(d *db.DB, changed func()) *Service {
-	if changed == nil {
-		changed = func() {}
-	}
-	return &Service{db: d, now: time.Now, changed: changed}
+// New returns the procurement service; reg may be nil.
+func New(d *db.DB, reg *changes.Registry) *Service {
+	return &Service{db: d, now: time.Now, changes: reg}
 }
 
 // RecordOffline stores an offline purchase: above zero, not in the future,
@@ -80,7 +77,7 @@ func (s *Service) RecordOffline(ctx context.Context, o Offline) (*ent.Procuremen
 	if err != nil {
 		return nil, fmt.Errorf("record procurement: %w", err)
 	}
-	s.changed()
+	s.changes.Announce(changes.Stats)
 	return r, nil
 }
 

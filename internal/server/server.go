@@ -1,5 +1,7 @@
-// Package server assembles the mall: its services on one database and the
-// HTTP handler that serves them (GraphQL, GraphiQL, health).
+// Package server assembles the mall: its services on one database, wired
+// to one change registry (internal/changes), the HTTP handler that serves
+// them (GraphQL, GraphiQL and the overlays, health and readiness, metrics),
+// and the background work every instance runs (RunWorkers).
 package server
 
 import (
@@ -14,7 +16,6 @@ import (
 
 	"github.com/rs/cors"
 
-	"unionmall/ent"
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
@@ -111,10 +112,10 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Sessions:    sessions,
 		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), statsChanged),
 		Catalog:     catalog.New(d),
-		Coupons:     coupons.New(d, statsChanged),
-		Orders:      orders.New(d, o.PaymentWindow, orderChanged(d, reg)),
+		Coupons:     coupons.New(d, reg),
+		Orders:      orders.New(d, o.PaymentWindow, reg),
 		FlashSales:  flash,
-		Procurement: procurement.New(d, statsChanged),
+		Procurement: procurement.New(d, reg),
 		Stats:       totals,
 		Live:        live.New(reg, flash, totals),
 		Metrics:     metrics.New(),
@@ -288,17 +289,4 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// orderChanged announces what an order's change touched. (Until orders
-// announces its own changes.)
-func orderChanged(d *db.DB, reg *changes.Registry) func(*ent.Order) {
-	return func(o *ent.Order) {
-		reg.Announce(changes.Stats)
-		if o.FlashSaleID != nil {
-			if sale, err := d.Client.FlashSale.Get(context.Background(), *o.FlashSaleID); err == nil {
-				reg.Announce(flashsales.ChangesOf(sale.ID, sale.LiveEventID)...)
-			}
-		}
-	}
 }
