@@ -15,15 +15,15 @@ import (
 func TestAdminOperationsAuthorization(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		county := createCounty(t, m, "镇安县", "商洛市", "LIFTED")
-		supplier := createSupplier(t, m, "Zhen'an Chestnut Co-op", county, 12)
-		product := createProduct(t, m, productIn{Name: "Chestnuts", Category: "MOUNTAIN_GOODS",
+		county := servertest.CreateCounty(t, m, "镇安县", "商洛市", "LIFTED")
+		supplier := servertest.CreateSupplier(t, m, "Zhen'an Chestnut Co-op", county, 12)
+		product := servertest.CreateProduct(t, m, servertest.ProductIn{Name: "Chestnuts", Category: "MOUNTAIN_GOODS",
 			Price: "30", Stock: 5, OnSale: true, SupplierID: supplier})
 		unverified := m.Register("未认证")
 		verified := m.Verified("已认证")
 		target := m.Register("将成管理员")
 		pending := m.Register("待审核")
-		mustDo(t, m, pending.Token, submitRealNameQ, map[string]any{"i": map[string]any{
+		servertest.MustDo(t, m, pending.Token, servertest.SubmitRealNameQ, map[string]any{"i": map[string]any{
 			"realName": "王五", "idNumber": servertest.NextIDNumber()}}, nil)
 
 		start := time.Now().UTC().Add(time.Hour)
@@ -38,9 +38,9 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 		}{
 			{
 				name:  "createCounty",
-				query: createCountyQ,
+				query: servertest.CreateCountyQ,
 				vars:  map[string]any{"i": map[string]any{"name": "宁陕县", "city": "安康市", "povertyStatus": "NON_POOR_WITH_TASKS"}},
-				probe: func() int { return rows(t, d, "counties") },
+				probe: func() int { return servertest.Rows(t, d, "counties") },
 				check: func(t *testing.T, r *servertest.Response) {
 					var out struct {
 						CreateCounty struct{ ID, Name, City, PovertyStatus string }
@@ -54,9 +54,9 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "createSupplier",
-				query: createSupplierQ,
+				query: servertest.CreateSupplierQ,
 				vars:  map[string]any{"i": map[string]any{"name": "Ningshan Honey", "countyID": county, "beneficiaries": 7}},
-				probe: func() int { return rows(t, d, "suppliers") },
+				probe: func() int { return servertest.Rows(t, d, "suppliers") },
 				check: func(t *testing.T, r *servertest.Response) {
 					var out struct {
 						CreateSupplier struct {
@@ -74,10 +74,10 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "createProduct",
-				query: createProductQ,
-				vars: productIn{Name: "Walnuts", Category: "SNACKS", Price: "25.5", SalePrice: "20",
-					Stock: 9, OnSale: true, SupplierID: supplier}.vars(),
-				probe: func() int { return rows(t, d, "products") },
+				query: servertest.CreateProductQ,
+				vars: servertest.ProductIn{Name: "Walnuts", Category: "SNACKS", Price: "25.5", SalePrice: "20",
+					Stock: 9, OnSale: true, SupplierID: supplier}.Vars(),
+				probe: func() int { return servertest.Rows(t, d, "products") },
 				check: func(t *testing.T, r *servertest.Response) {
 					var out struct {
 						CreateProduct struct {
@@ -97,10 +97,10 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "updateProduct",
-				query: updateProductQ,
+				query: servertest.UpdateProductQ,
 				vars:  map[string]any{"id": product, "i": map[string]any{"name": "Renamed Chestnuts", "stockDelta": 3}},
 				probe: func() int {
-					p := readProduct(t, d, product)
+					p := servertest.ReadProduct(t, d, product)
 					if p.Name == "Renamed Chestnuts" {
 						return -1
 					}
@@ -121,10 +121,10 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "createLiveEvent",
-				query: createLiveEventQ,
+				query: servertest.CreateLiveEventQ,
 				vars: map[string]any{"i": map[string]any{"title": "助农直播", "startsAt": start.Format(time.RFC3339),
 					"endsAt": start.Add(2 * time.Hour).Format(time.RFC3339), "streamURL": "https://live.example.org/1"}},
-				probe: func() int { return rows(t, d, "live_events") },
+				probe: func() int { return servertest.Rows(t, d, "live_events") },
 				check: func(t *testing.T, r *servertest.Response) {
 					var out struct {
 						CreateLiveEvent struct {
@@ -142,9 +142,9 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "registerPurchasingUnit",
-				query: registerUnitQ,
+				query: servertest.RegisterUnitQ,
 				vars:  map[string]any{"i": map[string]any{"name": "陕西省总工会机关"}},
-				probe: func() int { return rows(t, d, "purchasing_units") },
+				probe: func() int { return servertest.Rows(t, d, "purchasing_units") },
 				check: func(t *testing.T, r *servertest.Response) {
 					var out struct{ RegisterPurchasingUnit struct{ ID, Name string } }
 					r.Decode(t, &out)
@@ -155,7 +155,7 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "grantRole",
-				query: grantRoleQ,
+				query: servertest.GrantRoleQ,
 				vars:  map[string]any{"i": map[string]any{"memberID": target.ID, "role": "ADMIN"}},
 				probe: func() int {
 					return d.Int(t, `SELECT COUNT(*) FROM members WHERE CAST(roles AS TEXT) LIKE ?`, "%ADMIN%")
@@ -196,7 +196,7 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 			},
 			{
 				name:  "reviewRealNameVerifications",
-				query: reviewQ,
+				query: servertest.ReviewQ,
 				vars:  map[string]any{"i": map[string]any{"memberIDs": []string{pending.ID}, "approve": true}},
 				probe: func() int {
 					return d.Int(t, `SELECT COUNT(*) FROM members WHERE verification_status = 'PENDING'`)
@@ -246,15 +246,15 @@ func TestAdminOperationsAuthorization(t *testing.T) {
 
 		// The member granted ADMIN above now runs an admin mutation with the
 		// token they had before the grant.
-		n := rows(t, d, "counties")
+		n := servertest.Rows(t, d, "counties")
 		var out struct{ CreateCounty struct{ Name string } }
-		mustDo(t, m, target.Token, createCountyQ, map[string]any{"i": map[string]any{
+		servertest.MustDo(t, m, target.Token, servertest.CreateCountyQ, map[string]any{"i": map[string]any{
 			"name": "石泉县", "city": "安康市", "povertyStatus": "LIFTED"}}, &out)
-		if out.CreateCounty.Name != "石泉县" || rows(t, d, "counties") != n+1 {
-			t.Fatalf("new admin's createCounty: %+v, counties %d → %d", out, n, rows(t, d, "counties"))
+		if out.CreateCounty.Name != "石泉县" || servertest.Rows(t, d, "counties") != n+1 {
+			t.Fatalf("new admin's createCounty: %+v, counties %d → %d", out, n, servertest.Rows(t, d, "counties"))
 		}
 		// The other members are still refused.
-		wantCode(t, m.Do(verified.Token, `{ pendingVerifications { totalCount } }`, nil), "FORBIDDEN")
+		servertest.WantCode(t, m.Do(verified.Token, `{ pendingVerifications { totalCount } }`, nil), "FORBIDDEN")
 	})
 }
 
@@ -266,7 +266,7 @@ func TestSignedInMutationsAnonymous(t *testing.T) {
 		m.Register("someone")
 		state := func() [3]int {
 			return [3]int{
-				rows(t, d, "auth_tokens"),
+				servertest.Rows(t, d, "auth_tokens"),
 				d.Int(t, `SELECT COUNT(*) FROM members WHERE verification_status <> 'UNVERIFIED'`),
 				d.Int(t, `SELECT COUNT(DISTINCT password_hash) FROM members`),
 			}
@@ -279,12 +279,12 @@ func TestSignedInMutationsAnonymous(t *testing.T) {
 			{"logout", `mutation { logout }`, nil},
 			{"changePassword", `mutation($i: ChangePasswordInput!) { changePassword(input: $i) }`,
 				map[string]any{"i": map[string]any{"oldPassword": "password-someone", "newPassword": "another-password"}}},
-			{"submitRealNameVerification", submitRealNameQ,
+			{"submitRealNameVerification", servertest.SubmitRealNameQ,
 				map[string]any{"i": map[string]any{"realName": "赵六", "idNumber": servertest.NextIDNumber()}}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				r := m.Do("", c.query, c.vars)
-				wantCode(t, r, "UNAUTHENTICATED")
+				servertest.WantCode(t, r, "UNAUTHENTICATED")
 				if after := state(); after != before {
 					t.Fatalf("state changed: %v → %v", before, after)
 				}

@@ -10,19 +10,6 @@ import (
 	"unionmall/internal/testdb"
 )
 
-const changePasswordQ = `mutation($i: ChangePasswordInput!) { changePassword(input: $i) }`
-
-// meID is the ID of the token's member, "" when me is null. Any error fails.
-func meID(t testing.TB, m *servertest.Mall, token string) string {
-	t.Helper()
-	var out struct{ Me *struct{ ID string } }
-	mustDo(t, m, token, `{ me { id } }`, nil, &out)
-	if out.Me == nil {
-		return ""
-	}
-	return out.Me.ID
-}
-
 func passwordHash(t testing.TB, d *testdb.DB, memberID string) string {
 	t.Helper()
 	var h string
@@ -37,26 +24,26 @@ func TestLogout(t *testing.T) {
 		m := servertest.Start(t, d, servertest.Options{})
 		mem := m.Register("会员")
 		other := m.Login(mem.Phone, mem.Password)
-		tokens := rows(t, d, "auth_tokens")
+		tokens := servertest.Rows(t, d, "auth_tokens")
 
 		var out struct{ Logout bool }
-		mustDo(t, m, mem.Token, `mutation { logout }`, nil, &out)
-		if !out.Logout || rows(t, d, "auth_tokens") != tokens-1 {
-			t.Fatalf("logout: %v, tokens %d → %d", out.Logout, tokens, rows(t, d, "auth_tokens"))
+		servertest.MustDo(t, m, mem.Token, `mutation { logout }`, nil, &out)
+		if !out.Logout || servertest.Rows(t, d, "auth_tokens") != tokens-1 {
+			t.Fatalf("logout: %v, tokens %d → %d", out.Logout, tokens, servertest.Rows(t, d, "auth_tokens"))
 		}
-		if id := meID(t, m, mem.Token); id != "" {
+		if id := servertest.MeID(t, m, mem.Token); id != "" {
 			t.Fatalf("me after logout: %s", id)
 		}
-		wantCode(t, m.Do(mem.Token, `mutation { logout }`, nil), "UNAUTHENTICATED")
-		wantCode(t, m.Do(mem.Token, changePasswordQ, map[string]any{"i": map[string]any{
+		servertest.WantCode(t, m.Do(mem.Token, `mutation { logout }`, nil), "UNAUTHENTICATED")
+		servertest.WantCode(t, m.Do(mem.Token, servertest.ChangePasswordQ, map[string]any{"i": map[string]any{
 			"oldPassword": mem.Password, "newPassword": "a-new-password"}}), "UNAUTHENTICATED")
-		wantCode(t, m.Do(mem.Token, submitRealNameQ, realNameVars("张三", servertest.NextIDNumber())), "UNAUTHENTICATED")
+		servertest.WantCode(t, m.Do(mem.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("张三", servertest.NextIDNumber())), "UNAUTHENTICATED")
 		// Only that token: the member's other session goes on.
-		if id := meID(t, m, other); id != mem.ID {
+		if id := servertest.MeID(t, m, other); id != mem.ID {
 			t.Fatalf("the other token after logout: me = %q", id)
 		}
 		// Signing in again works.
-		if id := meID(t, m, m.Login(mem.Phone, mem.Password)); id != mem.ID {
+		if id := servertest.MeID(t, m, m.Login(mem.Phone, mem.Password)); id != mem.ID {
 			t.Fatalf("after signing in again: me = %q", id)
 		}
 	})
@@ -71,7 +58,7 @@ func TestChangePassword(t *testing.T) {
 		const newPassword = "a-brand-new-password"
 
 		t.Run("refused", func(t *testing.T) {
-			hash, tokens := passwordHash(t, d, mem.ID), rows(t, d, "auth_tokens")
+			hash, tokens := passwordHash(t, d, mem.ID), servertest.Rows(t, d, "auth_tokens")
 			for _, c := range []struct {
 				old, new, code string
 			}{
@@ -80,13 +67,13 @@ func TestChangePassword(t *testing.T) {
 				{mem.Password, "short", "BAD_USER_INPUT"},
 				{"not-the-password", "short", "BAD_USER_INPUT"},
 			} {
-				r := m.Do(mem.Token, changePasswordQ, map[string]any{"i": map[string]any{"oldPassword": c.old, "newPassword": c.new}})
-				wantCode(t, r, c.code)
-				if passwordHash(t, d, mem.ID) != hash || rows(t, d, "auth_tokens") != tokens {
+				r := m.Do(mem.Token, servertest.ChangePasswordQ, map[string]any{"i": map[string]any{"oldPassword": c.old, "newPassword": c.new}})
+				servertest.WantCode(t, r, c.code)
+				if passwordHash(t, d, mem.ID) != hash || servertest.Rows(t, d, "auth_tokens") != tokens {
 					t.Fatalf("%+v: the password or the tokens changed", c)
 				}
 			}
-			if meID(t, m, second) != mem.ID || meID(t, m, mem.Token) != mem.ID {
+			if servertest.MeID(t, m, second) != mem.ID || servertest.MeID(t, m, mem.Token) != mem.ID {
 				t.Fatal("a refused change signed the member out")
 			}
 			m.Login(mem.Phone, mem.Password)
@@ -94,26 +81,26 @@ func TestChangePassword(t *testing.T) {
 
 		t.Run("accepted", func(t *testing.T) {
 			var out struct{ ChangePassword bool }
-			mustDo(t, m, mem.Token, changePasswordQ, map[string]any{"i": map[string]any{
+			servertest.MustDo(t, m, mem.Token, servertest.ChangePasswordQ, map[string]any{"i": map[string]any{
 				"oldPassword": mem.Password, "newPassword": newPassword}}, &out)
 			if !out.ChangePassword {
 				t.Fatal("changePassword returned false")
 			}
-			if meID(t, m, mem.Token) != mem.ID {
+			if servertest.MeID(t, m, mem.Token) != mem.ID {
 				t.Fatal("the calling token stopped working")
 			}
-			if id := meID(t, m, second); id != "" {
+			if id := servertest.MeID(t, m, second); id != "" {
 				t.Fatalf("the member's other token still works: me = %q", id)
 			}
 			if n := d.Int(t, `SELECT COUNT(*) FROM auth_tokens WHERE member_id = ?`, mem.ID); n != 1 {
 				t.Fatalf("the member has %d tokens, want only the calling one", n)
 			}
-			if meID(t, m, bystander.Token) != bystander.ID {
+			if servertest.MeID(t, m, bystander.Token) != bystander.ID {
 				t.Fatal("another member's token was revoked")
 			}
-			wantCode(t, m.Do("", loginQ, map[string]any{"i": map[string]any{"phone": mem.Phone, "password": mem.Password}}),
+			servertest.WantCode(t, m.Do("", servertest.LoginQ, map[string]any{"i": map[string]any{"phone": mem.Phone, "password": mem.Password}}),
 				"INVALID_CREDENTIALS")
-			if meID(t, m, m.Login(mem.Phone, newPassword)) != mem.ID {
+			if servertest.MeID(t, m, m.Login(mem.Phone, newPassword)) != mem.ID {
 				t.Fatal("the new password does not sign in")
 			}
 		})
@@ -136,17 +123,17 @@ func TestSignInPayload(t *testing.T) {
 			}
 		}
 		var reg struct{ RegisterMember payload }
-		mustDo(t, m, "", `mutation($i: RegisterMemberInput!) { registerMember(input: $i) `+q+` }`,
+		servertest.MustDo(t, m, "", `mutation($i: RegisterMemberInput!) { registerMember(input: $i) `+q+` }`,
 			map[string]any{"i": map[string]any{"phone": phone, "password": "password-one", "displayName": "新人"}}, &reg)
 		var login struct{ Login payload }
-		mustDo(t, m, "", `mutation($i: LoginInput!) { login(input: $i) `+q+` }`,
+		servertest.MustDo(t, m, "", `mutation($i: LoginInput!) { login(input: $i) `+q+` }`,
 			map[string]any{"i": map[string]any{"phone": phone, "password": "password-one"}}, &login)
 		for _, p := range []payload{reg.RegisterMember, login.Login} {
 			if p.Member.Phone != phone || p.Member.ID == "" || p.Member.VerificationStatus != "UNVERIFIED" ||
 				len(p.Member.Roles) != 1 || p.Member.Roles[0] != "MEMBER" || p.Member.RealName != nil {
 				t.Fatalf("payload member: %+v", p.Member)
 			}
-			if len(p.Token) < 22 || meID(t, m, p.Token) != p.Member.ID {
+			if len(p.Token) < 22 || servertest.MeID(t, m, p.Token) != p.Member.ID {
 				t.Fatalf("token %q", p.Token)
 			}
 		}
@@ -208,21 +195,21 @@ func TestTokenTTL(t *testing.T) {
 		t.Parallel()
 		m := servertest.Start(t, d, servertest.Options{TokenTTL: 2 * time.Second})
 		mem := m.Register("会员")
-		if meID(t, m, mem.Token) != mem.ID {
+		if servertest.MeID(t, m, mem.Token) != mem.ID {
 			t.Fatal("a fresh token does not work")
 		}
-		tokens := rows(t, d, "auth_tokens")
+		tokens := servertest.Rows(t, d, "auth_tokens")
 		time.Sleep(3 * time.Second)
-		if id := meID(t, m, mem.Token); id != "" {
+		if id := servertest.MeID(t, m, mem.Token); id != "" {
 			t.Fatalf("me with an expired token: %q", id)
 		}
-		wantCode(t, m.Do(mem.Token, `mutation { logout }`, nil), "UNAUTHENTICATED")
-		wantCode(t, m.Do(m.Admin, `{ pendingVerifications { totalCount } }`, nil), "UNAUTHENTICATED")
-		if n := rows(t, d, "auth_tokens"); n >= tokens {
+		servertest.WantCode(t, m.Do(mem.Token, `mutation { logout }`, nil), "UNAUTHENTICATED")
+		servertest.WantCode(t, m.Do(m.Admin, `{ pendingVerifications { totalCount } }`, nil), "UNAUTHENTICATED")
+		if n := servertest.Rows(t, d, "auth_tokens"); n >= tokens {
 			t.Errorf("expired tokens are kept: %d before, %d after", tokens, n)
 		}
 		// Signing in again gives a working token.
-		if meID(t, m, m.Login(mem.Phone, mem.Password)) != mem.ID {
+		if servertest.MeID(t, m, m.Login(mem.Phone, mem.Password)) != mem.ID {
 			t.Fatal("a new token after expiry does not work")
 		}
 	})
