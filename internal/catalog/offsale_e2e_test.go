@@ -1,4 +1,4 @@
-package server_test
+package catalog_test
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package server_test
+package orders_test
 
 import (
 	"fmt"
@@ -12,19 +12,19 @@ import (
 	"unionmall/internal/testdb"
 )
 
-// ordRace sends n placeOrder requests at once (released together) and
+// raceOrders sends n placeOrder requests at once (released together) and
 // returns their responses in order; a transport error fails the test, so
 // every request gets an answer.
-func ordRace(t *testing.T, m *servertest.Mall, n int, req func(i int) (token string, vars map[string]any)) []*servertest.Response {
+func raceOrders(t *testing.T, m *servertest.Mall, n int, req func(i int) (token string, vars map[string]any)) []*servertest.Response {
 	t.Helper()
-	return ordRaceQ(t, m, n, func(i int) (string, string, map[string]any) {
+	return race(t, m, n, func(i int) (string, string, map[string]any) {
 		token, vars := req(i)
 		return token, servertest.PlaceOrderQ, vars
 	})
 }
 
-// ordRaceQ is ordRace for any operation.
-func ordRaceQ(t *testing.T, m *servertest.Mall, n int, req func(i int) (token, query string, vars map[string]any)) []*servertest.Response {
+// race is raceOrders for any operation.
+func race(t *testing.T, m *servertest.Mall, n int, req func(i int) (token, query string, vars map[string]any)) []*servertest.Response {
 	t.Helper()
 	out := make([]*servertest.Response, n)
 	errs := make([]error, n)
@@ -50,9 +50,9 @@ func ordRaceQ(t *testing.T, m *servertest.Mall, n int, req func(i int) (token, q
 	return out
 }
 
-// ordWatchStock samples the products' stock until stop is called and
+// watchStockNeverNegative samples the products' stock until stop is called and
 // fails if it is ever negative.
-func ordWatchStock(t *testing.T, d *testdb.DB) (stop func()) {
+func watchStockNeverNegative(t *testing.T, d *testdb.DB) (stop func()) {
 	t.Helper()
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -97,8 +97,8 @@ func TestPlaceOrderRaces(t *testing.T) {
 		t.Run("stock", func(t *testing.T) {
 			const stock = 10
 			p := s.Product(t, "Last Ten Jars of Honey", "58.00", "", stock)
-			stop := ordWatchStock(t, d)
-			rs := ordRace(t, m, buyers, func(i int) (string, map[string]any) {
+			stop := watchStockNeverNegative(t, d)
+			rs := raceOrders(t, m, buyers, func(i int) (string, map[string]any) {
 				return members[i].Token, servertest.OrderInput([]servertest.Line{{ID: p, Qty: 1}}, nil)
 			})
 			stop()
@@ -126,8 +126,8 @@ func TestPlaceOrderRaces(t *testing.T) {
 			a := s.Product(t, "Tea Bricks", "30.00", "", 10)
 			b := s.Product(t, "Tea Cups", "12.00", "", 7)
 			orders := servertest.Rows(t, d, "orders")
-			stop := ordWatchStock(t, d)
-			rs := ordRace(t, m, buyers, func(i int) (string, map[string]any) {
+			stop := watchStockNeverNegative(t, d)
+			rs := raceOrders(t, m, buyers, func(i int) (string, map[string]any) {
 				lines := []servertest.Line{{ID: a, Qty: 1}, {ID: b, Qty: 1}}
 				if rand.IntN(2) == 0 {
 					lines[0], lines[1] = lines[1], lines[0]
@@ -154,7 +154,7 @@ func TestPlaceOrderRaces(t *testing.T) {
 			buyer := members[0]
 			c := servertest.ClaimPack(t, m, buyer.Token, servertest.NewCampaign(t, m, time.Now().Add(time.Hour)))["20.00"]
 			p := s.Product(t, "Walnuts", "20.00", "", 100)
-			rs := ordRace(t, m, tries, func(int) (string, map[string]any) {
+			rs := raceOrders(t, m, tries, func(int) (string, map[string]any) {
 				return buyer.Token, servertest.OrderInput([]servertest.Line{{ID: p, Qty: 1}}, map[string]any{"couponID": c})
 			})
 			if got := servertest.Codes(rs); got[""] != 1 || got["COUPON_UNAVAILABLE"] != tries-1 || len(got) != 2 {
@@ -186,7 +186,7 @@ func TestPlaceOrderRaces(t *testing.T) {
 		// one order back from all of them.
 		idem := func(t *testing.T, tries int, buyer servertest.Member, vars map[string]any) string {
 			t.Helper()
-			rs := ordRace(t, m, tries, func(int) (string, map[string]any) { return buyer.Token, vars })
+			rs := raceOrders(t, m, tries, func(int) (string, map[string]any) { return buyer.Token, vars })
 			ids := map[string]int{}
 			for _, r := range rs {
 				if r.Code() != "" {
@@ -264,7 +264,7 @@ func TestPlaceOrderRaces(t *testing.T) {
 			p := s.Product(t, "Dried Persimmons", "16.00", "", 50)
 			o := servertest.PlaceOrder(t, m, buyer.Token, []servertest.Line{{ID: p, Qty: 3}}, nil)
 			// The provider's retries, all at once: one payment.
-			rs := ordRaceQ(t, m, tries, func(int) (string, string, map[string]any) {
+			rs := race(t, m, tries, func(int) (string, string, map[string]any) {
 				return m.Admin, servertest.ConfirmPaymentQ, map[string]any{"i": map[string]any{"orderID": o.ID, "paymentReference": "WX-RETRY", "amount": o.Total}}
 			})
 			for _, r := range rs {
@@ -282,7 +282,7 @@ func TestPlaceOrderRaces(t *testing.T) {
 			}
 			// Different payments of one order at once: one wins.
 			o2 := servertest.PlaceOrder(t, m, buyer.Token, []servertest.Line{{ID: p, Qty: 2}}, nil)
-			rs = ordRaceQ(t, m, tries, func(i int) (string, string, map[string]any) {
+			rs = race(t, m, tries, func(i int) (string, string, map[string]any) {
 				return m.Admin, servertest.ConfirmPaymentQ, map[string]any{"i": map[string]any{"orderID": o2.ID, "paymentReference": fmt.Sprintf("WX-%d", i), "amount": o2.Total}}
 			})
 			if c := servertest.Codes(rs); c[""] != 1 || c["INVALID_STATE"] != tries-1 || len(c) != 2 {
@@ -310,7 +310,7 @@ func TestPlaceOrderRaces(t *testing.T) {
 				c := servertest.ClaimPack(t, m, buyer.Token, camp)["20.00"]
 				pairs[i] = pair{servertest.PlaceOrder(t, m, buyer.Token, []servertest.Line{{ID: p, Qty: 1 + i%3}}, map[string]any{"couponID": c}), c, buyer}
 			}
-			rs := ordRaceQ(t, m, 2*n, func(i int) (string, string, map[string]any) {
+			rs := race(t, m, 2*n, func(i int) (string, string, map[string]any) {
 				pr := pairs[i/2]
 				if i%2 == 0 {
 					return m.Admin, servertest.ConfirmPaymentQ, map[string]any{"i": map[string]any{"orderID": pr.o.ID, "paymentReference": "WX-PC-" + pr.o.ID, "amount": pr.o.Total}}

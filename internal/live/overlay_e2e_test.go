@@ -1,4 +1,4 @@
-package server_test
+package live_test
 
 // The broadcast overlays in a real browser: headless Chromium, driven over
 // the DevTools protocol with chromedp, opens /overlay/... on a real server

@@ -1,4 +1,4 @@
-package server_test
+package address_test
 
 import (
 	"maps"

@@ -1,4 +1,4 @@
-package server_test
+package orders_test
 
 import (
 	"context"

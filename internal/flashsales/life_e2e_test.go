@@ -1,4 +1,4 @@
-package server_test
+package flashsales_test
 
 import (
 	"sync"
