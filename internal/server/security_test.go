@@ -3,8 +3,9 @@ package server_test
 // The authorization matrix: every mutation of the served schema, and every
 // private field, against six callers (anonymous, an UNVERIFIED member, a
 // VERIFIED member who owns the objects at hand, another VERIFIED member, a
-// PURCHASER of a unit, an ADMIN). Refused calls must carry the expected
-// code and leave the whole database as it was. Then: tokens die on logout,
+// PURCHASER of a unit, an ADMIN) and a seventh, a token the server never
+// issued, who is anonymous. Refused calls must carry the expected code and
+// leave the whole database as it was. Then: tokens die on logout,
 // and repeated failed sign-ins are slowed.
 
 import (
@@ -39,6 +40,44 @@ const (
 
 var secKindNames = [secKinds]string{"anonymous", "unverified", "verified owner", "another member", "purchaser", "admin"}
 
+// secGarbageToken is the seventh caller's bearer token, one the server never
+// issued: such a request goes on as anonymous (auth.Sessions.Middleware),
+// so the caller's expected outcome is always anonymous's.
+const secGarbageToken = "mall_not-a-real-token"
+
+// secRun is one caller of a matrix row: its name, the caller and the
+// expected outcome.
+type secRun struct {
+	name string
+	c    secCaller
+	want string
+}
+
+// secRuns are the callers of a row with the expectations want: the six
+// kinds and the garbage token, refusals first so that the successes cannot
+// hide them.
+func secRuns(w *secWorld, want [secKinds]string) []secRun {
+	garbage := w.callers[secAnon]
+	garbage.Token = secGarbageToken
+	all := make([]secRun, 0, secKinds+1)
+	for k := range secKinds {
+		all = append(all, secRun{secKindNames[k], w.callers[k], want[k]})
+	}
+	all = append(all, secRun{"garbage token", garbage, want[secAnon]})
+	var out []secRun
+	for _, r := range all {
+		if r.want != secOK {
+			out = append(out, r)
+		}
+	}
+	for _, r := range all {
+		if r.want == secOK {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Expected outcomes: "" is success, anything else the error code.
 const (
 	secOK   = ""
@@ -66,7 +105,8 @@ type secWorld struct {
 	callers [secKinds]secCaller
 	// loginTarget is a member whose password everyone knows (for login).
 	loginTarget servertest.Member
-	supplier    string
+	supplier    string // in county
+	county      string
 	tea, spare  string // on-sale products with plenty of stock
 	unit, unit2 string // the purchaser buys for unit
 	sale        string // an active flash sale, one unit per member
@@ -79,7 +119,7 @@ func secNewWorld(t *testing.T, d *testdb.DB) *secWorld {
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 	w := &secWorld{m: m, d: d}
 	s := servertest.NewShop(t, m)
-	w.supplier = s.Supplier
+	w.supplier, w.county = s.Supplier, s.County
 	w.tea = s.Product(t, "紫阳富硒茶", "30.00", "", 100000)
 	w.spare = s.Product(t, "秦岭香菇", "25.00", "", 100000)
 	w.unit = secUnit(t, m, "西安市总工会机关")
@@ -367,9 +407,48 @@ func secOps() []secOp {
 			},
 		},
 		{
+			// The member granted ADMIN runs admin mutations with the token
+			// they had before the grant.
+			name: "grantRole (ADMIN)", query: servertest.GrantRoleQ, want: secAdminOnly,
+			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
+				target := w.m.Register("将成管理员")
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"memberID": target.ID, "role": "ADMIN"}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var out struct {
+							ID    string
+							Roles []string
+						}
+						secDecode(t, data, "grantRole", &out)
+						if out.ID != target.ID || !slices.Equal(out.Roles, []string{"MEMBER", "ADMIN"}) {
+							t.Fatalf("grantRole: %+v", out)
+						}
+						n := servertest.Rows(t, w.d, "counties")
+						var county struct{ CreateCounty struct{ Name string } }
+						name := "石泉县" + servertest.NextPhone()
+						servertest.MustDo(t, w.m, target.Token, servertest.CreateCountyQ, map[string]any{"i": map[string]any{
+							"name": name, "city": "安康市", "povertyStatus": "LIFTED"}}, &county)
+						if county.CreateCounty.Name != name || servertest.Rows(t, w.d, "counties") != n+1 {
+							t.Fatalf("new admin's createCounty: %+v, counties %d → %d", county, n, servertest.Rows(t, w.d, "counties"))
+						}
+					},
+				}
+			},
+		},
+		{
 			name: "registerPurchasingUnit", query: servertest.RegisterUnitQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
-				return secCall{vars: map[string]any{"i": map[string]any{"name": "采购单位" + servertest.NextPhone()}}}
+				name := "采购单位" + servertest.NextPhone()
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"name": name}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var u struct{ ID, Name string }
+						secDecode(t, data, "registerPurchasingUnit", &u)
+						if u.ID == "" || u.Name != name {
+							t.Fatalf("registerPurchasingUnit: %+v", u)
+						}
+					},
+				}
 			},
 		},
 		{
@@ -524,26 +603,78 @@ func secOps() []secOp {
 		{
 			name: "createCounty", query: servertest.CreateCountyQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
-				return secCall{vars: map[string]any{"i": map[string]any{"name": "宁陕县" + servertest.NextPhone(), "city": "安康市", "povertyStatus": "LIFTED"}}}
+				name := "宁陕县" + servertest.NextPhone()
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"name": name, "city": "安康市", "povertyStatus": "NON_POOR_WITH_TASKS"}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var out struct{ ID, Name, City, PovertyStatus string }
+						secDecode(t, data, "createCounty", &out)
+						if out.ID == "" || out.Name != name || out.City != "安康市" || out.PovertyStatus != "NON_POOR_WITH_TASKS" {
+							t.Fatalf("createCounty: %+v", out)
+						}
+					},
+				}
 			},
 		},
 		{
 			name: "createSupplier", query: servertest.CreateSupplierQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
 				county := servertest.CreateCounty(t, w.m, "镇安县"+servertest.NextPhone(), "商洛市", "LIFTED")
-				return secCall{vars: map[string]any{"i": map[string]any{"name": "镇安板栗合作社", "countyID": county, "beneficiaries": 3}}}
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"name": "镇安板栗合作社", "countyID": county, "beneficiaries": 3}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var out struct {
+							Name          string
+							Beneficiaries int
+							County        struct{ ID string }
+						}
+						secDecode(t, data, "createSupplier", &out)
+						if out.Name != "镇安板栗合作社" || out.Beneficiaries != 3 || out.County.ID != county {
+							t.Fatalf("createSupplier: %+v", out)
+						}
+					},
+				}
 			},
 		},
 		{
 			name: "createProduct", query: servertest.CreateProductQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
-				return secCall{vars: servertest.ProductIn{Name: "核桃仁", Category: "SNACKS", Price: "40", Stock: 5, OnSale: true, SupplierID: w.supplier}.Vars()}
+				return secCall{
+					vars: servertest.ProductIn{Name: "核桃仁", Category: "SNACKS", Price: "25.5", SalePrice: "20", Stock: 5, OnSale: true, SupplierID: w.supplier}.Vars(),
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var p struct {
+							Name, Category, Price, SalePrice string
+							Stock                            int
+							OnSale                           bool
+							Supplier, County                 struct{ ID string }
+						}
+						secDecode(t, data, "createProduct", &p)
+						if p.Name != "核桃仁" || p.Category != "SNACKS" || p.Price != "25.50" || p.SalePrice != "20.00" ||
+							p.Stock != 5 || !p.OnSale || p.Supplier.ID != w.supplier || p.County.ID != w.county {
+							t.Fatalf("createProduct: %+v", p)
+						}
+					},
+				}
 			},
 		},
 		{
 			name: "updateProduct", query: servertest.UpdateProductQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
-				return secCall{vars: map[string]any{"id": w.spare, "i": map[string]any{"stockDelta": 1, "salePrice": "20"}}}
+				before := servertest.ReadProduct(t, w.d, w.spare)
+				name := "秦岭香菇 " + servertest.NextPhone()
+				return secCall{
+					vars: map[string]any{"id": w.spare, "i": map[string]any{"name": name, "stockDelta": 1, "salePrice": "20"}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var p struct {
+							ID, Name, SalePrice string
+							Stock               int
+						}
+						secDecode(t, data, "updateProduct", &p)
+						if p.ID != w.spare || p.Name != name || p.SalePrice != "20.00" || p.Stock != before.Stock+1 {
+							t.Fatalf("updateProduct: %+v, stock before %d", p, before.Stock)
+						}
+					},
+				}
 			},
 		},
 		{
@@ -567,8 +698,22 @@ func secOps() []secOp {
 		{
 			name: "createLiveEvent", query: servertest.CreateLiveEventQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
-				return secCall{vars: map[string]any{"i": map[string]any{"title": "助农直播",
-					"startsAt": servertest.FormatTime(now.Add(time.Hour)), "endsAt": servertest.FormatTime(now.Add(2 * time.Hour))}}}
+				start := now.Add(time.Hour)
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"title": "助农直播", "startsAt": start.Format(time.RFC3339),
+						"endsAt": start.Add(time.Hour).Format(time.RFC3339), "streamURL": "https://live.example.org/1"}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var e struct {
+							ID, Title, StartsAt string
+							StreamURL           *string
+						}
+						secDecode(t, data, "createLiveEvent", &e)
+						if e.ID == "" || e.Title != "助农直播" || e.StartsAt != start.Truncate(time.Second).Format(time.RFC3339Nano) ||
+							e.StreamURL == nil || *e.StreamURL != "https://live.example.org/1" {
+							t.Fatalf("createLiveEvent: %+v", e)
+						}
+					},
+				}
 			},
 		},
 		{
@@ -658,8 +803,8 @@ func secSchemaFields(t testing.TB, m *servertest.Mall, root string) []string {
 }
 
 // TestSecurityMutationMatrix runs every mutation of the served schema as
-// each of the six callers: only the allowed succeed, every refusal carries
-// its code, returns no data and writes nothing.
+// each of the six callers and the garbage token: only the allowed succeed,
+// every refusal carries its code, returns no data and writes nothing.
 func TestSecurityMutationMatrix(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		w := secNewWorld(t, d)
@@ -686,24 +831,12 @@ func TestSecurityMutationMatrix(t *testing.T) {
 			t.FailNow()
 		}
 		t.Logf("authorization matrix: %d rows (%d mutations) × %d callers = %d calls",
-			len(ops), len(mutations), secKinds, len(ops)*secKinds)
+			len(ops), len(mutations), secKinds+1, len(ops)*(secKinds+1))
 
 		for _, op := range ops {
 			t.Run(op.name, func(t *testing.T) {
-				// Refusals first, so that the successes cannot hide them.
-				order := make([]int, 0, secKinds)
-				for k := range secKinds {
-					if op.want[k] != secOK {
-						order = append(order, k)
-					}
-				}
-				for k := range secKinds {
-					if op.want[k] == secOK {
-						order = append(order, k)
-					}
-				}
-				for _, k := range order {
-					c := w.callers[k]
+				for _, run := range secRuns(w, op.want) {
+					c := run.c
 					call := op.call(t, w, c)
 					token := c.Token
 					if call.token != "" {
@@ -711,23 +844,23 @@ func TestSecurityMutationMatrix(t *testing.T) {
 					}
 					before := secSnapshot(t, d)
 					r := w.m.Do(token, op.query, call.vars)
-					if want := op.want[k]; want != secOK {
+					if want := run.want; want != secOK {
 						if r.Code() != want {
-							t.Fatalf("%s: code %q, want %q (%+v, data %s)", secKindNames[k], r.Code(), want, r.Errors, r.Data)
+							t.Fatalf("%s: code %q, want %q (%+v, data %s)", run.name, r.Code(), want, r.Errors, r.Data)
 						}
 						if data := strings.TrimSpace(string(r.Data)); data != "" && data != "null" {
-							t.Fatalf("%s: a refusal returned data %s", secKindNames[k], data)
+							t.Fatalf("%s: a refusal returned data %s", run.name, data)
 						}
 						secSameState(t, before, secSnapshot(t, d))
 						continue
 					}
 					if len(r.Errors) > 0 {
-						t.Fatalf("%s: %+v", secKindNames[k], r.Errors)
+						t.Fatalf("%s: %+v", run.name, r.Errors)
 					}
 					var data map[string]json.RawMessage
 					r.Decode(t, &data)
 					if raw := data[op.field()]; len(raw) == 0 || string(raw) == "null" {
-						t.Fatalf("%s: no data: %s", secKindNames[k], r.Data)
+						t.Fatalf("%s: no data: %s", run.name, r.Data)
 					}
 					if call.check != nil {
 						call.check(t, data)
@@ -864,9 +997,14 @@ func TestSecurityPrivateFields(t *testing.T) {
 		}
 		ownerOrAdmin := func(k int) bool { return k == secVerified || k == secAdmin }
 
-		for k := range secKinds {
+		// The six kinds, and the garbage token, who is anonymous.
+		kinds := []int{secAnon, secUnverified, secVerified, secOther, secPurchaser, secAdmin, secAnon}
+		for i, k := range kinds {
 			c := w.callers[k]
 			who := secKindNames[k]
+			if i == secKinds {
+				c.Token, who = secGarbageToken, "garbage token"
+			}
 			t.Run(who, func(t *testing.T) {
 				// The owner's member record.
 				n := node(t, c.Token, owner.ID)
@@ -1010,7 +1148,7 @@ func TestSecurityPrivateFields(t *testing.T) {
 
 				// orders and pendingVerifications: ADMIN only, in full.
 				const adminQ = `{ orders(first: 100) { edges { node { id buyer { ` + secMemberFields + ` } shippingAddress { phone } } } }
-					pendingVerifications { edges { node { ` + secMemberFields + ` } } } }`
+					pendingVerifications { totalCount edges { node { ` + secMemberFields + ` } } } }`
 				r = m.Do(c.Token, adminQ, nil)
 				switch k {
 				case secAnon:
@@ -1030,7 +1168,8 @@ func TestSecurityPrivateFields(t *testing.T) {
 							}
 						}
 						PendingVerifications struct {
-							Edges []struct{ Node secMember }
+							TotalCount int
+							Edges      []struct{ Node secMember }
 						}
 					}
 					r.Decode(t, &all)
@@ -1048,8 +1187,8 @@ func TestSecurityPrivateFields(t *testing.T) {
 						t.Fatal("admin: orders lacks the owner's order")
 					}
 					pending := all.PendingVerifications.Edges
-					if len(pending) != 1 {
-						t.Fatalf("admin: pendingVerifications %+v", pending)
+					if len(pending) != 1 || all.PendingVerifications.TotalCount != 1 || pending[0].Node.VerificationStatus != "PENDING" {
+						t.Fatalf("admin: pendingVerifications %+v", all.PendingVerifications)
 					}
 					secFullMember(t, "admin (pendingVerifications)", &pending[0].Node, pend, nil)
 				default:

@@ -108,15 +108,15 @@ func Pay(t testing.TB, m *Mall, o Order, ref string) Order {
 
 // Shop is a county, a supplier and the products the test adds.
 type Shop struct {
-	m        *Mall
-	Supplier string
+	m                *Mall
+	County, Supplier string
 }
 
 // NewShop creates a LIFTED county and a supplier in it.
 func NewShop(t testing.TB, m *Mall) *Shop {
 	t.Helper()
 	county := CreateCounty(t, m, "紫阳县", "安康市", "LIFTED")
-	return &Shop{m: m, Supplier: CreateSupplier(t, m, "Ziyang Tea Co-op", county, 12)}
+	return &Shop{m: m, County: county, Supplier: CreateSupplier(t, m, "Ziyang Tea Co-op", county, 12)}
 }
 
 // Product creates an on-sale product; salePrice "" means none.
