@@ -1153,6 +1153,9 @@ func TestSecurityPrivateFields(t *testing.T) {
 				switch k {
 				case secAnon:
 					servertest.WantCode(t, r, secU)
+					if string(r.Data) != "null" {
+						t.Fatalf("%s: refused lists returned %s", who, r.Data)
+					}
 				case secAdmin:
 					if len(r.Errors) > 0 {
 						t.Fatalf("admin: %+v", r.Errors)
