@@ -30,7 +30,7 @@ func TestAuditLineOfALongListIsBounded(t *testing.T) {
 		for i := range ids {
 			ids[i] = string(gid.New(gid.Member))
 		}
-		wantCode(t, m.Do(m.Admin, reviewQ, map[string]any{"i": map[string]any{"memberIDs": ids, "approve": true}}), "BAD_USER_INPUT")
+		servertest.WantCode(t, m.Do(m.Admin, servertest.ReviewQ, map[string]any{"i": map[string]any{"memberIDs": ids, "approve": true}}), "BAD_USER_INPUT")
 
 		mu.Lock()
 		defer mu.Unlock()

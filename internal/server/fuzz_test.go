@@ -180,7 +180,7 @@ type fzTarget struct {
 	client *http.Client
 	sale   string
 	member servertest.Member
-	shop   *ordShop
+	shop   *servertest.Shop
 }
 
 func fzStart(t testing.TB, d *testdb.DB) *fzTarget {
@@ -188,10 +188,10 @@ func fzStart(t testing.TB, d *testdb.DB) *fzTarget {
 	watch := fzWatchLogs(t)
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 	member := m.Verified("模糊")
-	s := newOrdShop(t, m)
-	oil := s.product(t, "菜籽油", "79.90", "", 1000)
+	s := servertest.NewShop(t, m)
+	oil := s.Product(t, "菜籽油", "79.90", "", 1000)
 	now := time.Now().UTC()
-	sale := createSale(t, m, oil, "1", 500, 1, now.Add(-time.Second), now.Add(24*time.Hour))
+	sale := servertest.CreateSale(t, m, oil, "1", 500, 1, now.Add(-time.Second), now.Add(24*time.Hour))
 	return &fzTarget{m: m, d: d, watch: watch, tokens: [3]string{"", member.Token, m.Admin},
 		client: &http.Client{Timeout: 30 * time.Second}, sale: sale.ID, member: member, shop: s}
 }
@@ -234,7 +234,7 @@ func (z *fzTarget) refresh(who uint8) {
 	if who == 2 {
 		phone, password = servertest.AdminPhone, servertest.AdminPassword
 	}
-	status, resp, err := fzPost(z.client, z.m.HTTP.URL, "", fzBody(loginQ, map[string]any{"i": map[string]any{"phone": phone, "password": password}}))
+	status, resp, err := fzPost(z.client, z.m.HTTP.URL, "", fzBody(servertest.LoginQ, map[string]any{"i": map[string]any{"phone": phone, "password": password}}))
 	if err != nil || status != http.StatusOK {
 		return
 	}
@@ -282,9 +282,9 @@ func FuzzGraphQLBody(f *testing.F) {
 		who  uint8
 	}{
 		// Valid requests, writes among them.
-		{fzBody(registerQ, map[string]any{"i": map[string]any{"phone": "13912345678", "password": "password-123", "displayName": "种子"}}), anon},
-		{fzBody(loginQ, map[string]any{"i": map[string]any{"phone": z.member.Phone, "password": z.member.Password}}), anon},
-		{fzBody(loginQ, map[string]any{"i": map[string]any{"phone": z.member.Phone, "password": "not-the-password"}}), anon},
+		{fzBody(servertest.RegisterQ, map[string]any{"i": map[string]any{"phone": "13912345678", "password": "password-123", "displayName": "种子"}}), anon},
+		{fzBody(servertest.LoginQ, map[string]any{"i": map[string]any{"phone": z.member.Phone, "password": z.member.Password}}), anon},
+		{fzBody(servertest.LoginQ, map[string]any{"i": map[string]any{"phone": z.member.Phone, "password": "not-the-password"}}), anon},
 		{q(`{ products(first: 5) { totalCount edges { node { id name price salePrice supplier { name county { name } } } } } }`), anon},
 		{fzBody(`mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id status total } }`,
 			map[string]any{"i": map[string]any{"flashSaleID": z.sale, "quantity": 1, "idempotencyKey": "seed-1"}}), member},
@@ -298,7 +298,7 @@ func FuzzGraphQLBody(f *testing.F) {
 		{q(`mutation { a: registerMember(input: {phone: "13912340001", password: "password-123", displayName: "一"}) { token }
 			b: registerMember(input: {phone: "1391234000", password: "password-123", displayName: "二"}) { token } }`), anon},
 		// Money that is no Money, on a mutation an admin may run.
-		{fzBody(createProductQ, productIn{Name: "一百元", Category: "TEA", Price: "1e2", Stock: 1, OnSale: true, SupplierID: "sup_01JD5Z8Q5V8N4W3X2Y1Z0A9B8C"}.vars()), admin},
+		{fzBody(servertest.CreateProductQ, servertest.ProductIn{Name: "一百元", Category: "TEA", Price: "1e2", Stock: 1, OnSale: true, SupplierID: "sup_01JD5Z8Q5V8N4W3X2Y1Z0A9B8C"}.Vars()), admin},
 		{[]byte(`{"query":"mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }","variables":{"i":{"name":"x","category":"TEA","price":100,"stock":1,"supplierID":"sup_x"}}}`), admin},
 		{[]byte(`{"query":"mutation($i: ConfirmPaymentInput!) { confirmPayment(input: $i) { id } }","variables":{"i":{"orderID":"ord_x","paymentReference":"r","amount":"01.00"}}}`), admin},
 		// Malformed JSON and requests.
@@ -413,14 +413,14 @@ func TestHostileInput(t *testing.T) {
 		m := z.m
 		alive := func(t *testing.T) {
 			t.Helper()
-			if id := meID(t, m, z.member.Token); id != z.member.ID {
+			if id := servertest.MeID(t, m, z.member.Token); id != z.member.ID {
 				t.Fatalf("the server stopped serving: me = %q", id)
 			}
 		}
 
 		t.Run("2 MiB body", func(t *testing.T) {
 			before := fzCounts(t, d)
-			body := fzBody(registerQ, map[string]any{"i": map[string]any{"phone": "13912349999", "password": "password-123",
+			body := fzBody(servertest.RegisterQ, map[string]any{"i": map[string]any{"phone": "13912349999", "password": "password-123",
 				"displayName": strings.Repeat("长", 700<<10)}}) // over 2 MiB of UTF-8
 			if len(body) < 2<<20 {
 				t.Fatalf("body of %d bytes", len(body))
@@ -484,9 +484,9 @@ func TestHostileInput(t *testing.T) {
 		t.Run("NUL and control characters in every kind of string input", func(t *testing.T) {
 			nul := "名\x00字"
 			s := z.shop
-			tea := s.product(t, "紫阳富硒茶", "30.00", "", 100)
-			order := ordPlace(t, m, z.member.Token, []ordLine{{tea, 1}}, map[string]any{"shippingAddress": ordAddr})
-			paid := ordPay(t, m, ordPlace(t, m, z.member.Token, []ordLine{{tea, 1}}, map[string]any{"shippingAddress": ordAddr}), "WX-NUL-1")
+			tea := s.Product(t, "紫阳富硒茶", "30.00", "", 100)
+			order := servertest.PlaceOrder(t, m, z.member.Token, []servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": servertest.ValidAddress})
+			paid := servertest.Pay(t, m, servertest.PlaceOrder(t, m, z.member.Token, []servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": servertest.ValidAddress}), "WX-NUL-1")
 			unit := secUnit(t, m, "采购单位NUL")
 			now := time.Now().UTC()
 			addr := func(field string) map[string]any {
@@ -498,32 +498,32 @@ func TestHostileInput(t *testing.T) {
 				name, token, query string
 				vars               map[string]any
 			}{
-				{"registerMember.displayName", "", registerQ, map[string]any{"i": map[string]any{"phone": "13912348888", "password": "password-123", "displayName": nul}}},
-				{"registerMember.password", "", registerQ, map[string]any{"i": map[string]any{"phone": "13912348889", "password": "pass\x00word-123", "displayName": "x"}}},
-				{"login.phone", "", loginQ, map[string]any{"i": map[string]any{"phone": "1391234\x008888", "password": "password-123"}}},
-				{"submitRealNameVerification.realName", m.Register("NUL").Token, submitRealNameQ, map[string]any{"i": map[string]any{"realName": nul, "idNumber": servertest.NextIDNumber()}}},
-				{"placeOrder.shippingAddress.recipient", z.member.Token, ordPlaceQ, ordInput([]ordLine{{tea, 1}}, map[string]any{"shippingAddress": addr("recipient")})},
-				{"placeOrder.shippingAddress.region", z.member.Token, ordPlaceQ, ordInput([]ordLine{{tea, 1}}, map[string]any{"shippingAddress": addr("region")})},
-				{"placeOrder.shippingAddress.detail", z.member.Token, ordPlaceQ, ordInput([]ordLine{{tea, 1}}, map[string]any{"shippingAddress": addr("detail")})},
-				{"placeOrder.idempotencyKey", z.member.Token, ordPlaceQ, ordInput([]ordLine{{tea, 1}}, map[string]any{"idempotencyKey": nul})},
-				{"setShippingAddress.detail", z.member.Token, ordAddressQ, map[string]any{"id": order.ID, "a": addr("detail")}},
-				{"buyFlashSale.idempotencyKey", z.member.Token, buyQ, map[string]any{"i": map[string]any{"flashSaleID": z.sale, "idempotencyKey": nul}}},
-				{"confirmPayment.paymentReference", m.Admin, ordConfirmQ, map[string]any{"i": map[string]any{"orderID": order.ID, "paymentReference": nul, "amount": order.Total}}},
-				{"shipOrder.trackingNumber", m.Admin, ordShipQ, map[string]any{"i": map[string]any{"orderID": paid.ID, "trackingNumber": nul}}},
-				{"refundOrder.reason", m.Admin, ordRefundQ, map[string]any{"i": map[string]any{"orderID": paid.ID, "reason": nul}}},
-				{"createCounty.name", m.Admin, createCountyQ, map[string]any{"i": map[string]any{"name": nul, "city": "安康市", "povertyStatus": "LIFTED"}}},
-				{"createSupplier.name", m.Admin, createSupplierQ, map[string]any{"i": map[string]any{"name": nul, "countyID": createCounty(t, m, "宁陕县"+servertest.NextPhone(), "安康市", "LIFTED"), "beneficiaries": 1}}},
-				{"createProduct.description", m.Admin, createProductQ, map[string]any{"i": map[string]any{"name": "x", "description": nul, "category": "TEA", "price": "1", "stock": 1, "supplierID": s.supplier}}},
-				{"updateProduct.name", m.Admin, updateProductQ, map[string]any{"id": tea, "i": map[string]any{"name": nul}}},
-				{"createLiveEvent.streamURL", m.Admin, createLiveEventQ, map[string]any{"i": map[string]any{"title": "直播", "streamURL": "https://x/" + nul,
-					"startsAt": ordTime(now.Add(time.Hour)), "endsAt": ordTime(now.Add(2 * time.Hour))}}},
-				{"createCouponCampaign.name", m.Admin, ordCampaignQ, map[string]any{"i": map[string]any{"name": nul, "budget": "100.00",
-					"claimStartsAt": ordTime(now), "claimEndsAt": ordTime(now.Add(time.Hour)), "validFrom": ordTime(now), "validUntil": ordTime(now.Add(time.Hour)),
+				{"registerMember.displayName", "", servertest.RegisterQ, map[string]any{"i": map[string]any{"phone": "13912348888", "password": "password-123", "displayName": nul}}},
+				{"registerMember.password", "", servertest.RegisterQ, map[string]any{"i": map[string]any{"phone": "13912348889", "password": "pass\x00word-123", "displayName": "x"}}},
+				{"login.phone", "", servertest.LoginQ, map[string]any{"i": map[string]any{"phone": "1391234\x008888", "password": "password-123"}}},
+				{"submitRealNameVerification.realName", m.Register("NUL").Token, servertest.SubmitRealNameQ, map[string]any{"i": map[string]any{"realName": nul, "idNumber": servertest.NextIDNumber()}}},
+				{"placeOrder.shippingAddress.recipient", z.member.Token, servertest.PlaceOrderQ, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": addr("recipient")})},
+				{"placeOrder.shippingAddress.region", z.member.Token, servertest.PlaceOrderQ, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": addr("region")})},
+				{"placeOrder.shippingAddress.detail", z.member.Token, servertest.PlaceOrderQ, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": addr("detail")})},
+				{"placeOrder.idempotencyKey", z.member.Token, servertest.PlaceOrderQ, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"idempotencyKey": nul})},
+				{"setShippingAddress.detail", z.member.Token, servertest.SetAddressQ, map[string]any{"id": order.ID, "a": addr("detail")}},
+				{"buyFlashSale.idempotencyKey", z.member.Token, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": z.sale, "idempotencyKey": nul}}},
+				{"confirmPayment.paymentReference", m.Admin, servertest.ConfirmPaymentQ, map[string]any{"i": map[string]any{"orderID": order.ID, "paymentReference": nul, "amount": order.Total}}},
+				{"shipOrder.trackingNumber", m.Admin, servertest.ShipOrderQ, map[string]any{"i": map[string]any{"orderID": paid.ID, "trackingNumber": nul}}},
+				{"refundOrder.reason", m.Admin, servertest.RefundOrderQ, map[string]any{"i": map[string]any{"orderID": paid.ID, "reason": nul}}},
+				{"createCounty.name", m.Admin, servertest.CreateCountyQ, map[string]any{"i": map[string]any{"name": nul, "city": "安康市", "povertyStatus": "LIFTED"}}},
+				{"createSupplier.name", m.Admin, servertest.CreateSupplierQ, map[string]any{"i": map[string]any{"name": nul, "countyID": servertest.CreateCounty(t, m, "宁陕县"+servertest.NextPhone(), "安康市", "LIFTED"), "beneficiaries": 1}}},
+				{"createProduct.description", m.Admin, servertest.CreateProductQ, map[string]any{"i": map[string]any{"name": "x", "description": nul, "category": "TEA", "price": "1", "stock": 1, "supplierID": s.Supplier}}},
+				{"updateProduct.name", m.Admin, servertest.UpdateProductQ, map[string]any{"id": tea, "i": map[string]any{"name": nul}}},
+				{"createLiveEvent.streamURL", m.Admin, servertest.CreateLiveEventQ, map[string]any{"i": map[string]any{"title": "直播", "streamURL": "https://x/" + nul,
+					"startsAt": servertest.FormatTime(now.Add(time.Hour)), "endsAt": servertest.FormatTime(now.Add(2 * time.Hour))}}},
+				{"createCouponCampaign.name", m.Admin, servertest.CreateCampaignQ, map[string]any{"i": map[string]any{"name": nul, "budget": "100.00",
+					"claimStartsAt": servertest.FormatTime(now), "claimEndsAt": servertest.FormatTime(now.Add(time.Hour)), "validFrom": servertest.FormatTime(now), "validUntil": servertest.FormatTime(now.Add(time.Hour)),
 					"tiers": []map[string]any{{"threshold": "20", "discount": "10"}}}}},
-				{"registerPurchasingUnit.name", m.Admin, registerUnitQ, map[string]any{"i": map[string]any{"name": nul}}},
-				{"reviewRealNameVerifications.reason", m.Admin, reviewQ, map[string]any{"i": map[string]any{"memberIDs": []string{z.member.ID}, "approve": false, "reason": nul}}},
-				{"recordOfflineProcurement.note", m.Admin, secProQ, map[string]any{"i": map[string]any{"purchasingUnitID": unit, "supplierID": s.supplier,
-					"amount": "1.00", "occurredOn": ordTime(now.Add(-time.Hour)), "note": nul}}},
+				{"registerPurchasingUnit.name", m.Admin, servertest.RegisterUnitQ, map[string]any{"i": map[string]any{"name": nul}}},
+				{"reviewRealNameVerifications.reason", m.Admin, servertest.ReviewQ, map[string]any{"i": map[string]any{"memberIDs": []string{z.member.ID}, "approve": false, "reason": nul}}},
+				{"recordOfflineProcurement.note", m.Admin, secProQ, map[string]any{"i": map[string]any{"purchasingUnitID": unit, "supplierID": s.Supplier,
+					"amount": "1.00", "occurredOn": servertest.FormatTime(now.Add(-time.Hour)), "note": nul}}},
 				{"products.where.nameContains", "", `query($w: ProductWhereInput) { products(where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"nameContains": nul}}},
 				{"suppliers.where.nameContains", "", `query($w: SupplierWhereInput) { suppliers(where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"nameContains": nul}}},
 				{"node.id", "", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "prd_\x00"}},
@@ -546,16 +546,16 @@ func TestHostileInput(t *testing.T) {
 		// then fails to unmarshal. Found by FuzzGraphQLBody.
 		t.Run("enum value in the wrong case", func(t *testing.T) {
 			refusals := []string{"GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"}
-			product := productIn{Name: "x", Category: "tea", Price: "1", Stock: 1, OnSale: true, SupplierID: z.shop.supplier}.vars()
+			product := servertest.ProductIn{Name: "x", Category: "tea", Price: "1", Stock: 1, OnSale: true, SupplierID: z.shop.Supplier}.Vars()
 			for _, c := range []struct {
 				name, token, query string
 				vars               map[string]any
 				also               string // a further acceptable code
 			}{
-				{"createProduct input.category as ADMIN", m.Admin, createProductQ, product, ""},
-				{"createProduct input.category anonymous", "", createProductQ, product, "UNAUTHENTICATED"},
-				{"createCounty input.povertyStatus", m.Admin, createCountyQ, map[string]any{"i": map[string]any{"name": "x", "city": "y", "povertyStatus": "lifted"}}, ""},
-				{"grantRole input.role", m.Admin, grantRoleQ, map[string]any{"i": map[string]any{"memberID": z.member.ID, "role": "Admin"}}, ""},
+				{"createProduct input.category as ADMIN", m.Admin, servertest.CreateProductQ, product, ""},
+				{"createProduct input.category anonymous", "", servertest.CreateProductQ, product, "UNAUTHENTICATED"},
+				{"createCounty input.povertyStatus", m.Admin, servertest.CreateCountyQ, map[string]any{"i": map[string]any{"name": "x", "city": "y", "povertyStatus": "lifted"}}, ""},
+				{"grantRole input.role", m.Admin, servertest.GrantRoleQ, map[string]any{"i": map[string]any{"memberID": z.member.ID, "role": "Admin"}}, ""},
 				{"products where.category", "", `query($w: ProductWhereInput) { products(where: $w) { totalCount } }`, map[string]any{"w": map[string]any{"category": "Tea"}}, ""},
 				{"orders status", m.Admin, `query($s: OrderStatus) { orders(status: $s) { totalCount } }`, map[string]any{"s": "paid"}, ""},
 				{"myCoupons status", z.member.Token, `query($s: CouponStatus) { myCoupons(status: $s) { id } }`, map[string]any{"s": "available"}, ""},

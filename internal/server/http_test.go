@@ -71,7 +71,7 @@ func TestHTTPEndpoints(t *testing.T) {
 			}
 		})
 		t.Run("GET mutation", func(t *testing.T) {
-			counties, tokens := rows(t, d, "counties"), rows(t, d, "auth_tokens")
+			counties, tokens := servertest.Rows(t, d, "counties"), servertest.Rows(t, d, "auth_tokens")
 			for _, c := range []struct{ token, query string }{
 				{m.Admin, `mutation { createCounty(input: {name: "经GET", city: "西安市", povertyStatus: LIFTED}) { id } }`},
 				{mem.Token, `mutation { logout }`},
@@ -85,7 +85,7 @@ func TestHTTPEndpoints(t *testing.T) {
 					t.Errorf("%s: %s", c.query, r.body)
 				}
 			}
-			if rows(t, d, "counties") != counties || rows(t, d, "auth_tokens") != tokens || meID(t, m, mem.Token) != mem.ID {
+			if servertest.Rows(t, d, "counties") != counties || servertest.Rows(t, d, "auth_tokens") != tokens || servertest.MeID(t, m, mem.Token) != mem.ID {
 				t.Fatal("a mutation over GET was executed")
 			}
 		})
@@ -111,7 +111,7 @@ func TestHTTPEndpoints(t *testing.T) {
 			}
 		})
 		t.Run("body too large", func(t *testing.T) {
-			members := rows(t, d, "members")
+			members := servertest.Rows(t, d, "members")
 			big := `{"query":"mutation { registerMember(input: {phone: \"13811113333\", password: \"password-y\", displayName: \"` +
 				strings.Repeat("长", 1<<20) + `\"}) { token } }"}` // about 3 MiB
 			r := request(t, m, http.MethodPost, "/graphql", "", strings.NewReader(big), int64(len(big)))
@@ -131,7 +131,7 @@ func TestHTTPEndpoints(t *testing.T) {
 			if r.status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("chunked: status %d, want 413", r.status)
 			}
-			if rows(t, d, "members") != members {
+			if servertest.Rows(t, d, "members") != members {
 				t.Fatal("a member was registered")
 			}
 		})
@@ -165,7 +165,7 @@ func TestHTTPEndpoints(t *testing.T) {
 				`{ products(first: "ten") { totalCount } }`: "GRAPHQL_VALIDATION_FAILED",
 			} {
 				r := m.Do("", q, nil)
-				wantCode(t, r, code)
+				servertest.WantCode(t, r, code)
 				if r.Status >= 500 {
 					t.Fatalf("%s: status %d", q, r.Status)
 				}

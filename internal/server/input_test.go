@@ -13,14 +13,14 @@ import (
 func TestBadInputWritesNothing(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		county := createCounty(t, m, "洛南县", "商洛市", "LIFTED")
-		supplier := createSupplier(t, m, "Luonan Walnut Co-op", county, 3)
-		product := createProduct(t, m, productIn{Name: "Walnut Kernels", Category: "SNACKS",
+		county := servertest.CreateCounty(t, m, "洛南县", "商洛市", "LIFTED")
+		supplier := servertest.CreateSupplier(t, m, "Luonan Walnut Co-op", county, 3)
+		product := servertest.CreateProduct(t, m, servertest.ProductIn{Name: "Walnut Kernels", Category: "SNACKS",
 			Price: "40", SalePrice: "30", Stock: 8, OnSale: true, SupplierID: supplier})
 		member := m.Register("待认证")
 
 		count := func(table string) func() string {
-			return func() string { return fmt.Sprint(rows(t, d, table)) }
+			return func() string { return fmt.Sprint(servertest.Rows(t, d, table)) }
 		}
 		memberState := func() string {
 			var status string
@@ -30,9 +30,9 @@ func TestBadInputWritesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return fmt.Sprint(status, realName, masked, rows(t, d, "members"))
+			return fmt.Sprint(status, realName, masked, servertest.Rows(t, d, "members"))
 		}
-		productState := func() string { return fmt.Sprintf("%+v", readProduct(t, d, product)) }
+		productState := func() string { return fmt.Sprintf("%+v", servertest.ReadProduct(t, d, product)) }
 
 		register := func(phone, password string) map[string]any {
 			return map[string]any{"i": map[string]any{"phone": phone, "password": password, "displayName": "新会员"}}
@@ -47,8 +47,8 @@ func TestBadInputWritesNothing(t *testing.T) {
 		future := "610102" + time.Now().AddDate(1, 0, 0).Format("20060102") + "123"
 		future += string(servertest.CheckDigit(future))
 		newProduct := func(change func(in map[string]any)) map[string]any {
-			v := productIn{Name: "Dried Persimmons", Category: "SNACKS", Price: "12", Stock: 5,
-				OnSale: true, SupplierID: supplier}.vars()
+			v := servertest.ProductIn{Name: "Dried Persimmons", Category: "SNACKS", Price: "12", Stock: 5,
+				OnSale: true, SupplierID: supplier}.Vars()
 			change(v["i"].(map[string]any))
 			return v
 		}
@@ -66,74 +66,74 @@ func TestBadInputWritesNothing(t *testing.T) {
 			vars               map[string]any
 			probe              func() string
 		}{
-			{"phone 10 digits", "", registerQ, register("1380000000", "long-enough-pw"), count("members")},
-			{"phone starts with 2", "", registerQ, register("23800000000", "long-enough-pw"), count("members")},
-			{"phone with a letter", "", registerQ, register("1380000000a", "long-enough-pw"), count("members")},
-			{"phone with +86", "", registerQ, register("+8613800000000", "long-enough-pw"), count("members")},
-			{"phone empty", "", registerQ, register("", "long-enough-pw"), count("members")},
-			{"password 7 characters", "", registerQ, register("13800000001", "1234567"), count("members")},
-			{"display name blank", "", registerQ, map[string]any{"i": map[string]any{
+			{"phone 10 digits", "", servertest.RegisterQ, register("1380000000", "long-enough-pw"), count("members")},
+			{"phone starts with 2", "", servertest.RegisterQ, register("23800000000", "long-enough-pw"), count("members")},
+			{"phone with a letter", "", servertest.RegisterQ, register("1380000000a", "long-enough-pw"), count("members")},
+			{"phone with +86", "", servertest.RegisterQ, register("+8613800000000", "long-enough-pw"), count("members")},
+			{"phone empty", "", servertest.RegisterQ, register("", "long-enough-pw"), count("members")},
+			{"password 7 characters", "", servertest.RegisterQ, register("13800000001", "1234567"), count("members")},
+			{"display name blank", "", servertest.RegisterQ, map[string]any{"i": map[string]any{
 				"phone": "13800000002", "password": "long-enough-pw", "displayName": "  "}}, count("members")},
 
-			{"id number wrong check digit", member.Token, submitRealNameQ, realName(wrongCheck), memberState},
-			{"id number 17 characters", member.Token, submitRealNameQ, realName(good[:17]), memberState},
-			{"id number 19 characters", member.Token, submitRealNameQ, realName(good + "1"), memberState},
-			{"id number impossible date", member.Token, submitRealNameQ, realName(impossible), memberState},
-			{"id number born in the future", member.Token, submitRealNameQ, realName(future), memberState},
-			{"real name blank", member.Token, submitRealNameQ, map[string]any{"i": map[string]any{
+			{"id number wrong check digit", member.Token, servertest.SubmitRealNameQ, realName(wrongCheck), memberState},
+			{"id number 17 characters", member.Token, servertest.SubmitRealNameQ, realName(good[:17]), memberState},
+			{"id number 19 characters", member.Token, servertest.SubmitRealNameQ, realName(good + "1"), memberState},
+			{"id number impossible date", member.Token, servertest.SubmitRealNameQ, realName(impossible), memberState},
+			{"id number born in the future", member.Token, servertest.SubmitRealNameQ, realName(future), memberState},
+			{"real name blank", member.Token, servertest.SubmitRealNameQ, map[string]any{"i": map[string]any{
 				"realName": " ", "idNumber": good}}, memberState},
 
-			{"salePrice above price", m.Admin, createProductQ,
+			{"salePrice above price", m.Admin, servertest.CreateProductQ,
 				newProduct(func(in map[string]any) { in["salePrice"] = "12.01" }), count("products")},
-			{"salePrice 0", m.Admin, createProductQ,
+			{"salePrice 0", m.Admin, servertest.CreateProductQ,
 				newProduct(func(in map[string]any) { in["salePrice"] = "0" }), count("products")},
-			{"price 1.234", m.Admin, createProductQ, price("1.234"), count("products")},
-			{"price -1", m.Admin, createProductQ, price("-1"), count("products")},
-			{"price abc", m.Admin, createProductQ, price("abc"), count("products")},
-			{"price 01.00", m.Admin, createProductQ, price("01.00"), count("products")},
-			{"price +1", m.Admin, createProductQ, price("+1"), count("products")},
-			{"price 1e2", m.Admin, createProductQ, price("1e2"), count("products")},
-			{"price JSON number", m.Admin, createProductQ, price(12.5), count("products")},
-			{"price JSON integer", m.Admin, createProductQ, price(12), count("products")},
-			{"price 0", m.Admin, createProductQ, price("0"), count("products")},
-			{"price 0.00", m.Admin, createProductQ, price("0.00"), count("products")},
-			{"price empty", m.Admin, createProductQ, price(""), count("products")},
-			{"price past 10^12 yuan", m.Admin, createProductQ, price("1000000000000.01"), count("products")},
+			{"price 1.234", m.Admin, servertest.CreateProductQ, price("1.234"), count("products")},
+			{"price -1", m.Admin, servertest.CreateProductQ, price("-1"), count("products")},
+			{"price abc", m.Admin, servertest.CreateProductQ, price("abc"), count("products")},
+			{"price 01.00", m.Admin, servertest.CreateProductQ, price("01.00"), count("products")},
+			{"price +1", m.Admin, servertest.CreateProductQ, price("+1"), count("products")},
+			{"price 1e2", m.Admin, servertest.CreateProductQ, price("1e2"), count("products")},
+			{"price JSON number", m.Admin, servertest.CreateProductQ, price(12.5), count("products")},
+			{"price JSON integer", m.Admin, servertest.CreateProductQ, price(12), count("products")},
+			{"price 0", m.Admin, servertest.CreateProductQ, price("0"), count("products")},
+			{"price 0.00", m.Admin, servertest.CreateProductQ, price("0.00"), count("products")},
+			{"price empty", m.Admin, servertest.CreateProductQ, price(""), count("products")},
+			{"price past 10^12 yuan", m.Admin, servertest.CreateProductQ, price("1000000000000.01"), count("products")},
 			{"price literal number", m.Admin, `mutation($s: ID!) { createProduct(input: {name: "x", category: TEA,
 				price: 12.5, stock: 1, supplierID: $s}) { id } }`, map[string]any{"s": supplier}, count("products")},
 			{"price literal 1.234", m.Admin, `mutation($s: ID!) { createProduct(input: {name: "x", category: TEA,
 				price: "1.234", stock: 1, supplierID: $s}) { id } }`, map[string]any{"s": supplier}, count("products")},
-			{"stock -1", m.Admin, createProductQ,
+			{"stock -1", m.Admin, servertest.CreateProductQ,
 				newProduct(func(in map[string]any) { in["stock"] = -1 }), count("products")},
-			{"product name blank", m.Admin, createProductQ,
+			{"product name blank", m.Admin, servertest.CreateProductQ,
 				newProduct(func(in map[string]any) { in["name"] = "" }), count("products")},
 
-			{"beneficiaries -1", m.Admin, createSupplierQ, map[string]any{"i": map[string]any{
+			{"beneficiaries -1", m.Admin, servertest.CreateSupplierQ, map[string]any{"i": map[string]any{
 				"name": "Negative Co-op", "countyID": county, "beneficiaries": -1}}, count("suppliers")},
-			{"county name blank", m.Admin, createCountyQ, map[string]any{"i": map[string]any{
+			{"county name blank", m.Admin, servertest.CreateCountyQ, map[string]any{"i": map[string]any{
 				"name": "", "city": "商洛市", "povertyStatus": "LIFTED"}}, count("counties")},
 
-			{"live event ends before it starts", m.Admin, createLiveEventQ,
+			{"live event ends before it starts", m.Admin, servertest.CreateLiveEventQ,
 				liveEvent(now.Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339)), count("live_events")},
-			{"live event ends as it starts", m.Admin, createLiveEventQ,
+			{"live event ends as it starts", m.Admin, servertest.CreateLiveEventQ,
 				liveEvent(now.Format(time.RFC3339), now.Format(time.RFC3339)), count("live_events")},
-			{"live event time not RFC 3339", m.Admin, createLiveEventQ,
+			{"live event time not RFC 3339", m.Admin, servertest.CreateLiveEventQ,
 				liveEvent("tomorrow", now.Format(time.RFC3339)), count("live_events")},
-			{"live event stream URL", m.Admin, createLiveEventQ, map[string]any{"i": map[string]any{"title": "直播",
+			{"live event stream URL", m.Admin, servertest.CreateLiveEventQ, map[string]any{"i": map[string]any{"title": "直播",
 				"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
 				"streamURL": "javascript:alert(1)"}}, count("live_events")},
 
-			{"update salePrice above price", m.Admin, updateProductQ, update(map[string]any{"salePrice": "40.01"}), productState},
-			{"update price below salePrice", m.Admin, updateProductQ, update(map[string]any{"price": "29.99"}), productState},
-			{"update price 0 with a name", m.Admin, updateProductQ, update(map[string]any{"price": "0", "name": "Renamed"}), productState},
-			{"update price 1.234", m.Admin, updateProductQ, update(map[string]any{"price": "1.234"}), productState},
-			{"update name blank", m.Admin, updateProductQ, update(map[string]any{"name": " ", "stockDelta": 1}), productState},
+			{"update salePrice above price", m.Admin, servertest.UpdateProductQ, update(map[string]any{"salePrice": "40.01"}), productState},
+			{"update price below salePrice", m.Admin, servertest.UpdateProductQ, update(map[string]any{"price": "29.99"}), productState},
+			{"update price 0 with a name", m.Admin, servertest.UpdateProductQ, update(map[string]any{"price": "0", "name": "Renamed"}), productState},
+			{"update price 1.234", m.Admin, servertest.UpdateProductQ, update(map[string]any{"price": "1.234"}), productState},
+			{"update name blank", m.Admin, servertest.UpdateProductQ, update(map[string]any{"name": " ", "stockDelta": 1}), productState},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				before := c.probe()
 				r := m.Do(c.token, c.query, c.vars)
-				wantCode(t, r, "BAD_USER_INPUT")
+				servertest.WantCode(t, r, "BAD_USER_INPUT")
 				if string(r.Data) != "null" {
 					t.Errorf("data %s", r.Data)
 				}
@@ -147,12 +147,12 @@ func TestBadInputWritesNothing(t *testing.T) {
 		var me struct {
 			Me struct{ VerificationStatus string }
 		}
-		mustDo(t, m, member.Token, meQ, nil, &me)
+		servertest.MustDo(t, m, member.Token, servertest.MeQ, nil, &me)
 		if me.Me.VerificationStatus != "UNVERIFIED" {
 			t.Fatalf("member after refused submissions: %+v", me.Me)
 		}
 		// The product is as created.
-		if p := readProduct(t, d, product); p != (dbProduct{Name: "Walnut Kernels", Price: 4000, SalePrice: 3000, Stock: 8, OnSale: true}) {
+		if p := servertest.ReadProduct(t, d, product); p != (servertest.StoredProduct{Name: "Walnut Kernels", Price: 4000, SalePrice: 3000, Stock: 8, OnSale: true}) {
 			t.Fatalf("product after refused updates: %+v", p)
 		}
 	})
@@ -165,82 +165,4 @@ func indexOf(s string, b byte) int {
 		}
 	}
 	return -1
-}
-
-// Refusals of registration, sign-in and real-name submission that are not
-// plain input errors.
-func TestAccountRefusals(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
-		m := servertest.Start(t, d, servertest.Options{})
-		first := m.Register("先来")
-
-		t.Run("phone taken", func(t *testing.T) {
-			n := rows(t, d, "members")
-			r := m.Do("", registerQ, map[string]any{"i": map[string]any{
-				"phone": first.Phone, "password": "another-password", "displayName": "后到"}})
-			wantCode(t, r, "PHONE_TAKEN")
-			if rows(t, d, "members") != n {
-				t.Fatal("a member was created")
-			}
-			// The first member's password still works, the second's does not.
-			m.Login(first.Phone, first.Password)
-			wantCode(t, m.Do("", loginQ, map[string]any{"i": map[string]any{
-				"phone": first.Phone, "password": "another-password"}}), "INVALID_CREDENTIALS")
-		})
-
-		t.Run("invalid credentials", func(t *testing.T) {
-			tokens := rows(t, d, "auth_tokens")
-			login := func(phone, password string) *servertest.Response {
-				return m.Do("", loginQ, map[string]any{"i": map[string]any{"phone": phone, "password": password}})
-			}
-			wrong := login(first.Phone, "not-the-password")
-			unknown := login("13899999999", "not-the-password")
-			malformed := login("12", "not-the-password")
-			for _, r := range []*servertest.Response{wrong, unknown, malformed} {
-				wantCode(t, r, "INVALID_CREDENTIALS")
-				if string(r.Data) != "null" {
-					t.Fatalf("data %s", r.Data)
-				}
-			}
-			if wrong.Errors[0].Message != unknown.Errors[0].Message || wrong.Errors[0].Message != malformed.Errors[0].Message {
-				t.Fatalf("messages differ: %q / %q / %q", wrong.Errors[0].Message, unknown.Errors[0].Message, malformed.Errors[0].Message)
-			}
-			if len(wrong.Errors[0].Extensions) != len(unknown.Errors[0].Extensions) {
-				t.Fatalf("extensions differ: %v / %v", wrong.Errors[0].Extensions, unknown.Errors[0].Extensions)
-			}
-			if rows(t, d, "auth_tokens") != tokens {
-				t.Fatal("a refused login issued a token")
-			}
-		})
-
-		t.Run("identity number of another member", func(t *testing.T) {
-			id := servertest.NextIDNumber()
-			owner := m.Register("本人")
-			mustDo(t, m, owner.Token, submitRealNameQ, realNameVars("本人", id), nil)
-			other := m.Register("冒用")
-			r := m.Do(other.Token, submitRealNameQ, realNameVars("冒用", id))
-			wantCode(t, r, "BAD_USER_INPUT")
-			var me struct {
-				Me struct{ VerificationStatus string }
-			}
-			mustDo(t, m, other.Token, meQ, nil, &me)
-			if me.Me.VerificationStatus != "UNVERIFIED" {
-				t.Fatalf("the other member: %+v", me.Me)
-			}
-			// A lower-case x or spaces make it no other number.
-			if id[17] == 'X' {
-				wantCode(t, m.Do(other.Token, submitRealNameQ, realNameVars("冒用", " "+id[:17]+"x ")), "BAD_USER_INPUT")
-			}
-			// Once verified, still taken.
-			mustDo(t, m, m.Admin, reviewQ, map[string]any{"i": map[string]any{"memberIDs": []string{owner.ID}, "approve": true}}, nil)
-			wantCode(t, m.Do(other.Token, submitRealNameQ, realNameVars("冒用", id)), "BAD_USER_INPUT")
-			if n := d.Int(t, `SELECT COUNT(*) FROM members WHERE verification_status <> 'UNVERIFIED'`); n != 1 {
-				t.Fatalf("%d members submitted", n)
-			}
-		})
-	})
-}
-
-func realNameVars(name, id string) map[string]any {
-	return map[string]any{"i": map[string]any{"realName": name, "idNumber": id}}
 }

@@ -27,8 +27,8 @@ func TestQueryShapeLimits(t *testing.T) {
 	if r := m.Do("", nest(15), nil); len(r.Errors) > 0 {
 		t.Fatalf("15 levels: %+v", r.Errors)
 	}
-	wantCode(t, m.Do("", nest(16), nil), "GRAPHQL_VALIDATION_FAILED")
-	wantCode(t, m.Do("", nest(200), nil), "GRAPHQL_VALIDATION_FAILED")
+	servertest.WantCode(t, m.Do("", nest(16), nil), "GRAPHQL_VALIDATION_FAILED")
+	servertest.WantCode(t, m.Do("", nest(200), nil), "GRAPHQL_VALIDATION_FAILED")
 
 	page := `products(first: 100) { edges { node { id name salePrice supplier { id name county { id name city } } county { id name } } } }`
 	if r := m.Do("", "{ "+page+" }", nil); len(r.Errors) > 0 {
@@ -40,7 +40,7 @@ func TestQueryShapeLimits(t *testing.T) {
 		many.WriteString("p" + string(rune('a'+i)) + ": " + page + " ")
 	}
 	many.WriteString("}")
-	wantCode(t, m.Do("", many.String(), nil), "COMPLEXITY_LIMIT_EXCEEDED")
+	servertest.WantCode(t, m.Do("", many.String(), nil), "COMPLEXITY_LIMIT_EXCEEDED")
 
 	// The standard introspection query (the contract check's) passes.
 	introspection := `query { __schema { queryType { name } types { name kind fields(includeDeprecated: true) { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } } } }`
@@ -52,7 +52,7 @@ func TestQueryShapeLimits(t *testing.T) {
 func TestMutationOverGETRefused(t *testing.T) {
 	d := testdb.Open(t, "sqlite")
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-	before := rows(t, d, "members")
+	before := servertest.Rows(t, d, "members")
 	q := url.Values{"query": {`mutation { registerMember(input: {phone: "13811112222", password: "password-1", displayName: "x"}) { token } }`}}
 	res, err := http.Get(m.HTTP.URL + "/graphql?" + q.Encode())
 	if err != nil {
@@ -64,7 +64,7 @@ func TestMutationOverGETRefused(t *testing.T) {
 	if res.StatusCode != http.StatusMethodNotAllowed || out.Code() != "BAD_USER_INPUT" {
 		t.Fatalf("status %d, code %q", res.StatusCode, out.Code())
 	}
-	if rows(t, d, "members") != before {
+	if servertest.Rows(t, d, "members") != before {
 		t.Fatal("a GET mutation ran")
 	}
 }
@@ -78,11 +78,11 @@ func TestFailedLoginsAreSlowed(t *testing.T) {
 	other := m.Register("旁人")
 	const login = `mutation($p: String!, $w: String!) { login(input: {phone: $p, password: $w}) { token } }`
 	for i := range 5 {
-		wantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": "wrong-password"}), "INVALID_CREDENTIALS")
+		servertest.WantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": "wrong-password"}), "INVALID_CREDENTIALS")
 		_ = i
 	}
-	wantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": "wrong-password"}), "RATE_LIMITED")
-	wantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": mem.Password}), "RATE_LIMITED")
+	servertest.WantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": "wrong-password"}), "RATE_LIMITED")
+	servertest.WantCode(t, m.Do("", login, map[string]any{"p": mem.Phone, "w": mem.Password}), "RATE_LIMITED")
 	if r := m.Do("", login, map[string]any{"p": other.Phone, "w": other.Password}); len(r.Errors) > 0 {
 		t.Fatalf("another phone is limited too: %+v", r.Errors)
 	}
@@ -93,9 +93,9 @@ func TestFailedLoginsAreSlowed(t *testing.T) {
 func TestBuyingIsRateLimitedPerMember(t *testing.T) {
 	d := testdb.Open(t, "sqlite")
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-	oil := oilProduct(t, m, 100)
+	oil := servertest.OilProduct(t, m, 100)
 	now := time.Now().UTC()
-	sale := createSale(t, m, oil, "1", 50, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(t, m, oil, "1", 50, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := m.BulkVerified(2)
 	codes := map[string]int{}
 	var mu sync.Mutex
@@ -104,7 +104,7 @@ func TestBuyingIsRateLimitedPerMember(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := post(m.HTTP.Client(), m.HTTP.URL, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
+			r, err := servertest.Post(m.HTTP.Client(), m.HTTP.URL, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
 				map[string]any{"s": sale.ID})
 			mu.Lock()
 			defer mu.Unlock()
@@ -131,9 +131,9 @@ func TestBuyingIsRateLimitedPerMember(t *testing.T) {
 func TestSoldOutComesBeforeTheRateLimit(t *testing.T) {
 	d := testdb.Open(t, "sqlite")
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-	oil := oilProduct(t, m, 100)
+	oil := servertest.OilProduct(t, m, 100)
 	now := time.Now().UTC()
-	sale := createSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := m.BulkVerified(2)
 	const buy = `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`
 	if r := m.Do(buyers[1].Token, buy, map[string]any{"s": sale.ID}); len(r.Errors) > 0 {
@@ -141,7 +141,7 @@ func TestSoldOutComesBeforeTheRateLimit(t *testing.T) {
 	}
 	codes := map[string]int{}
 	for range 60 { // three times the burst
-		r, err := post(m.HTTP.Client(), m.HTTP.URL, buyers[0].Token, buy, map[string]any{"s": sale.ID})
+		r, err := servertest.Post(m.HTTP.Client(), m.HTTP.URL, buyers[0].Token, buy, map[string]any{"s": sale.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,8 +165,8 @@ func TestAuditLog(t *testing.T) {
 	defer slog.SetDefault(prev)
 	d := testdb.Open(t, "sqlite")
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-	county := createCounty(t, m, "紫阳县", "安康市", "LIFTED")
-	wantCode(t, m.Do(m.Admin, `mutation { createCounty(input: {name: " ", city: "安康市", povertyStatus: LIFTED}) { id } }`, nil), "BAD_USER_INPUT")
+	county := servertest.CreateCounty(t, m, "紫阳县", "安康市", "LIFTED")
+	servertest.WantCode(t, m.Do(m.Admin, `mutation { createCounty(input: {name: " ", city: "安康市", povertyStatus: LIFTED}) { id } }`, nil), "BAD_USER_INPUT")
 	mu.Lock()
 	defer mu.Unlock()
 	var ok, refused bool
@@ -224,7 +224,7 @@ func TestPersistedQueries(t *testing.T) {
 		_ = json.NewDecoder(res.Body).Decode(&out)
 		return &out
 	}
-	wantCode(t, post(`{"extensions":`+ext(hash)+`}`), "PERSISTED_QUERY_NOT_FOUND")
+	servertest.WantCode(t, post(`{"extensions":`+ext(hash)+`}`), "PERSISTED_QUERY_NOT_FOUND")
 	if r := post(`{"query":"` + q + `","extensions":` + ext(hash) + `}`); len(r.Errors) > 0 {
 		t.Fatalf("register: %+v", r.Errors)
 	}

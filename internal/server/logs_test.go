@@ -97,15 +97,15 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 
 	// Register and sign in; fail to sign in.
 	var reg struct{ RegisterMember struct{ Token string } }
-	mustDo(t, m, "", registerQ, map[string]any{"i": map[string]any{"phone": phone, "password": password, "displayName": "日志会员"}}, &reg)
+	servertest.MustDo(t, m, "", servertest.RegisterQ, map[string]any{"i": map[string]any{"phone": phone, "password": password, "displayName": "日志会员"}}, &reg)
 	token := reg.RegisterMember.Token
 	session := m.Login(phone, password)
 	tokens = append(tokens, token, session)
 	login := func(phone, password string) *servertest.Response {
-		return m.Do("", loginQ, map[string]any{"i": map[string]any{"phone": phone, "password": password}})
+		return m.Do("", servertest.LoginQ, map[string]any{"i": map[string]any{"phone": phone, "password": password}})
 	}
-	wantCode(t, login(phone, wrong), "INVALID_CREDENTIALS")
-	wantCode(t, login(servertest.NextPhone(), wrong), "INVALID_CREDENTIALS")
+	servertest.WantCode(t, login(phone, wrong), "INVALID_CREDENTIALS")
+	servertest.WantCode(t, login(servertest.NextPhone(), wrong), "INVALID_CREDENTIALS")
 
 	// Requests that quote the password but cannot be run.
 	for _, body := range []string{
@@ -130,43 +130,43 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	var me struct {
 		SubmitRealNameVerification struct{ ID, VerificationStatus string }
 	}
-	mustDo(t, m, session, submitRealNameQ, map[string]any{"i": map[string]any{
+	servertest.MustDo(t, m, session, servertest.SubmitRealNameQ, map[string]any{"i": map[string]any{
 		"realName": "欧阳日志", "idNumber": strings.ToLower(idNumber)}}, &me)
 	memberID := me.SubmitRealNameVerification.ID
-	mustDo(t, m, m.Admin, reviewQ, map[string]any{"i": map[string]any{"memberIDs": []string{memberID}, "approve": true}}, nil)
+	servertest.MustDo(t, m, m.Admin, servertest.ReviewQ, map[string]any{"i": map[string]any{"memberIDs": []string{memberID}, "approve": true}}, nil)
 
 	// Shop: a coupon pack, an order with the coupon, payment, a flash sale.
-	s := newOrdShop(t, m)
-	tea := s.product(t, "紫阳富硒茶", "30.00", "", 100)
-	coupons := ordClaim(t, m, session, ordCampaign(t, m, time.Now().Add(time.Hour)))
-	o := ordPlace(t, m, session, []ordLine{{tea, 1}}, map[string]any{"shippingAddress": ordAddr, "couponID": coupons["20.00"]})
-	ordPay(t, m, o, "WX-LOGS-1")
+	s := servertest.NewShop(t, m)
+	tea := s.Product(t, "紫阳富硒茶", "30.00", "", 100)
+	coupons := servertest.ClaimPack(t, m, session, servertest.NewCampaign(t, m, time.Now().Add(time.Hour)))
+	o := servertest.PlaceOrder(t, m, session, []servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": servertest.ValidAddress, "couponID": coupons["20.00"]})
+	servertest.Pay(t, m, o, "WX-LOGS-1")
 	now := time.Now().UTC()
-	sale := createSale(t, m, tea, "1", 10, 1, now.Add(-time.Second), now.Add(time.Hour))
-	mustDo(t, m, session, buyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
+	sale := servertest.CreateSale(t, m, tea, "1", 10, 1, now.Add(-time.Second), now.Add(time.Hour))
+	servertest.MustDo(t, m, session, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
 
 	// Websockets: the token, then a bad one; HTTP with the bad one.
-	ws := watchStock(t, m.HTTP.URL, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + session}, sale.ID)
-	waitSold(t, ws, 1, 3*time.Second)
+	ws := servertest.WatchStock(t, m.HTTP.URL, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + session}, sale.ID)
+	servertest.WaitSold(t, ws, 1, 3*time.Second)
 	ws.Close()
 	for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
 		if code := secWSInit(t, m, proto, map[string]any{"Authorization": "Bearer " + badToken}); code != 4403 {
 			t.Fatalf("%s with a bad token: close %d", proto, code)
 		}
 	}
-	if meID(t, m, badToken) != "" {
+	if servertest.MeID(t, m, badToken) != "" {
 		t.Fatal("the bad token signs in")
 	}
 
 	// A password change, sign-in with the new one, throttled sign-ins, logout.
-	mustDo(t, m, session, changePasswordQ, map[string]any{"i": map[string]any{"oldPassword": password, "newPassword": newPassword}}, nil)
+	servertest.MustDo(t, m, session, servertest.ChangePasswordQ, map[string]any{"i": map[string]any{"oldPassword": password, "newPassword": newPassword}}, nil)
 	third := m.Login(phone, newPassword)
 	tokens = append(tokens, third)
 	for range 8 {
 		login(phone, wrong)
 	}
 	for _, tok := range []string{third, session} {
-		mustDo(t, m, tok, `mutation { logout }`, nil, nil)
+		servertest.MustDo(t, m, tok, `mutation { logout }`, nil, nil)
 	}
 
 	// An internal error (not a panic): a table the server needs is gone.
@@ -174,7 +174,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := m.Do(token, `{ liveEvents { totalCount } }`, nil)
-	wantCode(t, r, "INTERNAL_SERVER_ERROR")
+	servertest.WantCode(t, r, "INTERNAL_SERVER_ERROR")
 	if b, _ := json.Marshal(r.Errors); strings.Contains(string(b), "live_events") {
 		t.Fatalf("the internal error reaches the client: %s", b)
 	}

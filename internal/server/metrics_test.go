@@ -34,21 +34,21 @@ func metric(t *testing.T, m *servertest.Mall, sample string) float64 {
 func TestMetrics(t *testing.T) {
 	d := testdb.Open(t, "sqlite")
 	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-	oil := oilProduct(t, m, 10)
+	oil := servertest.OilProduct(t, m, 10)
 	now := time.Now().UTC()
-	sale := createSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(t, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := m.BulkVerified(2)
 	ws, err := servertest.DialWS(m.HTTP.URL, servertest.TransportWS, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	_, _ = ws.Subscribe(stockSub, map[string]any{"id": sale.ID})
-	waitSold(t, ws, 0, 2*time.Second)
+	_, _ = ws.Subscribe(servertest.StockSub, map[string]any{"id": sale.ID})
+	servertest.WaitSold(t, ws, 0, 2*time.Second)
 	for _, b := range buyers {
 		m.Do(b.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID})
 	}
-	waitSold(t, ws, 1, 2*time.Second)
+	servertest.WaitSold(t, ws, 1, 2*time.Second)
 	for sample, want := range map[string]float64{
 		`mall_flash_sale_purchases_total`:                                                  1,
 		`mall_flash_sale_refusals_total{code="SOLD_OUT"}`:                                  1,

@@ -28,7 +28,7 @@ type nodeOut struct {
 func TestNodeVisibility(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		c := seedCatalogue(t, m, 6) // product 5 is off sale
+		c := servertest.SeedCatalogue(t, m, 6) // product 5 is off sale
 		onSale, offSale := c.Products[0].ID, c.Products[5].ID
 		if c.Products[5].OnSale {
 			t.Fatal("fixture: product 5 is on sale")
@@ -72,11 +72,11 @@ func TestNodeVisibility(t *testing.T) {
 					RealName  *string
 				}
 			}
-			mustDo(t, m, alice.Token, meQ, nil, &me)
+			servertest.MustDo(t, m, alice.Token, servertest.MeQ, nil, &me)
 			if me.Me.ID != alice.ID || me.Me.Phone != alice.Phone || me.Me.RealName == nil || *me.Me.RealName != "张爱丽丝" {
 				t.Fatalf("me: %+v", me.Me)
 			}
-			r := m.Do("", meQ, nil)
+			r := m.Do("", servertest.MeQ, nil)
 			if len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
 				t.Fatalf("anonymous me: %s %+v", r.Data, r.Errors)
 			}
@@ -120,7 +120,7 @@ func TestNodeVisibility(t *testing.T) {
 				var out struct {
 					Nodes []*struct{ ID string }
 				}
-				mustDo(t, m, token, q, map[string]any{"ids": ids}, &out)
+				servertest.MustDo(t, m, token, q, map[string]any{"ids": ids}, &out)
 				got := make([]string, len(out.Nodes))
 				for i, n := range out.Nodes {
 					if n != nil {
@@ -139,7 +139,7 @@ func TestNodeVisibility(t *testing.T) {
 				t.Fatalf("admin:\n%v\nwant\n%v", got, want)
 			}
 			var empty struct{ Nodes []*struct{ ID string } }
-			mustDo(t, m, "", q, map[string]any{"ids": []string{}}, &empty)
+			servertest.MustDo(t, m, "", q, map[string]any{"ids": []string{}}, &empty)
 			if empty.Nodes == nil || len(empty.Nodes) != 0 {
 				t.Fatalf("nodes([]) = %+v", empty)
 			}
@@ -149,12 +149,12 @@ func TestNodeVisibility(t *testing.T) {
 				many[i] = onSale
 			}
 			r := m.Do("", q, map[string]any{"ids": many})
-			wantCode(t, r, "BAD_USER_INPUT")
+			servertest.WantCode(t, r, "BAD_USER_INPUT")
 			if string(r.Data) != "null" {
 				t.Fatalf("101 nodes: data %s", r.Data)
 			}
 			var hundred struct{ Nodes []*struct{ ID string } }
-			mustDo(t, m, "", q, map[string]any{"ids": many[:100]}, &hundred)
+			servertest.MustDo(t, m, "", q, map[string]any{"ids": many[:100]}, &hundred)
 			if len(hundred.Nodes) != 100 || hundred.Nodes[99] == nil || hundred.Nodes[99].ID != onSale {
 				t.Fatalf("100 nodes: %d", len(hundred.Nodes))
 			}

@@ -13,10 +13,10 @@ func TestProductsEdgesLoadedInBatches(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		counted, counter := d.Counted()
 		m := servertest.Start(t, d, servertest.Options{DB: counted})
-		c := seedCatalogue(t, m, 28) // 3 suppliers over 2 counties; some products in the other county
+		c := servertest.SeedCatalogue(t, m, 28) // 3 suppliers over 2 counties; some products in the other county
 		countyName := map[string]string{c.LiftedCounty: "紫阳县", c.PoorCounty: "秦都区"}
 		supplierCounty := map[string]string{c.Suppliers[0]: c.LiftedCounty, c.Suppliers[1]: c.PoorCounty, c.Suppliers[2]: c.LiftedCounty}
-		byID := map[string]seeded{}
+		byID := map[string]servertest.Seeded{}
 		for _, p := range c.Products {
 			byID[p.ID] = p
 		}

@@ -54,22 +54,22 @@ func TestMutationOfSeveralRootFieldsRefused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 		buyer := m.Verified("买家")
-		tea := newOrdShop(t, m).product(t, "紫阳富硒茶", "10.00", "", 100)
+		tea := servertest.NewShop(t, m).Product(t, "紫阳富硒茶", "10.00", "", 100)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				vars := ordInput([]ordLine{{tea, 2}}, nil)
+				vars := servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 2}}, nil)
 				for k, v := range tt.vars {
 					vars[k] = v
 				}
-				orders, stock := rows(t, d, "orders"), ordStock(t, d, tea)
+				orders, stock := servertest.Rows(t, d, "orders"), servertest.StockOf(t, d, tea)
 				if tt.refused {
-					ordRefused(t, m, d, buyer.Token, tt.query, vars, "BAD_USER_INPUT")
+					servertest.Refused(t, m, d, buyer.Token, tt.query, vars, "BAD_USER_INPUT")
 					return
 				}
-				mustDo(t, m, buyer.Token, tt.query, vars, nil)
-				if rows(t, d, "orders") != orders+1 || ordStock(t, d, tea) != stock-2 {
+				servertest.MustDo(t, m, buyer.Token, tt.query, vars, nil)
+				if servertest.Rows(t, d, "orders") != orders+1 || servertest.StockOf(t, d, tea) != stock-2 {
 					t.Fatalf("want one order of 2: orders %d → %d, stock %d → %d",
-						orders, rows(t, d, "orders"), stock, ordStock(t, d, tea))
+						orders, servertest.Rows(t, d, "orders"), stock, servertest.StockOf(t, d, tea))
 				}
 			})
 		}
@@ -81,7 +81,7 @@ func TestMutationOfSeveralRootFieldsRefusedOverWebsockets(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 		buyer := m.Verified("买家")
-		tea := newOrdShop(t, m).product(t, "紫阳富硒茶", "10.00", "", 100)
+		tea := servertest.NewShop(t, m).Product(t, "紫阳富硒茶", "10.00", "", 100)
 		const two = `mutation($i: PlaceOrderInput!) { a: placeOrder(input: $i) { id } b: cancelOrder(id: "ord_nope") { id } }`
 		for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
 			t.Run(proto, func(t *testing.T) {
@@ -90,8 +90,8 @@ func TestMutationOfSeveralRootFieldsRefusedOverWebsockets(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer ws.Conn.Close()
-				before := ordState(t, d)
-				if _, err := ws.Subscribe(two, ordInput([]ordLine{{tea, 2}}, nil)); err != nil {
+				before := servertest.OrderState(t, d)
+				if _, err := ws.Subscribe(two, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 2}}, nil)); err != nil {
 					t.Fatal(err)
 				}
 				var got []string
@@ -109,7 +109,7 @@ func TestMutationOfSeveralRootFieldsRefusedOverWebsockets(t *testing.T) {
 					strings.Contains(all, `"a":{`) {
 					t.Fatalf("want a BAD_USER_INPUT refusal and no data, got:\n%s", all)
 				}
-				ordUnchanged(t, d, before)
+				servertest.Unchanged(t, d, before)
 			})
 		}
 	})
@@ -134,12 +134,12 @@ func TestAliasedChangePasswordsRefused(t *testing.T) {
 		}
 		q.WriteString(" }")
 		state := func() []string {
-			return append(rowLines(t, d, "member", `SELECT id, password_hash FROM members ORDER BY id`),
-				rowLines(t, d, "token", `SELECT id, member_id, token_hash FROM auth_tokens ORDER BY id`)...)
+			return append(servertest.RowLines(t, d, "member", `SELECT id, password_hash FROM members ORDER BY id`),
+				servertest.RowLines(t, d, "token", `SELECT id, member_id, token_hash FROM auth_tokens ORDER BY id`)...)
 		}
 		before := state()
 		r := m.Do(member.Token, q.String(), nil)
-		wantCode(t, r, "BAD_USER_INPUT")
+		servertest.WantCode(t, r, "BAD_USER_INPUT")
 		if data := strings.TrimSpace(string(r.Data)); data != "" && data != "null" {
 			t.Fatalf("refusal returned data %s", data)
 		}
@@ -147,14 +147,14 @@ func TestAliasedChangePasswordsRefused(t *testing.T) {
 			t.Fatalf("members or tokens changed:\nbefore %v\nafter  %v", before, after)
 		}
 		var me struct{ Me *struct{ ID string } }
-		mustDo(t, m, other, `{ me { id } }`, nil, &me)
+		servertest.MustDo(t, m, other, `{ me { id } }`, nil, &me)
 		if me.Me == nil || me.Me.ID != member.ID {
 			t.Fatalf("the member's other token stopped working: %+v", me)
 		}
 		m.Login(member.Phone, member.Password) // the old password still signs in
 		// One changePassword alone still works.
 		var ok map[string]bool
-		mustDo(t, m, member.Token, `mutation { changePassword(input: {oldPassword: "`+member.Password+`", newPassword: "new-password-x"}) }`, nil, &ok)
+		servertest.MustDo(t, m, member.Token, `mutation { changePassword(input: {oldPassword: "`+member.Password+`", newPassword: "new-password-x"}) }`, nil, &ok)
 		if b, _ := json.Marshal(ok); string(b) != `{"changePassword":true}` {
 			t.Fatalf("changePassword: %s", b)
 		}

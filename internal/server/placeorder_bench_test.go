@@ -116,7 +116,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				n := next.Add(1)
-				r, err := post(client, m.HTTP.URL, tokens[n%benchBuyers], benchPlaceQ, map[string]any{
+				r, err := servertest.Post(client, m.HTTP.URL, tokens[n%benchBuyers], benchPlaceQ, map[string]any{
 					"i": map[string]any{"items": []map[string]any{{"productID": productOf(n), "quantity": 1}}},
 				})
 				if err != nil {

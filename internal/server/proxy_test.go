@@ -35,7 +35,7 @@ func TestSignInLimitBehindProxyIgnoresClientsForwardedFor(t *testing.T) {
 		defer ts.Close()
 		login := func(xff string) string {
 			t.Helper()
-			body, _ := json.Marshal(map[string]any{"query": loginQ, "variables": map[string]any{
+			body, _ := json.Marshal(map[string]any{"query": servertest.LoginQ, "variables": map[string]any{
 				"i": map[string]any{"phone": servertest.NextPhone(), "password": "wrong-password"}}})
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")

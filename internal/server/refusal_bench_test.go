@@ -24,9 +24,9 @@ import (
 func BenchmarkRefusal(b *testing.B) {
 	d := testdb.Open(b, "sqlite")
 	m := servertest.Start(b, d, servertest.Options{NoWorkers: true})
-	oil := oilProduct(b, m, 100)
+	oil := servertest.OilProduct(b, m, 100)
 	now := time.Now().UTC()
-	sale := createSale(b, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(b, m, oil, "1", 1, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := m.BulkVerified(1000)
 	if r := m.Do(buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
 		map[string]any{"s": sale.ID}); len(r.Errors) > 0 {

@@ -23,7 +23,7 @@ const nodeQ = `query($id: ID!) { node(id: $id) { __typename id
 func TestNodeMalformedIDs(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		c := seedCatalogue(t, m, 1)
+		c := servertest.SeedCatalogue(t, m, 1)
 		member := m.Register("会员")
 		product := c.Products[0].ID
 		garbage := []string{"nope", "prd_123", "", "prd_", "_", "prd_" + product, product + " ", " " + product,
@@ -63,7 +63,7 @@ func TestNodeMalformedIDs(t *testing.T) {
 			}
 			for _, token := range []string{"", m.Admin} {
 				r := m.Do(token, nodesQ, map[string]any{"ids": many})
-				wantCode(t, r, "BAD_USER_INPUT")
+				servertest.WantCode(t, r, "BAD_USER_INPUT")
 				if string(r.Data) != "null" {
 					t.Fatalf("%d nodes: data %s", n, r.Data)
 				}
@@ -94,20 +94,20 @@ func TestMeShowsOwnData(t *testing.T) {
 				IDNumberMasked                *string
 			}
 		}
-		mustDo(t, m, alice.Token, `{ me { id phone verificationStatus realName idNumberMasked } }`, nil, &me)
+		servertest.MustDo(t, m, alice.Token, `{ me { id phone verificationStatus realName idNumberMasked } }`, nil, &me)
 		if me.Me.ID != alice.ID || me.Me.Phone != alice.Phone || me.Me.VerificationStatus != "VERIFIED" ||
 			me.Me.RealName == nil || *me.Me.RealName != "张爱丽丝" ||
 			me.Me.IDNumberMasked == nil || !strings.Contains(*me.Me.IDNumberMasked, "**************") {
 			t.Fatalf("me: %+v", me.Me)
 		}
-		r := m.Do("", meQ, nil)
+		r := m.Do("", servertest.MeQ, nil)
 		if len(r.Errors) > 0 || string(r.Data) != `{"me":null}` {
 			t.Fatalf("anonymous me: %s %+v", r.Data, r.Errors)
 		}
 		// The admin sees a member in full too (pendingVerifications is the
 		// one list of members).
 		bob := m.Register("鲍勃")
-		mustDo(t, m, bob.Token, submitRealNameQ, realNameVars("鲍勃", servertest.NextIDNumber()), nil)
+		servertest.MustDo(t, m, bob.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("鲍勃", servertest.NextIDNumber()), nil)
 		var pending struct {
 			PendingVerifications struct {
 				Edges []struct {
@@ -115,7 +115,7 @@ func TestMeShowsOwnData(t *testing.T) {
 				}
 			}
 		}
-		mustDo(t, m, m.Admin, `{ pendingVerifications { edges { node { id phone realName } } } }`, nil, &pending)
+		servertest.MustDo(t, m, m.Admin, `{ pendingVerifications { edges { node { id phone realName } } } }`, nil, &pending)
 		e := pending.PendingVerifications.Edges
 		if len(e) != 1 || e[0].Node.ID != bob.ID || e[0].Node.Phone != bob.Phone || e[0].Node.RealName != "鲍勃" {
 			t.Fatalf("pendingVerifications: %+v", e)
@@ -224,7 +224,7 @@ func TestWhereInputsStayPublic(t *testing.T) {
 			`{ products(where: {updatedAt: "2020-01-01T00:00:00Z"}) { totalCount } }`,
 		} {
 			r := m.Do("", q, nil)
-			wantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+			servertest.WantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 			if r.Status == 500 {
 				t.Fatalf("%s: status 500", q)
 			}

@@ -110,7 +110,7 @@ func TestHugeOrDeepWhereRefused(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		seedCatalogue(t, m, 6) // "…Green Tea No.00" (TEA) and "Hanzhong TEA Cake No.02" (SNACKS) hold "tea"
+		servertest.SeedCatalogue(t, m, 6) // "…Green Tea No.00" (TEA) and "Hanzhong TEA Cake No.02" (SNACKS) hold "tea"
 		member := m.Verified("会员")
 		for _, tt := range refusals {
 			t.Run(tt.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestHugeOrDeepWhereRefused(t *testing.T) {
 		for _, tt := range accepted {
 			t.Run(tt.name, func(t *testing.T) {
 				var out map[string]struct{ TotalCount int }
-				mustDo(t, m, member.Token, tt.query, tt.vars, &out)
+				servertest.MustDo(t, m, member.Token, tt.query, tt.vars, &out)
 				for _, v := range out {
 					if v.TotalCount != tt.want {
 						t.Fatalf("totalCount %d, want %d", v.TotalCount, tt.want)

@@ -1,4 +1,4 @@
-package server_test
+package live_test
 
 import (
 	"encoding/json"
@@ -13,66 +13,17 @@ import (
 	"unionmall/internal/testdb"
 )
 
-const stockSub = `subscription($id: ID!) { flashSaleStock(flashSaleID: $id) { flashSaleID quantity sold remaining status updatedAt } }`
-
-type stock struct {
-	FlashSaleStock struct {
-		FlashSaleID string
-		Quantity    int
-		Sold        int
-		Remaining   int
-		Status      string
-	}
-}
-
-// waitSold reads events until the stock shows sold, failing after timeout.
-// watchStock opens a websocket to baseURL with protocol and init payload
-// and subscribes it to the sale's stock; it is closed when the test ends.
-func watchStock(t *testing.T, baseURL, protocol string, init map[string]any, saleID string) *servertest.WS {
-	t.Helper()
-	ws, err := servertest.DialWS(baseURL, protocol, init)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	if _, err := ws.Subscribe(stockSub, map[string]any{"id": saleID}); err != nil {
-		t.Fatal(err)
-	}
-	return ws
-}
-
-func waitSold(t *testing.T, ws *servertest.WS, sold int, timeout time.Duration) stock {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		_, r, err := ws.Next(time.Until(deadline))
-		if err != nil {
-			t.Fatalf("waiting for sold=%d: %v", sold, err)
-		}
-		if len(r.Errors) > 0 {
-			t.Fatalf("subscription error %+v", r.Errors)
-		}
-		var s stock
-		if err := json.Unmarshal(r.Data, &s); err != nil {
-			t.Fatal(err)
-		}
-		if s.FlashSaleStock.Sold == sold {
-			return s
-		}
-	}
-}
-
 func TestSubscriptions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		oil := oilProduct(t, m, 1000)
+		oil := servertest.OilProduct(t, m, 1000)
 		now := time.Now().UTC()
 		var ev struct{ CreateLiveEvent struct{ ID string } }
-		mustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
+		servertest.MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
 			map[string]any{"i": map[string]any{"title": "一元秒杀", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
 				"endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, &ev)
 		var created struct{ CreateFlashSale struct{ ID string } }
-		mustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
+		servertest.MustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
 			map[string]any{"i": map[string]any{"productID": oil, "price": "1", "quantity": 500, "perMemberLimit": 1,
 				"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
 				"liveEventID": ev.CreateLiveEvent.ID}}, &created)
@@ -81,7 +32,7 @@ func TestSubscriptions(t *testing.T) {
 		bought := 0
 		buy := func(n int) {
 			for range n {
-				mustDo(t, m, buyers[bought].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
+				servertest.MustDo(t, m, buyers[bought].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
 					map[string]any{"s": sale}, nil)
 				bought++
 			}
@@ -89,17 +40,17 @@ func TestSubscriptions(t *testing.T) {
 
 		for _, proto := range []string{servertest.TransportWS, servertest.LegacyWS} {
 			t.Run(proto, func(t *testing.T) {
-				ws := watchStock(t, m.HTTP.URL, proto, nil, sale)
+				ws := servertest.WatchStock(t, m.HTTP.URL, proto, nil, sale)
 				// The current state at once.
-				s := waitSold(t, ws, bought, 2*time.Second)
+				s := servertest.WaitSold(t, ws, bought, 2*time.Second)
 				if s.FlashSaleStock.Quantity != 500 || s.FlashSaleStock.Remaining != 500-bought || s.FlashSaleStock.Status != "ACTIVE" {
 					t.Fatalf("initial %+v", s)
 				}
 				// Then each change; a burst ends on its final state.
 				buy(1)
-				waitSold(t, ws, bought, 2*time.Second)
+				servertest.WaitSold(t, ws, bought, 2*time.Second)
 				buy(20)
-				waitSold(t, ws, bought, 2*time.Second)
+				servertest.WaitSold(t, ws, bought, 2*time.Second)
 
 				if _, err := ws.Subscribe(`subscription($id: ID!) { liveEventCounters(liveEventID: $id) {
 					liveEventID orders unitsSold gmv flashSales { flashSaleID sold } } }`,
@@ -135,7 +86,7 @@ func TestSubscriptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ws.Close()
-			_, _ = ws.Subscribe(stockSub, map[string]any{"id": "fls_01JD0000000000000000000000"})
+			_, _ = ws.Subscribe(servertest.StockSub, map[string]any{"id": "fls_01JD0000000000000000000000"})
 			_, r, err := ws.Next(2 * time.Second)
 			if err != nil || len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_FOUND" {
 				t.Fatalf("unknown sale: %+v %v", r, err)
@@ -170,7 +121,7 @@ func TestSubscriptions(t *testing.T) {
 			}
 			defer ws.Close()
 			for range 101 {
-				if _, err := ws.Subscribe(stockSub, map[string]any{"id": sale}); err != nil {
+				if _, err := ws.Subscribe(servertest.StockSub, map[string]any{"id": sale}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -197,16 +148,16 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	d := testdb.Open(t, "postgres")
 	a := servertest.Start(t, d, servertest.Options{})
 	b := servertest.Start(t, d, servertest.Options{})
-	oil := oilProduct(t, a, 1000)
+	oil := servertest.OilProduct(t, a, 1000)
 	now := time.Now().UTC()
-	sale := createSale(t, a, oil, "1", 100, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(t, a, oil, "1", 100, 1, now.Add(-time.Second), now.Add(time.Hour))
 	buyers := a.BulkVerified(10)
 
-	ws := watchStock(t, b.HTTP.URL, servertest.TransportWS, nil, sale.ID)
-	waitSold(t, ws, 0, 2*time.Second)
+	ws := servertest.WatchStock(t, b.HTTP.URL, servertest.TransportWS, nil, sale.ID)
+	servertest.WaitSold(t, ws, 0, 2*time.Second)
 	time.Sleep(300 * time.Millisecond) // both listeners are up by now
-	mustDo(t, a, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
-	waitSold(t, ws, 1, 3*time.Second)
+	servertest.MustDo(t, a, buyers[0].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
+	servertest.WaitSold(t, ws, 1, 3*time.Second)
 
 	// Cut every LISTEN connection of this database; while they are gone,
 	// sell through instance a. Once back, b's subscriber sees sold = 3.
@@ -216,9 +167,9 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 		t.Fatalf("cut %d listening connections, want both instances'", cut)
 	}
 	for _, bu := range buyers[1:3] {
-		mustDo(t, a, bu.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
+		servertest.MustDo(t, a, bu.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale.ID}, nil)
 	}
-	waitSold(t, ws, 3, 8*time.Second)
+	servertest.WaitSold(t, ws, 3, 8*time.Second)
 }
 
 // A logout through one instance ends the token on the others within a
@@ -229,15 +180,15 @@ func TestLogoutReachesOtherInstances(t *testing.T) {
 	b := servertest.Start(t, d, servertest.Options{})
 	mem := a.Register("退出")
 	var me struct{ Me *struct{ ID string } }
-	mustDo(t, b, mem.Token, `{ me { id } }`, nil, &me) // b caches the token
+	servertest.MustDo(t, b, mem.Token, `{ me { id } }`, nil, &me) // b caches the token
 	if me.Me == nil {
 		t.Fatal("b does not know the token")
 	}
 	time.Sleep(300 * time.Millisecond) // both listeners are up
-	mustDo(t, a, mem.Token, `mutation { logout }`, nil, nil)
+	servertest.MustDo(t, a, mem.Token, `mutation { logout }`, nil, nil)
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		mustDo(t, b, mem.Token, `{ me { id } }`, nil, &me)
+		servertest.MustDo(t, b, mem.Token, `{ me { id } }`, nil, &me)
 		if me.Me == nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package server_test
+package coupons_test
 
 import (
 	"fmt"
@@ -48,7 +48,7 @@ type campaignOut struct {
 func createCampaign(t testing.TB, m *servertest.Mall, in map[string]any) campaignOut {
 	t.Helper()
 	var out struct{ CreateCouponCampaign campaignOut }
-	mustDo(t, m, m.Admin, createCampaignQ, map[string]any{"i": in}, &out)
+	servertest.MustDo(t, m, m.Admin, createCampaignQ, map[string]any{"i": in}, &out)
 	return out.CreateCouponCampaign
 }
 
@@ -68,7 +68,7 @@ func claimAll(t *testing.T, m *servertest.Mall, tokens []string, campaignID stri
 		go func() {
 			defer wg.Done()
 			<-start
-			r, err := post(client, m.HTTP.URL, tok, claimQ, map[string]any{"c": campaignID})
+			r, err := servertest.Post(client, m.HTTP.URL, tok, claimQ, map[string]any{"c": campaignID})
 			code := "transport error"
 			if err == nil {
 				code = r.Code()
@@ -132,9 +132,9 @@ func TestClaimRacesHoldTheLimits(t *testing.T) {
 						PacksClaimedToday int
 					}
 				}
-				mustDo(t, m, "", campaign, nil, &list)
+				servertest.MustDo(t, m, "", campaign, nil, &list)
 				for _, cc := range list.CouponCampaigns {
-					if cc.ID == c.ID && (fen(t, cc.IssuedValue) != int64(tt.packs*18000) || cc.PacksClaimedToday != tt.packs) {
+					if cc.ID == c.ID && (servertest.Fen(t, cc.IssuedValue) != int64(tt.packs*18000) || cc.PacksClaimedToday != tt.packs) {
 						t.Fatalf("served campaign %+v", cc)
 					}
 				}
@@ -183,7 +183,7 @@ func TestClaimRules(t *testing.T) {
 				ID, Threshold, Discount, Status, ValidUntil string
 			}
 		}
-		mustDo(t, m, verified.Token, claimQ, map[string]any{"c": open.ID}, &pack)
+		servertest.MustDo(t, m, verified.Token, claimQ, map[string]any{"c": open.ID}, &pack)
 		if len(pack.ClaimCouponPack) != 4 {
 			t.Fatalf("pack %+v", pack)
 		}
@@ -194,7 +194,7 @@ func TestClaimRules(t *testing.T) {
 			}
 		}
 		time.Sleep(1100 * time.Millisecond) // let the closing window close
-		before := rows(t, d, "coupons")
+		before := servertest.Rows(t, d, "coupons")
 		for _, tt := range []struct {
 			name, token, campaign, code string
 		}{
@@ -206,10 +206,10 @@ func TestClaimRules(t *testing.T) {
 			{"unknown campaign", verified.Token, "cmp_01JD0000000000000000000000", "NOT_FOUND"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				wantCode(t, m.Do(tt.token, claimQ, map[string]any{"c": tt.campaign}), tt.code)
+				servertest.WantCode(t, m.Do(tt.token, claimQ, map[string]any{"c": tt.campaign}), tt.code)
 			})
 		}
-		if rows(t, d, "coupons") != before {
+		if servertest.Rows(t, d, "coupons") != before {
 			t.Fatal("a refused claim wrote coupons")
 		}
 
@@ -217,15 +217,15 @@ func TestClaimRules(t *testing.T) {
 		var mine struct {
 			MyCoupons []struct{ ID, Status string }
 		}
-		mustDo(t, m, verified.Token, `{ myCoupons { id status } }`, nil, &mine)
+		servertest.MustDo(t, m, verified.Token, `{ myCoupons { id status } }`, nil, &mine)
 		if len(mine.MyCoupons) != 4 {
 			t.Fatalf("myCoupons %+v", mine)
 		}
-		mustDo(t, m, verified.Token, `{ myCoupons(status: USED) { id status } }`, nil, &mine)
+		servertest.MustDo(t, m, verified.Token, `{ myCoupons(status: USED) { id status } }`, nil, &mine)
 		if len(mine.MyCoupons) != 0 {
 			t.Fatalf("used coupons %+v", mine)
 		}
-		wantCode(t, m.Do("", `{ myCoupons { id } }`, nil), "UNAUTHENTICATED")
+		servertest.WantCode(t, m.Do("", `{ myCoupons { id } }`, nil), "UNAUTHENTICATED")
 	})
 }
 
@@ -243,24 +243,24 @@ func TestCouponsExpire(t *testing.T) {
 		c := createCampaign(t, m, in)
 		mem := m.BulkVerified(1)[0]
 		var pack struct{ ClaimCouponPack []struct{ ID string } }
-		mustDo(t, m, mem.Token, claimQ, map[string]any{"c": c.ID}, &pack)
+		servertest.MustDo(t, m, mem.Token, claimQ, map[string]any{"c": c.ID}, &pack)
 		id := pack.ClaimCouponPack[0].ID
 		var n struct{ Node struct{ Status string } }
-		mustDo(t, m, mem.Token, `query($id: ID!) { node(id: $id) { ... on Coupon { status } } }`, map[string]any{"id": id}, &n)
+		servertest.MustDo(t, m, mem.Token, `query($id: ID!) { node(id: $id) { ... on Coupon { status } } }`, map[string]any{"id": id}, &n)
 		if n.Node.Status != "AVAILABLE" {
 			t.Fatalf("fresh coupon %s", n.Node.Status)
 		}
 		time.Sleep(time.Until(validUntil) + 100*time.Millisecond)
-		mustDo(t, m, mem.Token, `query($id: ID!) { node(id: $id) { ... on Coupon { status } } }`, map[string]any{"id": id}, &n)
+		servertest.MustDo(t, m, mem.Token, `query($id: ID!) { node(id: $id) { ... on Coupon { status } } }`, map[string]any{"id": id}, &n)
 		if n.Node.Status != "EXPIRED" {
 			t.Fatalf("coupon past validUntil reads %s", n.Node.Status)
 		}
 		var mine struct{ MyCoupons []struct{ Status string } }
-		mustDo(t, m, mem.Token, `{ myCoupons(status: EXPIRED) { status } }`, nil, &mine)
+		servertest.MustDo(t, m, mem.Token, `{ myCoupons(status: EXPIRED) { status } }`, nil, &mine)
 		if len(mine.MyCoupons) != 4 {
 			t.Fatalf("expired coupons %+v", mine)
 		}
-		mustDo(t, m, mem.Token, `{ myCoupons(status: AVAILABLE) { status } }`, nil, &mine)
+		servertest.MustDo(t, m, mem.Token, `{ myCoupons(status: AVAILABLE) { status } }`, nil, &mine)
 		if len(mine.MyCoupons) != 0 {
 			t.Fatalf("available coupons %+v", mine)
 		}
@@ -277,7 +277,7 @@ func TestCreateCampaignValidation(t *testing.T) {
 			c.DailyPackQuota == nil || *c.DailyPackQuota != 20000 {
 			t.Fatalf("created %+v", c)
 		}
-		before := rows(t, d, "coupon_campaigns")
+		before := servertest.Rows(t, d, "coupon_campaigns")
 		for _, tt := range []struct {
 			name string
 			edit func(in map[string]any)
@@ -299,10 +299,10 @@ func TestCreateCampaignValidation(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				in := good()
 				tt.edit(in)
-				wantCode(t, m.Do(m.Admin, createCampaignQ, map[string]any{"i": in}), "BAD_USER_INPUT")
+				servertest.WantCode(t, m.Do(m.Admin, createCampaignQ, map[string]any{"i": in}), "BAD_USER_INPUT")
 			})
 		}
-		if rows(t, d, "coupon_campaigns") != before || rows(t, d, "coupon_tiers") != 4 {
+		if servertest.Rows(t, d, "coupon_campaigns") != before || servertest.Rows(t, d, "coupon_tiers") != 4 {
 			t.Fatal("a refused campaign was written")
 		}
 	})

@@ -1,4 +1,4 @@
-package server_test
+package account_test
 
 import (
 	"slices"
@@ -31,9 +31,9 @@ func TestReviewRefusals(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
 		pending := m.Register("待审")
-		mustDo(t, m, pending.Token, submitRealNameQ, realNameVars("待审", servertest.NextIDNumber()), nil)
+		servertest.MustDo(t, m, pending.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("待审", servertest.NextIDNumber()), nil)
 		pending2 := m.Register("待审二")
-		mustDo(t, m, pending2.Token, submitRealNameQ, realNameVars("待审二", servertest.NextIDNumber()), nil)
+		servertest.MustDo(t, m, pending2.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("待审二", servertest.NextIDNumber()), nil)
 		unverified := m.Register("未提交")
 		verified := m.Verified("已认证")
 		state := func() []string {
@@ -63,8 +63,8 @@ func TestReviewRefusals(t *testing.T) {
 			{"blank reason", review([]string{pending.ID}, false, "   "), "BAD_USER_INPUT"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				r := m.Do(m.Admin, reviewQ, c.vars)
-				wantCode(t, r, c.code)
+				r := m.Do(m.Admin, servertest.ReviewQ, c.vars)
+				servertest.WantCode(t, r, c.code)
 				if string(r.Data) != "null" {
 					t.Errorf("data %s", r.Data)
 				}
@@ -78,15 +78,15 @@ func TestReviewRefusals(t *testing.T) {
 		var out struct {
 			ReviewRealNameVerifications []struct{ ID, VerificationStatus string }
 		}
-		mustDo(t, m, m.Admin, reviewQ, review([]string{pending2.ID, pending.ID, pending2.ID}, true, nil), &out)
+		servertest.MustDo(t, m, m.Admin, servertest.ReviewQ, review([]string{pending2.ID, pending.ID, pending2.ID}, true, nil), &out)
 		got := out.ReviewRealNameVerifications
 		if len(got) != 2 || got[0].VerificationStatus != "VERIFIED" || got[1].VerificationStatus != "VERIFIED" ||
 			statusOf(t, d, pending.ID) != "VERIFIED" || statusOf(t, d, pending2.ID) != "VERIFIED" {
 			t.Fatalf("batch with a duplicate: %+v", got)
 		}
 		// A VERIFIED member cannot submit again.
-		r := m.Do(verified.Token, submitRealNameQ, realNameVars("改名", servertest.NextIDNumber()))
-		wantCode(t, r, "INVALID_STATE")
+		r := m.Do(verified.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("改名", servertest.NextIDNumber()))
+		servertest.WantCode(t, r, "INVALID_STATE")
 		if statusOf(t, d, verified.ID) != "VERIFIED" {
 			t.Fatal("the verified member changed")
 		}
@@ -100,15 +100,15 @@ func TestReviewRejection(t *testing.T) {
 		m := servertest.Start(t, d, servertest.Options{})
 		id := servertest.NextIDNumber()
 		impostor := m.Register("冒用者")
-		mustDo(t, m, impostor.Token, submitRealNameQ, realNameVars("冒用者", id), nil)
+		servertest.MustDo(t, m, impostor.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("冒用者", id), nil)
 		owner := m.Register("本人")
-		wantCode(t, m.Do(owner.Token, submitRealNameQ, realNameVars("本人", id)), "BAD_USER_INPUT")
+		servertest.WantCode(t, m.Do(owner.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("本人", id)), "BAD_USER_INPUT")
 
 		const reason = "身份证号与姓名不符"
 		var out struct {
 			ReviewRealNameVerifications []struct{ ID, VerificationStatus string }
 		}
-		mustDo(t, m, m.Admin, reviewQ, review([]string{impostor.ID}, false, reason), &out)
+		servertest.MustDo(t, m, m.Admin, servertest.ReviewQ, review([]string{impostor.ID}, false, reason), &out)
 		if r := out.ReviewRealNameVerifications; len(r) != 1 || r[0].ID != impostor.ID || r[0].VerificationStatus != "REJECTED" {
 			t.Fatalf("reject: %+v", r)
 		}
@@ -118,36 +118,36 @@ func TestReviewRejection(t *testing.T) {
 				VerificationNote   *string
 			}
 		}
-		mustDo(t, m, impostor.Token, meQ, nil, &me)
+		servertest.MustDo(t, m, impostor.Token, servertest.MeQ, nil, &me)
 		if me.Me.VerificationStatus != "REJECTED" || me.Me.VerificationNote == nil || *me.Me.VerificationNote != reason {
 			t.Fatalf("the rejected member's me: %+v", me.Me)
 		}
 		// A rejected member is not in the review queue.
 		var pending struct{ PendingVerifications struct{ TotalCount int } }
-		mustDo(t, m, m.Admin, `{ pendingVerifications { totalCount } }`, nil, &pending)
+		servertest.MustDo(t, m, m.Admin, `{ pendingVerifications { totalCount } }`, nil, &pending)
 		if pending.PendingVerifications.TotalCount != 0 {
 			t.Fatalf("pending after rejection: %+v", pending)
 		}
 
 		// The rightful owner now submits the number and is approved.
-		mustDo(t, m, owner.Token, submitRealNameQ, realNameVars("本人", id), nil)
-		mustDo(t, m, m.Admin, reviewQ, review([]string{owner.ID}, true, nil), &out)
+		servertest.MustDo(t, m, owner.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("本人", id), nil)
+		servertest.MustDo(t, m, m.Admin, servertest.ReviewQ, review([]string{owner.ID}, true, nil), &out)
 		if r := out.ReviewRealNameVerifications; len(r) != 1 || r[0].VerificationStatus != "VERIFIED" {
 			t.Fatalf("approve the owner: %+v", r)
 		}
 		// The rejected member cannot take it back, but may submit their own.
-		wantCode(t, m.Do(impostor.Token, submitRealNameQ, realNameVars("冒用者", id)), "BAD_USER_INPUT")
+		servertest.WantCode(t, m.Do(impostor.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("冒用者", id)), "BAD_USER_INPUT")
 		if statusOf(t, d, impostor.ID) != "REJECTED" {
 			t.Fatal("the refused resubmission changed the member")
 		}
-		mustDo(t, m, impostor.Token, submitRealNameQ, realNameVars("冒用者", servertest.NextIDNumber()), nil)
-		mustDo(t, m, impostor.Token, meQ, nil, &me)
+		servertest.MustDo(t, m, impostor.Token, servertest.SubmitRealNameQ, servertest.RealNameVars("冒用者", servertest.NextIDNumber()), nil)
+		servertest.MustDo(t, m, impostor.Token, servertest.MeQ, nil, &me)
 		if me.Me.VerificationStatus != "PENDING" || me.Me.VerificationNote != nil {
 			t.Fatalf("resubmitted after rejection: %+v", me.Me)
 		}
 		// Rejection without a reason leaves no note.
-		mustDo(t, m, m.Admin, reviewQ, review([]string{impostor.ID}, false, nil), nil)
-		mustDo(t, m, impostor.Token, meQ, nil, &me)
+		servertest.MustDo(t, m, m.Admin, servertest.ReviewQ, review([]string{impostor.ID}, false, nil), nil)
+		servertest.MustDo(t, m, impostor.Token, servertest.MeQ, nil, &me)
 		if me.Me.VerificationStatus != "REJECTED" || me.Me.VerificationNote != nil {
 			t.Fatalf("rejected without a reason: %+v", me.Me)
 		}
@@ -159,8 +159,8 @@ func TestGrantRole(t *testing.T) {
 		m := servertest.Start(t, d, servertest.Options{})
 		mem := m.Verified("采购员")
 		var unit, unit2 struct{ RegisterPurchasingUnit struct{ ID, Name string } }
-		mustDo(t, m, m.Admin, registerUnitQ, map[string]any{"i": map[string]any{"name": "西安市总工会"}}, &unit)
-		mustDo(t, m, m.Admin, registerUnitQ, map[string]any{"i": map[string]any{"name": "宝鸡市总工会"}}, &unit2)
+		servertest.MustDo(t, m, m.Admin, servertest.RegisterUnitQ, map[string]any{"i": map[string]any{"name": "西安市总工会"}}, &unit)
+		servertest.MustDo(t, m, m.Admin, servertest.RegisterUnitQ, map[string]any{"i": map[string]any{"name": "宝鸡市总工会"}}, &unit2)
 		roles := func() (string, *string) {
 			var r string
 			var u *string
@@ -193,7 +193,7 @@ func TestGrantRole(t *testing.T) {
 			{"unknown role", grant(mem.ID, "SUPERUSER", nil), "GRAPHQL_VALIDATION_FAILED"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				wantCode(t, m.Do(m.Admin, grantRoleQ, c.vars), c.code)
+				servertest.WantCode(t, m.Do(m.Admin, servertest.GrantRoleQ, c.vars), c.code)
 				if r, u := roles(); r != beforeRoles || u != nil {
 					t.Fatalf("member changed: %s %v", r, u)
 				}
@@ -208,7 +208,7 @@ func TestGrantRole(t *testing.T) {
 			}
 		}
 		var out granted
-		mustDo(t, m, m.Admin, grantRoleQ, grant(mem.ID, "PURCHASER", unit.RegisterPurchasingUnit.ID), &out)
+		servertest.MustDo(t, m, m.Admin, servertest.GrantRoleQ, grant(mem.ID, "PURCHASER", unit.RegisterPurchasingUnit.ID), &out)
 		g := out.GrantRole
 		if g.ID != mem.ID || !slices.Equal(g.Roles, []string{"MEMBER", "PURCHASER"}) || g.PurchasingUnit == nil ||
 			g.PurchasingUnit.ID != unit.RegisterPurchasingUnit.ID || g.PurchasingUnit.Name != "西安市总工会" {
@@ -220,18 +220,18 @@ func TestGrantRole(t *testing.T) {
 				PurchasingUnit *struct{ ID string }
 			}
 		}
-		mustDo(t, m, mem.Token, `{ me { roles purchasingUnit { id } } }`, nil, &me)
+		servertest.MustDo(t, m, mem.Token, `{ me { roles purchasingUnit { id } } }`, nil, &me)
 		if !slices.Equal(me.Me.Roles, []string{"MEMBER", "PURCHASER"}) || me.Me.PurchasingUnit == nil ||
 			me.Me.PurchasingUnit.ID != unit.RegisterPurchasingUnit.ID {
 			t.Fatalf("me after grant: %+v", me.Me)
 		}
 		// Granting again moves the purchaser to another unit; ADMIN keeps it.
-		mustDo(t, m, m.Admin, grantRoleQ, grant(mem.ID, "PURCHASER", unit2.RegisterPurchasingUnit.ID), &out)
+		servertest.MustDo(t, m, m.Admin, servertest.GrantRoleQ, grant(mem.ID, "PURCHASER", unit2.RegisterPurchasingUnit.ID), &out)
 		if out.GrantRole.PurchasingUnit == nil || out.GrantRole.PurchasingUnit.ID != unit2.RegisterPurchasingUnit.ID ||
 			!slices.Equal(out.GrantRole.Roles, []string{"MEMBER", "PURCHASER"}) {
 			t.Fatalf("move: %+v", out.GrantRole)
 		}
-		mustDo(t, m, m.Admin, grantRoleQ, grant(mem.ID, "ADMIN", nil), &out)
+		servertest.MustDo(t, m, m.Admin, servertest.GrantRoleQ, grant(mem.ID, "ADMIN", nil), &out)
 		if !slices.Equal(out.GrantRole.Roles, []string{"MEMBER", "PURCHASER", "ADMIN"}) || out.GrantRole.PurchasingUnit == nil {
 			t.Fatalf("admin too: %+v", out.GrantRole)
 		}

@@ -1,4 +1,4 @@
-package server_test
+package flashsales_test
 
 import (
 	"net/http"
@@ -10,59 +10,22 @@ import (
 	"unionmall/internal/testdb"
 )
 
-const (
-	createSaleQ = `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) {
-		id price quantity sold remaining perMemberLimit status product { id stock } } }`
-	buyQ = `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) {
-		id status total subtotal payBy flashSale { id } items { quantity unitPrice product { id } } } }`
-	saleQ = `query($id: ID!) { flashSale(id: $id) { quantity sold remaining status } }`
-)
-
-type saleOut struct {
-	ID             string
-	Price          string
-	Quantity       int
-	Sold           int
-	Remaining      int
-	PerMemberLimit int
-	Status         string
-	Product        struct {
-		ID    string
-		Stock int
-	}
-}
-
-func createSale(t testing.TB, m *servertest.Mall, productID, price string, qty, limit int, from, to time.Time) saleOut {
-	t.Helper()
-	var out struct{ CreateFlashSale saleOut }
-	mustDo(t, m, m.Admin, createSaleQ, map[string]any{"i": map[string]any{
-		"productID": productID, "price": price, "quantity": qty, "perMemberLimit": limit,
-		"startsAt": from.Format(time.RFC3339Nano), "endsAt": to.Format(time.RFC3339Nano),
-	}}, &out)
-	return out.CreateFlashSale
-}
-
-func oilProduct(t testing.TB, m *servertest.Mall, stock int) string {
-	t.Helper()
-	county := createCounty(t, m, "城固县", "汉中市", "NON_POOR_WITH_TASKS")
-	sup := createSupplier(t, m, "汉中香小粮油有限公司", county, 950)
-	return createProduct(t, m, productIn{Name: "汉中香小榨菜籽油 5L", Category: "GRAIN_OIL", Price: "79.90", Stock: stock, OnSale: true, SupplierID: sup})
-}
+const saleQ = `query($id: ID!) { flashSale(id: $id) { quantity sold remaining status } }`
 
 func TestFlashSaleRules(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		oil := oilProduct(t, m, 100)
+		oil := servertest.OilProduct(t, m, 100)
 		now := time.Now().UTC()
-		sale := createSale(t, m, oil, "1", 3, 2, now.Add(-time.Second), now.Add(time.Hour))
+		sale := servertest.CreateSale(t, m, oil, "1", 3, 2, now.Add(-time.Second), now.Add(time.Hour))
 		if sale.Quantity != 3 || sale.Sold != 0 || sale.Remaining != 3 || sale.Status != "ACTIVE" || sale.Product.Stock != 97 {
 			t.Fatalf("created %+v", sale)
 		}
-		later := createSale(t, m, oil, "1", 1, 1, now.Add(time.Hour), now.Add(2*time.Hour))
+		later := servertest.CreateSale(t, m, oil, "1", 1, 1, now.Add(time.Hour), now.Add(2*time.Hour))
 		buyers := m.BulkVerified(3)
 		unverified := m.Register("未认证")
 		buy := func(token, sale string, q int) *servertest.Response {
-			return m.Do(token, buyQ, map[string]any{"i": map[string]any{"flashSaleID": sale, "quantity": q}})
+			return m.Do(token, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": sale, "quantity": q}})
 		}
 		var first struct {
 			BuyFlashSale struct {
@@ -97,33 +60,33 @@ func TestFlashSaleRules(t *testing.T) {
 			{"more than remains, refused whole", buyers[1].Token, sale.ID, 2, "SOLD_OUT"},
 			{"unknown sale", buyers[1].Token, "fls_01JD0000000000000000000000", 1, "NOT_FOUND"},
 		} {
-			t.Run(tt.name, func(t *testing.T) { wantCode(t, buy(tt.token, tt.sale, tt.q), tt.code) })
+			t.Run(tt.name, func(t *testing.T) { servertest.WantCode(t, buy(tt.token, tt.sale, tt.q), tt.code) })
 		}
-		mustDo(t, m, buyers[1].Token, buyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
+		servertest.MustDo(t, m, buyers[1].Token, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
 		// Sold out beats the limit.
-		wantCode(t, buy(buyers[0].Token, sale.ID, 1), "SOLD_OUT")
-		wantCode(t, buy(buyers[2].Token, sale.ID, 1), "SOLD_OUT")
-		var s struct{ FlashSale saleOut }
-		mustDo(t, m, "", saleQ, map[string]any{"id": sale.ID}, &s)
+		servertest.WantCode(t, buy(buyers[0].Token, sale.ID, 1), "SOLD_OUT")
+		servertest.WantCode(t, buy(buyers[2].Token, sale.ID, 1), "SOLD_OUT")
+		var s struct{ FlashSale servertest.Sale }
+		servertest.MustDo(t, m, "", saleQ, map[string]any{"id": sale.ID}, &s)
 		if s.FlashSale.Sold != 3 || s.FlashSale.Remaining != 0 || s.FlashSale.Status != "SOLD_OUT" {
 			t.Fatalf("after selling out %+v", s.FlashSale)
 		}
 		// A cancelled order gives its units back, and buying works again.
-		mustDo(t, m, buyers[0].Token, `mutation($id: ID!) { cancelOrder(id: $id) { status } }`, map[string]any{"id": o.ID}, nil)
-		mustDo(t, m, "", saleQ, map[string]any{"id": sale.ID}, &s)
+		servertest.MustDo(t, m, buyers[0].Token, `mutation($id: ID!) { cancelOrder(id: $id) { status } }`, map[string]any{"id": o.ID}, nil)
+		servertest.MustDo(t, m, "", saleQ, map[string]any{"id": sale.ID}, &s)
 		if s.FlashSale.Sold != 1 || s.FlashSale.Status != "ACTIVE" {
 			t.Fatalf("after a cancellation %+v", s.FlashSale)
 		}
-		mustDo(t, m, buyers[2].Token, buyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
+		servertest.MustDo(t, m, buyers[2].Token, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}}, nil)
 		// Ending the sale sends the unsold unit back to the product.
-		var ended struct{ EndFlashSale saleOut }
-		mustDo(t, m, m.Admin, `mutation($id: ID!) { endFlashSale(id: $id) { status sold remaining product { stock } } }`,
+		var ended struct{ EndFlashSale servertest.Sale }
+		servertest.MustDo(t, m, m.Admin, `mutation($id: ID!) { endFlashSale(id: $id) { status sold remaining product { stock } } }`,
 			map[string]any{"id": sale.ID}, &ended)
 		if ended.EndFlashSale.Status != "ENDED" || ended.EndFlashSale.Sold != 2 || ended.EndFlashSale.Product.Stock != 97+1-1 {
 			// 100 − 3 (sale) − 1 (later) + 1 unsold = 97
 			t.Fatalf("ended %+v", ended.EndFlashSale)
 		}
-		wantCode(t, buy(buyers[2].Token, sale.ID, 1), "ENDED")
+		servertest.WantCode(t, buy(buyers[2].Token, sale.ID, 1), "ENDED")
 		checkFlashInvariants(t, d, sale.ID)
 	})
 }
@@ -162,9 +125,9 @@ func TestFlashSaleStorm(t *testing.T) {
 			buyersN, quantity = 400, 150
 		}
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		oil := oilProduct(t, m, 10000)
+		oil := servertest.OilProduct(t, m, 10000)
 		now := time.Now().UTC()
-		sale := createSale(t, m, oil, "1", quantity, 1, now.Add(-time.Second), now.Add(time.Hour))
+		sale := servertest.CreateSale(t, m, oil, "1", quantity, 1, now.Add(-time.Second), now.Add(time.Hour))
 		buyers := m.BulkVerified(buyersN)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 		var (
@@ -181,7 +144,7 @@ func TestFlashSaleStorm(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					r, err := post(client, m.HTTP.URL, b.Token, `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id } }`,
+					r, err := servertest.Post(client, m.HTTP.URL, b.Token, `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id } }`,
 						map[string]any{"i": map[string]any{"flashSaleID": sale.ID}})
 					code := "transport error"
 					if err == nil {

@@ -1,4 +1,4 @@
-package server_test
+package catalog_test
 
 import (
 	"slices"
@@ -47,7 +47,7 @@ func (p productPage) ids() []string {
 func products(t testing.TB, m *servertest.Mall, token string, vars map[string]any) productPage {
 	t.Helper()
 	var out struct{ Products productPage }
-	mustDo(t, m, token, productsQ, vars, &out)
+	servertest.MustDo(t, m, token, productsQ, vars, &out)
 	return out.Products
 }
 
@@ -55,8 +55,8 @@ func products(t testing.TB, m *servertest.Mall, token string, vars map[string]an
 func TestProductsPagination(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		c := seedCatalogue(t, m, 30)
-		onSale := c.ids(func(p seeded) bool { return p.OnSale })
+		c := servertest.SeedCatalogue(t, m, 30)
+		onSale := c.IDs(func(p servertest.Seeded) bool { return p.OnSale })
 		if len(onSale) != 25 {
 			t.Fatalf("fixture: %d products on sale, want 25", len(onSale))
 		}
@@ -158,7 +158,7 @@ func TestProductsPagination(t *testing.T) {
 			}
 		})
 		t.Run("admin sees everything", func(t *testing.T) {
-			all := c.ids(func(seeded) bool { return true })
+			all := c.IDs(func(servertest.Seeded) bool { return true })
 			p := products(t, m, m.Admin, map[string]any{"first": 100})
 			if p.TotalCount != 30 || !slices.Equal(p.ids(), all) {
 				t.Fatalf("admin: totalCount %d, %v", p.TotalCount, p.ids())
@@ -172,7 +172,7 @@ func TestProductsPagination(t *testing.T) {
 func TestProductsOrderAndFilter(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		c := seedCatalogue(t, m, 30)
+		c := servertest.SeedCatalogue(t, m, 30)
 		member := m.Verified("会员")
 		price := map[string]int64{}
 		for _, p := range c.Products {
@@ -180,7 +180,7 @@ func TestProductsOrderAndFilter(t *testing.T) {
 		}
 
 		t.Run("price descending", func(t *testing.T) {
-			want := c.ids(func(p seeded) bool { return p.OnSale })
+			want := c.IDs(func(p servertest.Seeded) bool { return p.OnSale })
 			sort.Slice(want, func(i, j int) bool { return price[want[i]] > price[want[j]] })
 			desc := map[string]any{"field": "PRICE", "direction": "DESC"}
 			p := products(t, m, "", map[string]any{"first": 100, "orderBy": desc})
@@ -188,10 +188,10 @@ func TestProductsOrderAndFilter(t *testing.T) {
 				t.Fatalf("PRICE DESC:\n%v\nwant\n%v", p.ids(), want)
 			}
 			for i, e := range p.Edges {
-				if fen(t, e.Node.Price) != price[e.Node.ID] {
-					t.Fatalf("price of %s: %s, want %s", e.Node.ID, e.Node.Price, yuan(price[e.Node.ID]))
+				if servertest.Fen(t, e.Node.Price) != price[e.Node.ID] {
+					t.Fatalf("price of %s: %s, want %s", e.Node.ID, e.Node.Price, servertest.Yuan(price[e.Node.ID]))
 				}
-				if i > 0 && fen(t, e.Node.Price) > fen(t, p.Edges[i-1].Node.Price) {
+				if i > 0 && servertest.Fen(t, e.Node.Price) > servertest.Fen(t, p.Edges[i-1].Node.Price) {
 					t.Fatalf("not descending at %d: %s after %s", i, e.Node.Price, p.Edges[i-1].Node.Price)
 				}
 			}
@@ -216,7 +216,7 @@ func TestProductsOrderAndFilter(t *testing.T) {
 				t.Fatalf("%d edges", len(p.Edges))
 			}
 			for i := 1; i < len(p.Edges); i++ {
-				if fen(t, p.Edges[i].Node.Price) < fen(t, p.Edges[i-1].Node.Price) {
+				if servertest.Fen(t, p.Edges[i].Node.Price) < servertest.Fen(t, p.Edges[i-1].Node.Price) {
 					t.Fatalf("not ascending at %d", i)
 				}
 			}
@@ -240,7 +240,7 @@ func TestProductsOrderAndFilter(t *testing.T) {
 			p := products(t, m, m.Admin, map[string]any{"first": 100})
 			for i, e := range p.Edges {
 				s := c.Products[i]
-				if e.Node.ID != s.ID || fen(t, e.Node.Price) != s.PriceFen || fen(t, e.Node.SalePrice) != s.SalePriceFen ||
+				if e.Node.ID != s.ID || servertest.Fen(t, e.Node.Price) != s.PriceFen || servertest.Fen(t, e.Node.SalePrice) != s.SalePriceFen ||
 					e.Node.Category != s.Category || e.Node.Name != s.Name || e.Node.OnSale != s.OnSale {
 					t.Fatalf("product %d: %+v, created %+v", i, e.Node, s)
 				}
@@ -251,51 +251,51 @@ func TestProductsOrderAndFilter(t *testing.T) {
 		for _, f := range []struct {
 			name  string
 			where map[string]any
-			keep  func(p seeded) bool
+			keep  func(p servertest.Seeded) bool
 		}{
 			{"category", map[string]any{"category": "TEA"},
-				func(p seeded) bool { return p.Category == "TEA" }},
+				func(p servertest.Seeded) bool { return p.Category == "TEA" }},
 			{"categoryIn", map[string]any{"categoryIn": []string{"TEA", "GRAIN_OIL"}},
-				func(p seeded) bool { return p.Category == "TEA" || p.Category == "GRAIN_OIL" }},
+				func(p servertest.Seeded) bool { return p.Category == "TEA" || p.Category == "GRAIN_OIL" }},
 			{"nameContainsFold", map[string]any{"nameContainsFold": "tea cake"},
-				func(p seeded) bool { return p.Category == "SNACKS" }},
+				func(p servertest.Seeded) bool { return p.Category == "SNACKS" }},
 			{"nameContainsFold number", map[string]any{"nameContainsFold": "NO.1"},
-				func(p seeded) bool { return p.Name[len(p.Name)-2] == '1' }},
+				func(p servertest.Seeded) bool { return p.Name[len(p.Name)-2] == '1' }},
 			{"hasCountyWith LIFTED", map[string]any{"hasCountyWith": []any{lifted}},
-				func(p seeded) bool { return p.Lifted }},
+				func(p servertest.Seeded) bool { return p.Lifted }},
 			{"hasCountyWith city", map[string]any{"hasCountyWith": []any{map[string]any{"city": "咸阳市"}}},
-				func(p seeded) bool { return !p.Lifted }},
+				func(p servertest.Seeded) bool { return !p.Lifted }},
 			{"hasCountyWith id", map[string]any{"hasCountyWith": []any{map[string]any{"id": c.PoorCounty}}},
-				func(p seeded) bool { return !p.Lifted }},
+				func(p servertest.Seeded) bool { return !p.Lifted }},
 			{"hasSupplierWith id", map[string]any{"hasSupplierWith": []any{map[string]any{"id": c.Suppliers[1]}}},
-				func(p seeded) bool { return p.SupplierID == c.Suppliers[1] }},
+				func(p servertest.Seeded) bool { return p.SupplierID == c.Suppliers[1] }},
 			{"hasSupplierWith name", map[string]any{"hasSupplierWith": []any{map[string]any{"nameContainsFold": "supplier c"}}},
-				func(p seeded) bool { return p.SupplierID == c.Suppliers[2] }},
+				func(p servertest.Seeded) bool { return p.SupplierID == c.Suppliers[2] }},
 			{"and", map[string]any{"and": []any{
 				map[string]any{"categoryIn": []string{"TEA", "SNACKS", "OTHER"}},
 				map[string]any{"hasCountyWith": []any{lifted}}}},
-				func(p seeded) bool {
+				func(p servertest.Seeded) bool {
 					return (p.Category == "TEA" || p.Category == "SNACKS" || p.Category == "OTHER") && p.Lifted
 				}},
 			{"or", map[string]any{"or": []any{
 				map[string]any{"category": "SEASONAL"},
 				map[string]any{"hasSupplierWith": []any{map[string]any{"id": c.Suppliers[0]}}}}},
-				func(p seeded) bool { return p.Category == "SEASONAL" || p.SupplierID == c.Suppliers[0] }},
+				func(p servertest.Seeded) bool { return p.Category == "SEASONAL" || p.SupplierID == c.Suppliers[0] }},
 			{"not", map[string]any{"not": map[string]any{"category": "TEA"}},
-				func(p seeded) bool { return p.Category != "TEA" }},
+				func(p servertest.Seeded) bool { return p.Category != "TEA" }},
 			{"not or", map[string]any{"not": map[string]any{"or": []any{
 				map[string]any{"hasCountyWith": []any{lifted}},
 				map[string]any{"category": "GRAIN_OIL"}}}},
-				func(p seeded) bool { return !p.Lifted && p.Category != "GRAIN_OIL" }},
+				func(p servertest.Seeded) bool { return !p.Lifted && p.Category != "GRAIN_OIL" }},
 			{"nothing", map[string]any{"and": []any{map[string]any{"category": "TEA"}, map[string]any{"category": "OTHER"}}},
-				func(p seeded) bool { return false }},
+				func(p servertest.Seeded) bool { return false }},
 		} {
 			t.Run("where "+f.name, func(t *testing.T) {
 				for _, caller := range []struct {
 					name, token string
 					admin       bool
 				}{{"anonymous", "", false}, {"member", member.Token, false}, {"admin", m.Admin, true}} {
-					want := c.ids(func(p seeded) bool { return (p.OnSale || caller.admin) && f.keep(p) })
+					want := c.IDs(func(p servertest.Seeded) bool { return (p.OnSale || caller.admin) && f.keep(p) })
 					p := products(t, m, caller.token, map[string]any{"first": 100, "where": f.where})
 					if !slices.Equal(p.ids(), want) || p.TotalCount != len(want) {
 						t.Fatalf("%s: got %d (totalCount %d) %v\nwant %d %v", caller.name, len(p.Edges), p.TotalCount, p.ids(), len(want), want)
@@ -305,7 +305,7 @@ func TestProductsOrderAndFilter(t *testing.T) {
 		}
 
 		t.Run("off sale", func(t *testing.T) {
-			offSale := c.ids(func(p seeded) bool { return !p.OnSale })
+			offSale := c.IDs(func(p servertest.Seeded) bool { return !p.OnSale })
 			if len(offSale) != 5 {
 				t.Fatalf("fixture: %d off sale", len(offSale))
 			}
@@ -344,7 +344,7 @@ func TestProductsOrderAndFilter(t *testing.T) {
 func TestCatalogueLists(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		c := seedCatalogue(t, m, 3)
+		c := servertest.SeedCatalogue(t, m, 3)
 
 		t.Run("suppliers", func(t *testing.T) {
 			const q = `query($first: Int, $after: Cursor, $where: SupplierWhereInput) {
@@ -368,8 +368,8 @@ func TestCatalogueLists(t *testing.T) {
 				}
 			}
 			var p1, p2, all, filtered page
-			mustDo(t, m, "", q, map[string]any{"first": 2}, &p1)
-			mustDo(t, m, "", q, map[string]any{"first": 2, "after": p1.Suppliers.PageInfo.EndCursor}, &p2)
+			servertest.MustDo(t, m, "", q, map[string]any{"first": 2}, &p1)
+			servertest.MustDo(t, m, "", q, map[string]any{"first": 2, "after": p1.Suppliers.PageInfo.EndCursor}, &p2)
 			if p1.Suppliers.TotalCount != 3 || len(p1.Suppliers.Edges) != 2 || !p1.Suppliers.PageInfo.HasNextPage ||
 				len(p2.Suppliers.Edges) != 1 || p2.Suppliers.PageInfo.HasNextPage {
 				t.Fatalf("pages: %+v / %+v", p1, p2)
@@ -378,7 +378,7 @@ func TestCatalogueLists(t *testing.T) {
 			if !slices.Equal(got, c.Suppliers) {
 				t.Fatalf("suppliers %v, want %v", got, c.Suppliers)
 			}
-			mustDo(t, m, "", q, nil, &all)
+			servertest.MustDo(t, m, "", q, nil, &all)
 			for i, e := range all.Suppliers.Edges {
 				wantCounty := c.LiftedCounty
 				if i == 1 {
@@ -388,20 +388,20 @@ func TestCatalogueLists(t *testing.T) {
 					t.Fatalf("supplier %d: %+v", i, e.Node)
 				}
 			}
-			mustDo(t, m, "", q, map[string]any{"where": map[string]any{"nameContainsFold": "SUPPLIER b"}}, &filtered)
+			servertest.MustDo(t, m, "", q, map[string]any{"where": map[string]any{"nameContainsFold": "SUPPLIER b"}}, &filtered)
 			if filtered.Suppliers.TotalCount != 1 || len(filtered.Suppliers.Edges) != 1 ||
 				filtered.Suppliers.Edges[0].Node.ID != c.Suppliers[1] {
 				t.Fatalf("nameContainsFold: %+v", filtered)
 			}
 			for _, vars := range []map[string]any{{"first": 101}, {"first": -1}, {"after": "nope"}} {
-				wantCode(t, m.Do("", q, vars), "BAD_USER_INPUT")
+				servertest.WantCode(t, m.Do("", q, vars), "BAD_USER_INPUT")
 			}
 		})
 		t.Run("counties", func(t *testing.T) {
 			var out struct {
 				Counties []struct{ ID, Name, City, PovertyStatus string }
 			}
-			mustDo(t, m, "", `{ counties { id name city povertyStatus } }`, nil, &out)
+			servertest.MustDo(t, m, "", `{ counties { id name city povertyStatus } }`, nil, &out)
 			want := []string{c.LiftedCounty, c.PoorCounty}
 			slices.Sort(want)
 			if len(out.Counties) != 2 || out.Counties[0].ID != want[0] || out.Counties[1].ID != want[1] {
@@ -418,7 +418,7 @@ func TestCatalogueLists(t *testing.T) {
 			var ids []string
 			for i, title := range []string{"秦岭山货节", "紫阳富硒茶专场"} {
 				var out struct{ CreateLiveEvent struct{ ID string } }
-				mustDo(t, m, m.Admin, createLiveEventQ, map[string]any{"i": map[string]any{"title": title,
+				servertest.MustDo(t, m, m.Admin, servertest.CreateLiveEventQ, map[string]any{"i": map[string]any{"title": title,
 					"startsAt": start.Add(time.Duration(i) * time.Hour).Format(time.RFC3339),
 					"endsAt":   start.Add(time.Duration(i+1) * time.Hour).Format(time.RFC3339)}}, &out)
 				ids = append(ids, out.CreateLiveEvent.ID)
@@ -441,7 +441,7 @@ func TestCatalogueLists(t *testing.T) {
 					}
 				}
 			}
-			mustDo(t, m, "", q, nil, &out)
+			servertest.MustDo(t, m, "", q, nil, &out)
 			ev := out.LiveEvents
 			if ev.TotalCount != 2 || len(ev.Edges) != 2 || ev.Edges[0].Node.ID != ids[0] || ev.Edges[1].Node.ID != ids[1] ||
 				ev.Edges[0].Node.Title != "秦岭山货节" || ev.Edges[0].Node.StartsAt != start.Format(time.RFC3339) ||
@@ -449,7 +449,7 @@ func TestCatalogueLists(t *testing.T) {
 				ev.Edges[0].Node.Counters.Orders != 0 || ev.Edges[0].Node.Counters.Gmv != "0.00" {
 				t.Fatalf("liveEvents: %+v", ev)
 			}
-			wantCode(t, m.Do("", q, map[string]any{"first": 101}), "BAD_USER_INPUT")
+			servertest.WantCode(t, m.Do("", q, map[string]any{"first": 101}), "BAD_USER_INPUT")
 		})
 		t.Run("union organizations", func(t *testing.T) {
 			r := m.Do("", `{ unionOrganizations { id name kind parent { id } } }`, nil)
@@ -494,21 +494,21 @@ func TestPlatformStats(t *testing.T) {
 		m := servertest.Start(t, d, servertest.Options{})
 		m.Register("甲")
 		pending := m.Register("乙")
-		mustDo(t, m, pending.Token, submitRealNameQ, map[string]any{"i": map[string]any{
+		servertest.MustDo(t, m, pending.Token, servertest.SubmitRealNameQ, map[string]any{"i": map[string]any{
 			"realName": "乙", "idNumber": servertest.NextIDNumber()}}, nil)
 		m.Verified("丙")
 		m.Verified("丁")
 		for _, name := range []string{"西安市总工会", "咸阳市总工会", "陕西省教育工会"} {
-			mustDo(t, m, m.Admin, registerUnitQ, map[string]any{"i": map[string]any{"name": name}}, nil)
+			servertest.MustDo(t, m, m.Admin, servertest.RegisterUnitQ, map[string]any{"i": map[string]any{"name": name}}, nil)
 		}
-		seedCatalogue(t, m, 2)
+		servertest.SeedCatalogue(t, m, 2)
 		var out struct {
 			PlatformStats struct {
 				PurchasingUnits, Members, VerifiedMembers, PaidOrders, Beneficiaries, CouponsIssued, CouponsRedeemed int
 				OnlineProcurement, OfflineProcurement, TotalProcurement, UpdatedAt                                   string
 			}
 		}
-		mustDo(t, m, "", `{ platformStats { purchasingUnits members verifiedMembers onlineProcurement offlineProcurement
+		servertest.MustDo(t, m, "", `{ platformStats { purchasingUnits members verifiedMembers onlineProcurement offlineProcurement
 			totalProcurement paidOrders beneficiaries couponsIssued couponsRedeemed updatedAt } }`, nil, &out)
 		s := out.PlatformStats
 		// members: the four registered and the ADMIN, who is a member too.
@@ -520,7 +520,7 @@ func TestPlatformStats(t *testing.T) {
 		if u, err := time.Parse(time.RFC3339Nano, s.UpdatedAt); err != nil || time.Since(u) > time.Minute {
 			t.Fatalf("updatedAt %q", s.UpdatedAt)
 		}
-		if n := rows(t, d, "members"); n != s.Members {
+		if n := servertest.Rows(t, d, "members"); n != s.Members {
 			t.Fatalf("members %d, rows %d", s.Members, n)
 		}
 	})

@@ -1,4 +1,4 @@
-package server_test
+package catalog_test
 
 import (
 	"strings"
@@ -111,29 +111,29 @@ type offSaleSeed struct {
 // in its sale.
 func seedOffSale(t *testing.T, m *servertest.Mall, onName, offName string) offSaleSeed {
 	t.Helper()
-	county := createCounty(t, m, "紫阳县", "安康市", "LIFTED")
-	sup := createSupplier(t, m, "紫阳茶业合作社", county, 12)
+	county := servertest.CreateCounty(t, m, "紫阳县", "安康市", "LIFTED")
+	sup := servertest.CreateSupplier(t, m, "紫阳茶业合作社", county, 12)
 	x := offSaleSeed{
-		onProduct:  createProduct(t, m, productIn{Name: onName, Category: "TEA", Price: "50.00", Stock: 100, OnSale: true, SupplierID: sup}),
-		offProduct: createProduct(t, m, productIn{Name: offName, Category: "MOUNTAIN_GOODS", Price: "30.00", Stock: 100, OnSale: true, SupplierID: sup}),
+		onProduct:  servertest.CreateProduct(t, m, servertest.ProductIn{Name: onName, Category: "TEA", Price: "50.00", Stock: 100, OnSale: true, SupplierID: sup}),
+		offProduct: servertest.CreateProduct(t, m, servertest.ProductIn{Name: offName, Category: "MOUNTAIN_GOODS", Price: "30.00", Stock: 100, OnSale: true, SupplierID: sup}),
 		buyer:      m.Verified("买家"),
 	}
 	now := time.Now().UTC()
 	var ev struct{ CreateLiveEvent struct{ ID string } }
-	mustDo(t, m, m.Admin, createLiveEventQ, map[string]any{"i": map[string]any{
-		"title": "扶贫直播", "startsAt": ordTime(now.Add(-time.Minute)), "endsAt": ordTime(now.Add(time.Hour))}}, &ev)
+	servertest.MustDo(t, m, m.Admin, servertest.CreateLiveEventQ, map[string]any{"i": map[string]any{
+		"title": "扶贫直播", "startsAt": servertest.FormatTime(now.Add(-time.Minute)), "endsAt": servertest.FormatTime(now.Add(time.Hour))}}, &ev)
 	x.event = ev.CreateLiveEvent.ID
 	sale := func(product string) string {
 		var out struct{ CreateFlashSale struct{ ID string } }
-		mustDo(t, m, m.Admin, createSaleQ, map[string]any{"i": map[string]any{
+		servertest.MustDo(t, m, m.Admin, servertest.CreateSaleQ, map[string]any{"i": map[string]any{
 			"productID": product, "price": "1.00", "quantity": 10, "perMemberLimit": 1, "liveEventID": x.event,
-			"startsAt": ordTime(now.Add(-time.Second)), "endsAt": ordTime(now.Add(time.Hour))}}, &out)
+			"startsAt": servertest.FormatTime(now.Add(-time.Second)), "endsAt": servertest.FormatTime(now.Add(time.Hour))}}, &out)
 		return out.CreateFlashSale.ID
 	}
 	x.onSale, x.offSale = sale(x.onProduct), sale(x.offProduct)
 	var bought struct{ BuyFlashSale struct{ ID string } }
-	mustDo(t, m, x.buyer.Token, buyQ, map[string]any{"i": map[string]any{"flashSaleID": x.offSale, "quantity": 1}}, &bought)
+	servertest.MustDo(t, m, x.buyer.Token, servertest.BuyQ, map[string]any{"i": map[string]any{"flashSaleID": x.offSale, "quantity": 1}}, &bought)
 	x.order = bought.BuyFlashSale.ID
-	mustDo(t, m, m.Admin, updateProductQ, map[string]any{"id": x.offProduct, "i": map[string]any{"onSale": false}}, nil)
+	servertest.MustDo(t, m, m.Admin, servertest.UpdateProductQ, map[string]any{"id": x.offProduct, "i": map[string]any{"onSale": false}}, nil)
 	return x
 }

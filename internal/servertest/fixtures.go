@@ -1,8 +1,8 @@
-package server_test
+package servertest
 
-// Shared fixtures of the server's end-to-end tests: a catalogue created
-// through the admin API, row counts, money in fen, and a goroutine-safe
-// request helper.
+// Shared fixtures of the end-to-end tests: the admin API's operations, a
+// catalogue created through it, row counts, money in fen, and a
+// goroutine-safe request helper.
 
 import (
 	"bytes"
@@ -14,38 +14,40 @@ import (
 	"strings"
 	"testing"
 
-	"unionmall/internal/servertest"
 	"unionmall/internal/testdb"
 )
 
+// The admin's and the accounts' operations, with the fields the tests read.
 const (
-	createCountyQ = `mutation($i: CreateCountyInput!) {
+	CreateCountyQ = `mutation($i: CreateCountyInput!) {
 		createCounty(input: $i) { id name city povertyStatus } }`
-	createSupplierQ = `mutation($i: CreateSupplierInput!) {
+	CreateSupplierQ = `mutation($i: CreateSupplierInput!) {
 		createSupplier(input: $i) { id name beneficiaries county { id } } }`
-	createProductQ = `mutation($i: CreateProductInput!) {
+	CreateProductQ = `mutation($i: CreateProductInput!) {
 		createProduct(input: $i) { id name category price salePrice stock onSale supplier { id } county { id } } }`
-	updateProductQ = `mutation($id: ID!, $i: UpdateProductInput!) {
+	UpdateProductQ = `mutation($id: ID!, $i: UpdateProductInput!) {
 		updateProduct(id: $id, input: $i) { id name price salePrice stock onSale } }`
-	createLiveEventQ = `mutation($i: CreateLiveEventInput!) {
+	CreateLiveEventQ = `mutation($i: CreateLiveEventInput!) {
 		createLiveEvent(input: $i) { id title startsAt endsAt streamURL } }`
-	registerUnitQ = `mutation($i: RegisterPurchasingUnitInput!) {
+	RegisterUnitQ = `mutation($i: RegisterPurchasingUnitInput!) {
 		registerPurchasingUnit(input: $i) { id name } }`
-	grantRoleQ = `mutation($i: GrantRoleInput!) {
+	GrantRoleQ = `mutation($i: GrantRoleInput!) {
 		grantRole(input: $i) { id roles purchasingUnit { id name } } }`
-	reviewQ = `mutation($i: ReviewVerificationInput!) {
+	ReviewQ = `mutation($i: ReviewVerificationInput!) {
 		reviewRealNameVerifications(input: $i) { id verificationStatus } }`
-	submitRealNameQ = `mutation($i: RealNameInput!) {
+	SubmitRealNameQ = `mutation($i: RealNameInput!) {
 		submitRealNameVerification(input: $i) { id verificationStatus } }`
-	registerQ = `mutation($i: RegisterMemberInput!) {
+	RegisterQ = `mutation($i: RegisterMemberInput!) {
 		registerMember(input: $i) { token member { id phone } } }`
-	loginQ = `mutation($i: LoginInput!) { login(input: $i) { token member { id phone } } }`
-	meQ    = `{ me { id phone roles verificationStatus realName verificationNote } }`
+	LoginQ = `mutation($i: LoginInput!) { login(input: $i) { token member { id phone } } }`
+	MeQ    = `{ me { id phone roles verificationStatus realName verificationNote } }`
+
+	ChangePasswordQ = `mutation($i: ChangePasswordInput!) { changePassword(input: $i) }`
 )
 
-// mustDo is Mall.MustDo reporting to t, so that subtests fail themselves
-// rather than their parent.
-func mustDo(t testing.TB, m *servertest.Mall, token, query string, vars map[string]any, out any) {
+// MustDo is Mall.MustDo reporting to t, so that subtests fail themselves
+// rather than their parent; out may be nil.
+func MustDo(t testing.TB, m *Mall, token, query string, vars map[string]any, out any) {
 	t.Helper()
 	r := m.Do(token, query, vars)
 	if len(r.Errors) > 0 {
@@ -56,23 +58,23 @@ func mustDo(t testing.TB, m *servertest.Mall, token, query string, vars map[stri
 	}
 }
 
-// rows counts the rows of a table.
-func rows(t testing.TB, d *testdb.DB, table string) int {
+// Rows counts the rows of a table.
+func Rows(t testing.TB, d *testdb.DB, table string) int {
 	t.Helper()
 	return d.Int(t, "SELECT COUNT(*) FROM "+table)
 }
 
-// wantCode fails unless the response's first error carries the code.
-func wantCode(t testing.TB, r *servertest.Response, code string) {
+// WantCode fails unless the response's first error carries the code.
+func WantCode(t testing.TB, r *Response, code string) {
 	t.Helper()
 	if r.Code() != code {
 		t.Fatalf("code %q, want %q; errors %+v, data %s", r.Code(), code, r.Errors, r.Data)
 	}
 }
 
-// fen parses a Money string ("12.50") into fen, failing on anything that is
+// Fen parses a Money string ("12.50") into fen, failing on anything that is
 // not exactly two fraction digits.
-func fen(t testing.TB, s string) int64 {
+func Fen(t testing.TB, s string) int64 {
 	t.Helper()
 	whole, frac, ok := strings.Cut(s, ".")
 	if !ok || len(frac) != 2 {
@@ -86,35 +88,35 @@ func fen(t testing.TB, s string) int64 {
 	return w*100 + f
 }
 
-// yuan formats fen as a Money string.
-func yuan(f int64) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
+// Yuan formats fen as a Money string.
+func Yuan(f int64) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
 
-func createCounty(t testing.TB, m *servertest.Mall, name, city, status string) string {
+func CreateCounty(t testing.TB, m *Mall, name, city, status string) string {
 	t.Helper()
 	var out struct{ CreateCounty struct{ ID string } }
-	mustDo(t, m, m.Admin, createCountyQ, map[string]any{"i": map[string]any{
+	MustDo(t, m, m.Admin, CreateCountyQ, map[string]any{"i": map[string]any{
 		"name": name, "city": city, "povertyStatus": status}}, &out)
 	return out.CreateCounty.ID
 }
 
-func createSupplier(t testing.TB, m *servertest.Mall, name, countyID string, beneficiaries int) string {
+func CreateSupplier(t testing.TB, m *Mall, name, countyID string, beneficiaries int) string {
 	t.Helper()
 	var out struct{ CreateSupplier struct{ ID string } }
-	mustDo(t, m, m.Admin, createSupplierQ, map[string]any{"i": map[string]any{
+	MustDo(t, m, m.Admin, CreateSupplierQ, map[string]any{"i": map[string]any{
 		"name": name, "countyID": countyID, "beneficiaries": beneficiaries}}, &out)
 	return out.CreateSupplier.ID
 }
 
-// productIn is what createProduct gets; empty SalePrice and CountyID are
+// ProductIn is what CreateProduct gets; empty SalePrice and CountyID are
 // left out.
-type productIn struct {
+type ProductIn struct {
 	Name, Category, Price, SalePrice string
 	Stock                            int
 	OnSale                           bool
 	SupplierID, CountyID             string
 }
 
-func (p productIn) vars() map[string]any {
+func (p ProductIn) Vars() map[string]any {
 	in := map[string]any{
 		"name": p.Name, "category": p.Category, "price": p.Price, "stock": p.Stock,
 		"onSale": p.OnSale, "supplierID": p.SupplierID,
@@ -128,24 +130,24 @@ func (p productIn) vars() map[string]any {
 	return map[string]any{"i": in}
 }
 
-func createProduct(t testing.TB, m *servertest.Mall, p productIn) string {
+func CreateProduct(t testing.TB, m *Mall, p ProductIn) string {
 	t.Helper()
 	var out struct{ CreateProduct struct{ ID string } }
-	mustDo(t, m, m.Admin, createProductQ, p.vars(), &out)
+	MustDo(t, m, m.Admin, CreateProductQ, p.Vars(), &out)
 	return out.CreateProduct.ID
 }
 
-// dbProduct is a product as stored.
-type dbProduct struct {
+// StoredProduct is a product as stored.
+type StoredProduct struct {
 	Name             string
 	Price, SalePrice int64
 	Stock            int
 	OnSale           bool
 }
 
-func readProduct(t testing.TB, d *testdb.DB, id string) dbProduct {
+func ReadProduct(t testing.TB, d *testdb.DB, id string) StoredProduct {
 	t.Helper()
-	var p dbProduct
+	var p StoredProduct
 	err := d.Pool.QueryRow(d.Q(`SELECT name, price, sale_price, stock, on_sale FROM products WHERE id = ?`), id).
 		Scan(&p.Name, &p.Price, &p.SalePrice, &p.Stock, &p.OnSale)
 	if err != nil {
@@ -154,9 +156,9 @@ func readProduct(t testing.TB, d *testdb.DB, id string) dbProduct {
 	return p
 }
 
-// seeded is one product of the test catalogue as created.
-type seeded struct {
-	productIn
+// Seeded is one product of the test catalogue as created.
+type Seeded struct {
+	ProductIn
 	ID string
 	// Lifted: the product's county (not necessarily its supplier's) is LIFTED.
 	Lifted bool
@@ -164,12 +166,12 @@ type seeded struct {
 	PriceFen, SalePriceFen int64
 }
 
-// catalogue is what seedCatalogue created.
-type catalogue struct {
+// Catalogue is what SeedCatalogue created.
+type Catalogue struct {
 	LiftedCounty, PoorCounty string
 	Suppliers                []string // 3, the first and last in the LIFTED county
 	SupplierNames            []string
-	Products                 []seeded // in creation (= id) order
+	Products                 []Seeded // in creation (= id) order
 }
 
 var categories = []string{"TEA", "MOUNTAIN_GOODS", "SNACKS", "GRAIN_OIL", "SEASONAL", "OTHER"}
@@ -185,21 +187,21 @@ var namesByCategory = map[string]string{
 	"OTHER":          "Bamboo Basket",
 }
 
-// seedCatalogue creates through the admin API two counties (one LIFTED,
+// SeedCatalogue creates through the admin API two counties (one LIFTED,
 // one NON_POOR_WITH_TASKS), three suppliers and n products: categories in
 // turn, varied prices, every third with a sale price of 75%, every sixth
 // (i%6 == 5) off sale, every seventh placed in the other county than its
 // supplier's.
-func seedCatalogue(t testing.TB, m *servertest.Mall, n int) *catalogue {
+func SeedCatalogue(t testing.TB, m *Mall, n int) *Catalogue {
 	t.Helper()
-	c := &catalogue{
-		LiftedCounty: createCounty(t, m, "紫阳县", "安康市", "LIFTED"),
-		PoorCounty:   createCounty(t, m, "秦都区", "咸阳市", "NON_POOR_WITH_TASKS"),
+	c := &Catalogue{
+		LiftedCounty: CreateCounty(t, m, "紫阳县", "安康市", "LIFTED"),
+		PoorCounty:   CreateCounty(t, m, "秦都区", "咸阳市", "NON_POOR_WITH_TASKS"),
 	}
 	supCounty := map[string]string{}
 	for i, county := range []string{c.LiftedCounty, c.PoorCounty, c.LiftedCounty} {
 		name := fmt.Sprintf("Supplier %c Cooperative", 'A'+i)
-		id := createSupplier(t, m, name, county, 10*(i+1))
+		id := CreateSupplier(t, m, name, county, 10*(i+1))
 		c.Suppliers = append(c.Suppliers, id)
 		c.SupplierNames = append(c.SupplierNames, name)
 		supCounty[id] = county
@@ -207,17 +209,17 @@ func seedCatalogue(t testing.TB, m *servertest.Mall, n int) *catalogue {
 	for i := 0; i < n; i++ {
 		cat := categories[i%len(categories)]
 		price := int64(500 + (i*7919)%20000) // distinct for i < 100
-		p := seeded{productIn: productIn{
+		p := Seeded{ProductIn: ProductIn{
 			Name:       fmt.Sprintf("%s No.%02d", namesByCategory[cat], i),
 			Category:   cat,
-			Price:      yuan(price),
+			Price:      Yuan(price),
 			Stock:      100 + i,
 			OnSale:     i%6 != 5,
 			SupplierID: c.Suppliers[i%3],
 		}, PriceFen: price, SalePriceFen: price}
 		if i%3 == 0 {
 			p.SalePriceFen = (price*75 + 50) / 100
-			p.SalePrice = yuan(p.SalePriceFen)
+			p.SalePrice = Yuan(p.SalePriceFen)
 		}
 		county := supCounty[p.SupplierID]
 		if i%7 == 6 {
@@ -228,14 +230,14 @@ func seedCatalogue(t testing.TB, m *servertest.Mall, n int) *catalogue {
 			p.CountyID = county
 		}
 		p.Lifted = county == c.LiftedCounty
-		p.ID = createProduct(t, m, p.productIn)
+		p.ID = CreateProduct(t, m, p.ProductIn)
 		c.Products = append(c.Products, p)
 	}
 	return c
 }
 
-// ids returns the IDs of the products for which keep is true, in id order.
-func (c *catalogue) ids(keep func(p seeded) bool) []string {
+// IDs returns the IDs of the products for which keep is true, in id order.
+func (c *Catalogue) IDs(keep func(p Seeded) bool) []string {
 	var out []string
 	for _, p := range c.Products {
 		if keep(p) {
@@ -245,9 +247,9 @@ func (c *catalogue) ids(keep func(p seeded) bool) []string {
 	return out
 }
 
-// post sends a GraphQL request without touching testing.T, so that
+// Post sends a GraphQL request without touching testing.T, so that
 // goroutines may use it.
-func post(client *http.Client, url, token, query string, vars map[string]any) (*servertest.Response, error) {
+func Post(client *http.Client, url, token, query string, vars map[string]any) (*Response, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return nil, err
@@ -265,7 +267,7 @@ func post(client *http.Client, url, token, query string, vars map[string]any) (*
 		return nil, err
 	}
 	defer res.Body.Close()
-	var out servertest.Response
+	var out Response
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 		return nil, fmt.Errorf("decode response (%d): %w", res.StatusCode, err)
 	}
@@ -273,10 +275,10 @@ func post(client *http.Client, url, token, query string, vars map[string]any) (*
 	return &out, nil
 }
 
-// rowLines is what query returns, a line a row: label, then every column's
+// RowLines is what query returns, a line a row: label, then every column's
 // name and value (NULL apart from an empty string), for comparing a
 // database's state before and after a call.
-func rowLines(t testing.TB, d *testdb.DB, label, query string) []string {
+func RowLines(t testing.TB, d *testdb.DB, label, query string) []string {
 	t.Helper()
 	rs, err := d.Pool.Query(query)
 	if err != nil {
@@ -309,4 +311,29 @@ func rowLines(t testing.TB, d *testdb.DB, label, query string) []string {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return out
+}
+
+// MeID is the ID of the token's member, "" when me is null. Any error fails.
+func MeID(t testing.TB, m *Mall, token string) string {
+	t.Helper()
+	var out struct{ Me *struct{ ID string } }
+	MustDo(t, m, token, `{ me { id } }`, nil, &out)
+	if out.Me == nil {
+		return ""
+	}
+	return out.Me.ID
+}
+
+// RealNameVars is submitRealNameVerification's variables.
+func RealNameVars(name, id string) map[string]any {
+	return map[string]any{"i": map[string]any{"realName": name, "idNumber": id}}
+}
+
+// Codes tallies the responses' outcomes: "" for success, else the code.
+func Codes(rs []*Response) map[string]int {
+	c := map[string]int{}
+	for _, r := range rs {
+		c[r.Code()]++
+	}
+	return c
 }

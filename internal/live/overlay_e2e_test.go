@@ -1,4 +1,4 @@
-package server_test
+package live_test
 
 // The broadcast overlays in a real browser: headless Chromium, driven over
 // the DevTools protocol with chromedp, opens /overlay/... on a real server
@@ -315,14 +315,14 @@ func TestOverlayInBrowser(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		began := time.Now()
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		oil := oilProduct(t, m, 100)
+		oil := servertest.OilProduct(t, m, 100)
 		now := time.Now().UTC()
 		var ev struct{ CreateLiveEvent struct{ ID string } }
-		mustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
+		servertest.MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
 			map[string]any{"i": map[string]any{"title": "一元秒杀直播间", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
 				"endsAt": now.Add(2 * time.Hour).Format(time.RFC3339)}}, &ev)
 		var created struct{ CreateFlashSale struct{ ID string } }
-		mustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
+		servertest.MustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
 			map[string]any{"i": map[string]any{"productID": oil, "price": "1", "quantity": 20, "perMemberLimit": 1,
 				"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339Nano),
 				"liveEventID": ev.CreateLiveEvent.ID}}, &created)
@@ -331,7 +331,7 @@ func TestOverlayInBrowser(t *testing.T) {
 		next := 0
 		buyIn := func(t *testing.T, sale string) {
 			t.Helper()
-			mustDo(t, m, buyers[next].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
+			servertest.MustDo(t, m, buyers[next].Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
 				map[string]any{"s": sale}, nil)
 			next++
 		}
@@ -403,7 +403,7 @@ func TestOverlayInBrowser(t *testing.T) {
 
 		t.Run("scheduled, then sold out", func(t *testing.T) {
 			page.t = t
-			later := createSale(t, m, oil, "9.9", 5, 1, now.Add(time.Hour), now.Add(2*time.Hour))
+			later := servertest.CreateSale(t, m, oil, "9.9", 5, 1, now.Add(time.Hour), now.Add(2*time.Hour))
 			page.open(m.HTTP.URL + "/overlay/flash-sale/" + later.ID)
 			page.waitFor("a scheduled sale", 5*time.Second, map[string]string{"remaining": "5", "badge": "即将开始", "price": "秒杀价 ¥9.90"})
 			label := page.js(`document.getElementById('countdown-label').textContent`)
@@ -412,7 +412,7 @@ func TestOverlayInBrowser(t *testing.T) {
 				t.Errorf("countdown %s %s, want 距开始 about an hour", label, value)
 			}
 
-			one := createSale(t, m, oil, "1", 1, 1, time.Now().Add(-time.Second), now.Add(time.Hour))
+			one := servertest.CreateSale(t, m, oil, "1", 1, 1, time.Now().Add(-time.Second), now.Add(time.Hour))
 			page.open(m.HTTP.URL + "/overlay/flash-sale/" + one.ID)
 			page.waitFor("a sale of one", 5*time.Second, map[string]string{"remaining": "1", "badge": "秒杀中"})
 			buyIn(t, one.ID)

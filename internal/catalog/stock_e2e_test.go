@@ -1,4 +1,4 @@
-package server_test
+package catalog_test
 
 import (
 	"encoding/json"
@@ -14,24 +14,24 @@ import (
 func TestUpdateProductStock(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{})
-		county := createCounty(t, m, "柞水县", "商洛市", "LIFTED")
-		supplier := createSupplier(t, m, "Zhashui Fungus Co-op", county, 20)
+		county := servertest.CreateCounty(t, m, "柞水县", "商洛市", "LIFTED")
+		supplier := servertest.CreateSupplier(t, m, "Zhashui Fungus Co-op", county, 20)
 		newProduct := func(stock int) string {
-			return createProduct(t, m, productIn{Name: "Black Fungus", Category: "MOUNTAIN_GOODS",
+			return servertest.CreateProduct(t, m, servertest.ProductIn{Name: "Black Fungus", Category: "MOUNTAIN_GOODS",
 				Price: "18.80", Stock: stock, OnSale: true, SupplierID: supplier})
 		}
 
 		t.Run("below zero", func(t *testing.T) {
 			id := newProduct(5)
-			want := readProduct(t, d, id)
+			want := servertest.ReadProduct(t, d, id)
 			for _, in := range []map[string]any{
 				{"stockDelta": -6},
 				{"stockDelta": -6, "name": "Renamed", "price": "99", "salePrice": "50", "onSale": false, "category": "TEA"},
 				{"stockDelta": -1000000},
 			} {
-				r := m.Do(m.Admin, updateProductQ, map[string]any{"id": id, "i": in})
-				wantCode(t, r, "BAD_USER_INPUT")
-				if got := readProduct(t, d, id); got != want {
+				r := m.Do(m.Admin, servertest.UpdateProductQ, map[string]any{"id": id, "i": in})
+				servertest.WantCode(t, r, "BAD_USER_INPUT")
+				if got := servertest.ReadProduct(t, d, id); got != want {
 					t.Fatalf("%v: product changed to %+v from %+v", in, got, want)
 				}
 				if n := d.Int(t, `SELECT COUNT(*) FROM products WHERE id = ? AND category = 'MOUNTAIN_GOODS'`, id); n != 1 {
@@ -45,23 +45,23 @@ func TestUpdateProductStock(t *testing.T) {
 					Name  string
 				}
 			}
-			mustDo(t, m, m.Admin, updateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": -5, "name": "Sold Out Fungus"}}, &out)
-			if out.UpdateProduct.Stock != 0 || out.UpdateProduct.Name != "Sold Out Fungus" || readProduct(t, d, id).Stock != 0 {
+			servertest.MustDo(t, m, m.Admin, servertest.UpdateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": -5, "name": "Sold Out Fungus"}}, &out)
+			if out.UpdateProduct.Stock != 0 || out.UpdateProduct.Name != "Sold Out Fungus" || servertest.ReadProduct(t, d, id).Stock != 0 {
 				t.Fatalf("to zero: %+v", out)
 			}
-			wantCode(t, m.Do(m.Admin, updateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": -1}}), "BAD_USER_INPUT")
-			mustDo(t, m, m.Admin, updateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": 3}}, &out)
-			if out.UpdateProduct.Stock != 3 || readProduct(t, d, id).Stock != 3 {
+			servertest.WantCode(t, m.Do(m.Admin, servertest.UpdateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": -1}}), "BAD_USER_INPUT")
+			servertest.MustDo(t, m, m.Admin, servertest.UpdateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": 3}}, &out)
+			if out.UpdateProduct.Stock != 3 || servertest.ReadProduct(t, d, id).Stock != 3 {
 				t.Fatalf("restock: %+v", out)
 			}
 		})
 
 		t.Run("unknown product", func(t *testing.T) {
-			n := rows(t, d, "products")
+			n := servertest.Rows(t, d, "products")
 			for _, id := range []string{"prd_01JD5Z8Q5V8N4W3X2Y1Z0A9B8C", "nope", ""} {
-				wantCode(t, m.Do(m.Admin, updateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": 1}}), "NOT_FOUND")
+				servertest.WantCode(t, m.Do(m.Admin, servertest.UpdateProductQ, map[string]any{"id": id, "i": map[string]any{"stockDelta": 1}}), "NOT_FOUND")
 			}
-			if rows(t, d, "products") != n {
+			if servertest.Rows(t, d, "products") != n {
 				t.Fatal("rows changed")
 			}
 		})
@@ -83,7 +83,7 @@ func TestUpdateProductStock(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					r, err := post(client, m.HTTP.URL, m.Admin, updateProductQ,
+					r, err := servertest.Post(client, m.HTTP.URL, m.Admin, servertest.UpdateProductQ,
 						map[string]any{"id": id, "i": map[string]any{"stockDelta": -1}})
 					if err != nil {
 						results[i] = result{err: err}
@@ -124,7 +124,7 @@ func TestUpdateProductStock(t *testing.T) {
 			if ok != stock || refused != callers-stock {
 				t.Fatalf("%d succeeded and %d were refused, want %d and %d", ok, refused, stock, callers-stock)
 			}
-			if got := readProduct(t, d, id).Stock; got != 0 {
+			if got := servertest.ReadProduct(t, d, id).Stock; got != 0 {
 				t.Fatalf("final stock %d, want 0", got)
 			}
 			if n := d.Int(t, `SELECT COUNT(*) FROM products WHERE stock < 0`); n != 0 {

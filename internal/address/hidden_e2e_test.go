@@ -1,4 +1,4 @@
-package server_test
+package address_test
 
 import (
 	"maps"
@@ -27,22 +27,22 @@ func TestShippingAddressRefusesHiddenCharacters(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
 		buyer := m.Verified("买家")
-		tea := newOrdShop(t, m).product(t, "紫阳富硒茶", "10.00", "", 100)
-		order := ordPlace(t, m, buyer.Token, []ordLine{{tea, 1}}, nil)
+		tea := servertest.NewShop(t, m).Product(t, "紫阳富硒茶", "10.00", "", 100)
+		order := servertest.PlaceOrder(t, m, buyer.Token, []servertest.Line{{ID: tea, Qty: 1}}, nil)
 		for _, tt := range tests {
-			addr := maps.Clone(ordAddr)
+			addr := maps.Clone(servertest.ValidAddress)
 			addr[tt.field] = tt.value
 			t.Run("placeOrder/"+tt.name, func(t *testing.T) {
-				ordRefused(t, m, d, buyer.Token, ordPlaceQ, ordInput([]ordLine{{tea, 1}}, map[string]any{"shippingAddress": addr}), "BAD_USER_INPUT")
+				servertest.Refused(t, m, d, buyer.Token, servertest.PlaceOrderQ, servertest.OrderInput([]servertest.Line{{ID: tea, Qty: 1}}, map[string]any{"shippingAddress": addr}), "BAD_USER_INPUT")
 			})
 			t.Run("setShippingAddress/"+tt.name, func(t *testing.T) {
-				ordRefused(t, m, d, buyer.Token, ordAddressQ, map[string]any{"id": order.ID, "a": addr}, "BAD_USER_INPUT")
+				servertest.Refused(t, m, d, buyer.Token, servertest.SetAddressQ, map[string]any{"id": order.ID, "a": addr}, "BAD_USER_INPUT")
 			})
 		}
 		// The same address, clean, is taken (with the space around trimmed).
-		addr := maps.Clone(ordAddr)
+		addr := maps.Clone(servertest.ValidAddress)
 		addr["recipient"] = " 王小明\u3000"
-		got := ordMust(t, m, buyer.Token, ordAddressQ, map[string]any{"id": order.ID, "a": addr})
+		got := servertest.MustOrder(t, m, buyer.Token, servertest.SetAddressQ, map[string]any{"id": order.ID, "a": addr})
 		if got.ShippingAddress == nil || got.ShippingAddress.Recipient != "王小明" {
 			t.Fatalf("address %+v", got.ShippingAddress)
 		}

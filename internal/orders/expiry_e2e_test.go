@@ -1,4 +1,4 @@
-package server_test
+package orders_test
 
 import (
 	"context"
@@ -21,24 +21,24 @@ func TestOrderExpiry(t *testing.T) {
 		t.Parallel()
 		const window = 2 * time.Second
 		m := servertest.Start(t, d, servertest.Options{PaymentWindow: window})
-		s := newOrdShop(t, m)
-		tea := s.product(t, "紫阳富硒茶", "30.00", "", 20)
+		s := servertest.NewShop(t, m)
+		tea := s.Product(t, "紫阳富硒茶", "30.00", "", 20)
 		alice := m.Verified("爱丽丝")
-		coupons := ordClaim(t, m, alice.Token, ordCampaign(t, m, time.Now().Add(time.Hour)))
+		coupons := servertest.ClaimPack(t, m, alice.Token, servertest.NewCampaign(t, m, time.Now().Add(time.Hour)))
 
-		o := ordPlace(t, m, alice.Token, []ordLine{{tea, 3}}, map[string]any{"couponID": coupons["40.00"]})
-		paid := ordPlace(t, m, alice.Token, []ordLine{{tea, 2}}, map[string]any{"couponID": coupons["20.00"]})
-		ordPay(t, m, paid, "WX-EXP-1")
-		cancelled := ordPlace(t, m, alice.Token, []ordLine{{tea, 1}}, nil)
-		ordMust(t, m, alice.Token, ordCancelQ, map[string]any{"id": cancelled.ID})
-		if o.Total != "70.00" || ordStock(t, d, tea) != 15 {
-			t.Fatalf("fixture: total %s stock %d", o.Total, ordStock(t, d, tea))
+		o := servertest.PlaceOrder(t, m, alice.Token, []servertest.Line{{ID: tea, Qty: 3}}, map[string]any{"couponID": coupons["40.00"]})
+		paid := servertest.PlaceOrder(t, m, alice.Token, []servertest.Line{{ID: tea, Qty: 2}}, map[string]any{"couponID": coupons["20.00"]})
+		servertest.Pay(t, m, paid, "WX-EXP-1")
+		cancelled := servertest.PlaceOrder(t, m, alice.Token, []servertest.Line{{ID: tea, Qty: 1}}, nil)
+		servertest.MustOrder(t, m, alice.Token, servertest.CancelOrderQ, map[string]any{"id": cancelled.ID})
+		if o.Total != "70.00" || servertest.StockOf(t, d, tea) != 15 {
+			t.Fatalf("fixture: total %s stock %d", o.Total, servertest.StockOf(t, d, tea))
 		}
-		payBy := ordParseTime(t, *o.PayBy)
+		payBy := servertest.ParseTime(t, *o.PayBy)
 
 		var expiredAt time.Time
 		for deadline := payBy.Add(5 * time.Second); ; {
-			st := ordStatus(t, d, o.ID)
+			st := servertest.OrderStatus(t, d, o.ID)
 			now := time.Now()
 			if st == "EXPIRED" {
 				expiredAt = now
@@ -55,33 +55,33 @@ func TestOrderExpiry(t *testing.T) {
 		t.Logf("expired %s after payBy", expiredAt.Sub(payBy).Round(time.Millisecond))
 
 		// Not before its time.
-		var closed ordOut
-		mustDo(t, m, alice.Token, ordNodeQ, map[string]any{"id": o.ID}, &struct{ Node *ordOut }{&closed})
-		if closed.Status != "EXPIRED" || closed.ClosedAt == nil || ordParseTime(t, *closed.ClosedAt).Before(payBy) {
+		var closed servertest.Order
+		servertest.MustDo(t, m, alice.Token, servertest.OrderNodeQ, map[string]any{"id": o.ID}, &struct{ Node *servertest.Order }{&closed})
+		if closed.Status != "EXPIRED" || closed.ClosedAt == nil || servertest.ParseTime(t, *closed.ClosedAt).Before(payBy) {
 			t.Fatalf("expired order %+v, payBy %s", closed, payBy)
 		}
-		if got := ordStock(t, d, tea); got != 18 {
+		if got := servertest.StockOf(t, d, tea); got != 18 {
 			t.Fatalf("stock %d, want 18", got)
 		}
-		if st, held := ordCouponRow(t, d, coupons["40.00"]); st != "AVAILABLE" || held != "" {
+		if st, held := servertest.CouponRow(t, d, coupons["40.00"]); st != "AVAILABLE" || held != "" {
 			t.Fatalf("coupon %s held by %q", st, held)
 		}
-		if got := ordMyCoupons(t, m, alice.Token, "AVAILABLE")[coupons["40.00"]]; got.Status != "AVAILABLE" || got.Order != nil {
+		if got := servertest.MyCoupons(t, m, alice.Token, "AVAILABLE")[coupons["40.00"]]; got.Status != "AVAILABLE" || got.Order != nil {
 			t.Fatalf("myCoupons(AVAILABLE): %+v", got)
 		}
 		// The paid and cancelled orders were left alone.
-		if ordStatus(t, d, paid.ID) != "PAID" || ordStatus(t, d, cancelled.ID) != "CANCELLED" {
+		if servertest.OrderStatus(t, d, paid.ID) != "PAID" || servertest.OrderStatus(t, d, cancelled.ID) != "CANCELLED" {
 			t.Fatal("the worker touched a paid or cancelled order")
 		}
-		if st, _ := ordCouponRow(t, d, coupons["20.00"]); st != "USED" {
+		if st, _ := servertest.CouponRow(t, d, coupons["20.00"]); st != "USED" {
 			t.Fatalf("coupon of the paid order: %s", st)
 		}
 		// Too late to pay.
-		ordRefused(t, m, d, m.Admin, ordConfirmQ, map[string]any{"i": map[string]any{
+		servertest.Refused(t, m, d, m.Admin, servertest.ConfirmPaymentQ, map[string]any{"i": map[string]any{
 			"orderID": o.ID, "paymentReference": "WX-LATE", "amount": o.Total}}, "INVALID_STATE")
-		ordRefused(t, m, d, alice.Token, ordCancelQ, map[string]any{"id": o.ID}, "INVALID_STATE")
+		servertest.Refused(t, m, d, alice.Token, servertest.CancelOrderQ, map[string]any{"id": o.ID}, "INVALID_STATE")
 		// The coupon works again.
-		again := ordPlace(t, m, alice.Token, []ordLine{{tea, 2}}, map[string]any{"couponID": coupons["40.00"]})
+		again := servertest.PlaceOrder(t, m, alice.Token, []servertest.Line{{ID: tea, Qty: 2}}, map[string]any{"couponID": coupons["40.00"]})
 		if again.Coupon == nil || again.Coupon.Status != "RESERVED" || again.Total != "40.00" {
 			t.Fatalf("coupon reused: %+v", again)
 		}
@@ -108,14 +108,14 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 		t.Cleanup(func() { other.Close() })
 		b := servertest.Start(t, d, servertest.Options{PaymentWindow: window, DB: other})
 
-		s := newOrdShop(t, a)
+		s := servertest.NewShop(t, a)
 		const startStock = 200
-		tea := s.product(t, "紫阳富硒茶", "250.00", "", startStock)
-		camp := ordCampaign(t, a, time.Now().Add(time.Hour))
+		tea := s.Product(t, "紫阳富硒茶", "250.00", "", startStock)
+		camp := servertest.NewCampaign(t, a, time.Now().Add(time.Hour))
 		// Five members with four coupons each: twenty orders, each with a
 		// coupon of its own, placed through both instances in turn.
 		type placed struct {
-			order  ordOut
+			order  servertest.Order
 			coupon string
 		}
 		var orders []placed
@@ -124,7 +124,7 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			mem := a.Verified(fmt.Sprintf("买家%d", i))
 			buyers = append(buyers, mem)
-			for _, id := range ordClaim(t, a, mem.Token, camp) {
+			for _, id := range servertest.ClaimPack(t, a, mem.Token, camp) {
 				pack[mem.ID] = append(pack[mem.ID], id)
 			}
 		}
@@ -137,7 +137,7 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 			}
 			c := pack[mem.ID][i/5]
 			q := 1 + i%3
-			o := ordPlace(t, inst, mem.Token, []ordLine{{tea, q}}, map[string]any{"couponID": c})
+			o := servertest.PlaceOrder(t, inst, mem.Token, []servertest.Line{{ID: tea, Qty: q}}, map[string]any{"couponID": c})
 			if o.Coupon == nil || o.Coupon.Status != "RESERVED" {
 				t.Fatalf("order %d: %+v", i, o)
 			}
@@ -145,10 +145,10 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 			orders = append(orders, placed{o, c})
 		}
 		// Early orders may have expired already.
-		if got := ordStock(t, d, tea); got < startStock-units || got > startStock {
+		if got := servertest.StockOf(t, d, tea); got < startStock-units || got > startStock {
 			t.Fatalf("stock %d after taking %d of %d", got, units, startStock)
 		}
-		last := ordParseTime(t, *orders[len(orders)-1].order.PayBy)
+		last := servertest.ParseTime(t, *orders[len(orders)-1].order.PayBy)
 
 		deadline := last.Add(5 * time.Second)
 		for {
@@ -167,14 +167,14 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 		if n := d.Int(t, `SELECT COUNT(*) FROM orders WHERE status = 'EXPIRED' AND closed_at IS NOT NULL`); n != len(orders) {
 			t.Fatalf("%d of %d orders expired", n, len(orders))
 		}
-		if got := ordStock(t, d, tea); got != startStock {
+		if got := servertest.StockOf(t, d, tea); got != startStock {
 			t.Fatalf("stock %d, want exactly %d", got, startStock)
 		}
-		if got := ordSold(t, d, tea); got != 0 {
+		if got := servertest.SoldOf(t, d, tea); got != 0 {
 			t.Fatalf("sold %d", got)
 		}
 		for i, p := range orders {
-			st, held := ordCouponRow(t, d, p.coupon)
+			st, held := servertest.CouponRow(t, d, p.coupon)
 			if st != "AVAILABLE" || held != "" {
 				t.Fatalf("order %d's coupon %s held by %q", i, st, held)
 			}
@@ -183,7 +183,7 @@ func TestOrderExpiryTwoInstances(t *testing.T) {
 			t.Fatalf("%d coupons available", n)
 		}
 		for _, mem := range buyers {
-			if got := ordMyCoupons(t, a, mem.Token, "AVAILABLE"); len(got) != 4 {
+			if got := servertest.MyCoupons(t, a, mem.Token, "AVAILABLE"); len(got) != 4 {
 				t.Fatalf("%s has %d coupons available", mem.ID, len(got))
 			}
 		}

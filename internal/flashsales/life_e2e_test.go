@@ -1,4 +1,4 @@
-package server_test
+package flashsales_test
 
 import (
 	"sync"
@@ -14,9 +14,9 @@ import (
 func TestFlashSaleIdempotency(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
-		oil := oilProduct(t, m, 100)
+		oil := servertest.OilProduct(t, m, 100)
 		now := time.Now().UTC()
-		sale := createSale(t, m, oil, "1", 10, 1, now.Add(-time.Second), now.Add(time.Hour))
+		sale := servertest.CreateSale(t, m, oil, "1", 10, 1, now.Add(-time.Second), now.Add(time.Hour))
 		buyer := m.BulkVerified(1)[0]
 		const q = `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { id } }`
 		in := map[string]any{"i": map[string]any{"flashSaleID": sale.ID, "idempotencyKey": "tap-1"}}
@@ -29,7 +29,7 @@ func TestFlashSaleIdempotency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r, err := post(m.HTTP.Client(), m.HTTP.URL, buyer.Token, q, in)
+				r, err := servertest.Post(m.HTTP.Client(), m.HTTP.URL, buyer.Token, q, in)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil || len(r.Errors) > 0 {
@@ -48,7 +48,7 @@ func TestFlashSaleIdempotency(t *testing.T) {
 		if n := d.Int(t, "SELECT COUNT(*) FROM orders WHERE flash_sale_id = ?", sale.ID); n != 1 {
 			t.Fatalf("%d orders", n)
 		}
-		wantCode(t, m.Do(buyer.Token, q, map[string]any{"i": map[string]any{"flashSaleID": sale.ID, "idempotencyKey": "tap-2"}}), "LIMIT_EXCEEDED")
+		servertest.WantCode(t, m.Do(buyer.Token, q, map[string]any{"i": map[string]any{"flashSaleID": sale.ID, "idempotencyKey": "tap-2"}}), "LIMIT_EXCEEDED")
 		checkFlashInvariants(t, d, sale.ID)
 	})
 }
@@ -60,31 +60,31 @@ func TestFlashSaleIdempotency(t *testing.T) {
 func TestFlashSaleLifeWithoutRequests(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{PaymentWindow: time.Second})
-		oil := oilProduct(t, m, 100)
+		oil := servertest.OilProduct(t, m, 100)
 		now := time.Now().UTC()
-		sale := createSale(t, m, oil, "1", 10, 1, now.Add(-time.Second), now.Add(4*time.Second))
+		sale := servertest.CreateSale(t, m, oil, "1", 10, 1, now.Add(-time.Second), now.Add(4*time.Second))
 		buyers := m.BulkVerified(3)
-		ws := watchStock(t, m.HTTP.URL, servertest.TransportWS, nil, sale.ID)
-		waitSold(t, ws, 0, 2*time.Second)
+		ws := servertest.WatchStock(t, m.HTTP.URL, servertest.TransportWS, nil, sale.ID)
+		servertest.WaitSold(t, ws, 0, 2*time.Second)
 		var orders []string
 		for _, b := range buyers {
 			var out struct{ BuyFlashSale struct{ ID, Total string } }
-			mustDo(t, m, b.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id total } }`,
+			servertest.MustDo(t, m, b.Token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id total } }`,
 				map[string]any{"s": sale.ID}, &out)
 			orders = append(orders, out.BuyFlashSale.ID)
 		}
-		waitSold(t, ws, 3, 2*time.Second)
+		servertest.WaitSold(t, ws, 3, 2*time.Second)
 		// Pay two of them at once; ship one.
 		for _, id := range orders[1:] {
-			mustDo(t, m, m.Admin, `mutation($id: ID!, $ref: String!) { confirmPayment(input: {orderID: $id, paymentReference: $ref, amount: "1.00"}) { status } }`,
+			servertest.MustDo(t, m, m.Admin, `mutation($id: ID!, $ref: String!) { confirmPayment(input: {orderID: $id, paymentReference: $ref, amount: "1.00"}) { status } }`,
 				map[string]any{"id": id, "ref": "pay-" + id}, nil)
 		}
-		mustDo(t, m, buyers[2].Token, `mutation($id: ID!) { setShippingAddress(orderID: $id, input: {recipient: "张三", phone: "13800000000", region: "陕西省咸阳市秦都区", detail: "人民路1号"}) { id } }`,
+		servertest.MustDo(t, m, buyers[2].Token, `mutation($id: ID!) { setShippingAddress(orderID: $id, input: {recipient: "张三", phone: "13800000000", region: "陕西省咸阳市秦都区", detail: "人民路1号"}) { id } }`,
 			map[string]any{"id": orders[2]}, nil)
-		mustDo(t, m, m.Admin, `mutation($id: ID!) { shipOrder(input: {orderID: $id, trackingNumber: "SF1234"}) { status } }`,
+		servertest.MustDo(t, m, m.Admin, `mutation($id: ID!) { shipOrder(input: {orderID: $id, trackingNumber: "SF1234"}) { status } }`,
 			map[string]any{"id": orders[2]}, nil)
 		// The unpaid one expires within a few seconds; its unit comes back.
-		waitSold(t, ws, 2, 6*time.Second)
+		servertest.WaitSold(t, ws, 2, 6*time.Second)
 		if s := d.Int(t, "SELECT COUNT(*) FROM orders WHERE id = ? AND status = 'EXPIRED'", orders[0]); s != 1 {
 			t.Fatal("the unpaid order did not expire")
 		}
@@ -102,7 +102,7 @@ func TestFlashSaleLifeWithoutRequests(t *testing.T) {
 		// Refunds after the end: the unshipped unit restocks the product,
 		// the shipped one does not; sold follows the live orders.
 		for _, id := range orders[1:] {
-			mustDo(t, m, m.Admin, `mutation($id: ID!) { refundOrder(input: {orderID: $id, reason: "售后"}) { status } }`,
+			servertest.MustDo(t, m, m.Admin, `mutation($id: ID!) { refundOrder(input: {orderID: $id, reason: "售后"}) { status } }`,
 				map[string]any{"id": id}, nil)
 		}
 		if stock := d.Int(t, "SELECT stock FROM products WHERE id = ?", oil); stock != 99 {
