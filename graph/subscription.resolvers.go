@@ -19,10 +19,7 @@ func (r *subscriptionResolver) FlashSaleStock(ctx context.Context, flashSaleID g
 	if !flashSaleID.Is(gid.FlashSale) {
 		return nil, errNoSuchSale
 	}
-	if err := takeSlot(ctx); err != nil {
-		return nil, err
-	}
-	return r.Live.Stock.Subscribe(ctx, changes.FlashSale(flashSaleID))
+	return watch(ctx, r.Live.Stock, changes.FlashSale(flashSaleID))
 }
 
 // LiveEventCounters is the resolver for the liveEventCounters field.
@@ -30,18 +27,12 @@ func (r *subscriptionResolver) LiveEventCounters(ctx context.Context, liveEventI
 	if !liveEventID.Is(gid.LiveEvent) {
 		return nil, errNoSuchEvent
 	}
-	if err := takeSlot(ctx); err != nil {
-		return nil, err
-	}
-	return r.Live.Counters.Subscribe(ctx, changes.LiveEvent(liveEventID))
+	return watch(ctx, r.Live.Counters, changes.LiveEvent(liveEventID))
 }
 
 // PlatformStatsUpdated is the resolver for the platformStatsUpdated field.
 func (r *subscriptionResolver) PlatformStatsUpdated(ctx context.Context) (<-chan *stats.Platform, error) {
-	if err := takeSlot(ctx); err != nil {
-		return nil, err
-	}
-	return r.Live.Stats.Subscribe(ctx, changes.Stats)
+	return watch(ctx, r.Live.Stats, changes.Stats)
 }
 
 // LiveEventBuyers is the resolver for the liveEventBuyers field.
@@ -49,10 +40,7 @@ func (r *subscriptionResolver) LiveEventBuyers(ctx context.Context, liveEventID 
 	if !liveEventID.Is(gid.LiveEvent) {
 		return nil, errNoSuchEvent
 	}
-	if err := takeSlot(ctx); err != nil {
-		return nil, err
-	}
-	return r.Live.Buyers.Subscribe(ctx, changes.LiveEvent(liveEventID))
+	return watch(ctx, r.Live.Buyers, changes.LiveEvent(liveEventID))
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

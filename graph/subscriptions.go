@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
+	"unionmall/internal/live"
 )
 
 // MaxSubscriptions is how many subscriptions one websocket connection may
@@ -38,3 +40,12 @@ var (
 	errNoSuchSale  = apperr.New(apperr.NotFound, "no flash sale has that ID")
 	errNoSuchEvent = apperr.New(apperr.NotFound, "no live event has that ID")
 )
+
+// watch subscribes to a feed's states of what c names, counted against the
+// connection's subscriptions.
+func watch[T any](ctx context.Context, f *live.Feed[T], c changes.Change) (<-chan T, error) {
+	if err := takeSlot(ctx); err != nil {
+		return nil, err
+	}
+	return f.Subscribe(ctx, c)
+}

@@ -765,23 +765,6 @@ func secSnapshot(t testing.TB, d *testdb.DB) []string {
 	return out
 }
 
-// secSameState fails naming the first difference.
-func secSameState(t testing.TB, before, after []string) {
-	t.Helper()
-	for i := range max(len(before), len(after)) {
-		var b, a string
-		if i < len(before) {
-			b = before[i]
-		}
-		if i < len(after) {
-			a = after[i]
-		}
-		if a != b {
-			t.Fatalf("a refused call wrote to the database:\nbefore: %s\nafter:  %s", b, a)
-		}
-	}
-}
-
 // secSchemaFields lists the fields of a root type of the served schema.
 func secSchemaFields(t testing.TB, m *servertest.Mall, root string) []string {
 	t.Helper()
@@ -851,7 +834,7 @@ func TestSecurityMutationMatrix(t *testing.T) {
 						if data := strings.TrimSpace(string(r.Data)); data != "" && data != "null" {
 							t.Fatalf("%s: a refusal returned data %s", run.name, data)
 						}
-						secSameState(t, before, secSnapshot(t, d))
+						servertest.SameRows(t, "a refused call wrote to the database", before, secSnapshot(t, d))
 						continue
 					}
 					if len(r.Errors) > 0 {

@@ -249,8 +249,14 @@ func OrderState(t testing.TB, d *testdb.DB) []string {
 // difference.
 func Unchanged(t testing.TB, d *testdb.DB, before []string) {
 	t.Helper()
-	after := OrderState(t, d)
-	for i := 0; i < max(len(before), len(after)); i++ {
+	SameRows(t, "state changed", before, OrderState(t, d))
+}
+
+// SameRows fails, saying what and naming the first difference, unless two
+// snapshots of rows are equal.
+func SameRows(t testing.TB, what string, before, after []string) {
+	t.Helper()
+	for i := range max(len(before), len(after)) {
 		var b, a string
 		if i < len(before) {
 			b = before[i]
@@ -259,7 +265,7 @@ func Unchanged(t testing.TB, d *testdb.DB, before []string) {
 			a = after[i]
 		}
 		if a != b {
-			t.Fatalf("state changed:\nbefore: %s\nafter:  %s", b, a)
+			t.Fatalf("%s:\nbefore: %s\nafter:  %s", what, b, a)
 		}
 	}
 }
