@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"unionmall/ent"
 	"unionmall/ent/procurementrecord"
@@ -18,6 +17,7 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/text"
 )
 
 // Offline is one recorded offline purchase.
@@ -53,8 +53,11 @@ func (s *Service) RecordOffline(ctx context.Context, o Offline) (*ent.Procuremen
 	}
 	if o.Note != nil {
 		n := strings.TrimSpace(*o.Note)
-		if utf8.RuneCountInString(n) > 500 {
-			return nil, apperr.BadInput("note", "the note may have at most 500 characters")
+		if n != "" { // an empty note stays allowed
+			var err error
+			if n, err = text.Clean("note", n, 500); err != nil {
+				return nil, err
+			}
 		}
 		o.Note = &n
 	}
