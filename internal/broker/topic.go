@@ -100,7 +100,14 @@ func (t *topic[T]) run(ver uint64) {
 		}
 		close(t.loaded)
 		t.loaded = make(chan struct{})
-		t.kickLocked() // touched meanwhile, or failed: again at the next interval
+		// Touched meanwhile, or failed with subscribers to serve: again at
+		// the next interval. A failed first load has only first
+		// subscribers waiting, and they all return its error: a retry
+		// would serve nobody (the next Subscribe loads afresh), and one
+		// due before the last of them gave up used to be a second load.
+		if err == nil || t.hasVal {
+			t.kickLocked()
+		}
 	}
 	t.mu.Unlock()
 
