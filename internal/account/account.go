@@ -11,11 +11,9 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"unionmall/ent"
 	"unionmall/ent/member"
-	"unionmall/ent/purchasingunit"
 	"unionmall/ent/unionorganization"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
@@ -78,29 +76,11 @@ func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer, changed 
 	return svc
 }
 
-// Password rules: long enough to resist guessing, short enough that hashing
-// one cannot be made expensive.
-const (
-	minPassword = 8
-	maxPassword = 128
-)
-
 var (
 	errThrottled   = apperr.New(apperr.RateLimited, "too many failed sign-ins; wait a minute and try again")
 	errCredentials = apperr.New(apperr.InvalidCredentials, "the phone number or the password is wrong")
 	errPhoneTaken  = apperr.New(apperr.PhoneTaken, "an account with this phone number exists already")
 )
-
-func checkPassword(field, p string) error {
-	n := utf8.RuneCountInString(p)
-	if n < minPassword {
-		return apperr.BadInput(field, "the password needs at least %d characters", minPassword)
-	}
-	if n > maxPassword || len(p) > 4*maxPassword {
-		return apperr.BadInput(field, "the password may have at most %d characters", maxPassword)
-	}
-	return nil
-}
 
 // Session is a member just signed in: the token (seen this once) and the
 // viewer it stands for.
@@ -282,164 +262,4 @@ func (s *Service) issueFor(ctx context.Context, m *ent.Member) (*Session, error)
 // Logout revokes the token the viewer signed in with.
 func (s *Service) Logout(ctx context.Context, v *auth.Viewer) error {
 	return s.sessions.Revoke(ctx, v)
-}
-
-// ChangePassword replaces the viewer's password and revokes their other
-// tokens: whoever learnt the old password is signed out everywhere, on
-// every instance, before this returns. Old-password guesses are counted
-// per member before hashing, like sign-ins. The new hash replaces exactly
-// the one that was checked (a conditional UPDATE), so of two changes at
-// once only one applies.
-func (s *Service) ChangePassword(ctx context.Context, v *auth.Viewer, oldPassword, newPassword string) error {
-	if err := checkPassword("newPassword", newPassword); err != nil {
-		return err
-	}
-	ok, err := s.attempts.oldPassword.Take(ctx, string(v.MemberID))
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	if !ok {
-		return apperr.New(apperr.RateLimited, "too many wrong passwords; wait a minute and try again")
-	}
-	m, err := s.db.Client.Member.Get(ctx, v.MemberID)
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	if ok, err = s.hasher.Check(ctx, oldPassword, m.PasswordHash); err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	if !ok {
-		return errOldPassword
-	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
-		n, err := tx.Member.Update().
-			Where(member.ID(m.ID), member.PasswordHash(m.PasswordHash)).
-			SetPasswordHash(hash).
-			Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errOldPassword // changed by another request meanwhile
-		}
-		return s.sessions.RevokeOthers(ctx, tx.Client(), m.ID, v.TokenID)
-	})
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	s.sessions.Revoked(ctx, m.ID)
-	if err := s.attempts.oldPassword.Reset(ctx, string(v.MemberID)); err != nil {
-		slog.WarnContext(ctx, "password attempts not reset", "err", err)
-	}
-	return nil
-}
-
-var errOldPassword = apperr.New(apperr.InvalidCredentials, "the old password is wrong")
-
-// EnsureAdmin creates an ADMIN with the phone and password unless a member
-// has that phone already. It reports whether it created one.
-func (s *Service) EnsureAdmin(ctx context.Context, phone, password string) (bool, error) {
-	exists, err := s.db.Client.Member.Query().Where(member.Phone(phone)).Exist(ctx)
-	if err != nil || exists {
-		return false, err
-	}
-	if !mask.ValidPhone(phone) {
-		return false, fmt.Errorf("ADMIN_PHONE must be an 11-digit mainland mobile number")
-	}
-	if err := checkPassword("ADMIN_PASSWORD", password); err != nil {
-		return false, fmt.Errorf("ADMIN_PASSWORD: %w", err)
-	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return false, err
-	}
-	err = s.db.Client.Member.Create().
-		SetPhone(phone).
-		SetPasswordHash(hash).
-		SetDisplayName("平台管理员").
-		SetRoles(role.Set{role.Member, role.Admin}).
-		Exec(ctx)
-	if ent.IsConstraintError(err) {
-		return false, nil // another instance created it first
-	}
-	if err != nil {
-		return false, fmt.Errorf("create admin: %w", err)
-	}
-	return true, nil
-}
-
-// GrantRole gives a member a role. PURCHASER needs the unit they buy for;
-// granting it again moves them to another unit.
-func (s *Service) GrantRole(ctx context.Context, memberID gid.ID, r role.Role, unitID *gid.ID) (*ent.Member, error) {
-	if r == role.Purchaser && unitID == nil {
-		return nil, apperr.BadInput("purchasingUnitID", "a PURCHASER needs the purchasing unit they buy for")
-	}
-	if r != role.Purchaser && unitID != nil {
-		return nil, apperr.BadInput("purchasingUnitID", "only a PURCHASER belongs to a purchasing unit")
-	}
-	var out *ent.Member
-	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		q := tx.Member.Query().Where(member.ID(memberID))
-		if s.db.Postgres() {
-			q = q.ForUpdate() // roles are read, changed and written back
-		}
-		m, err := q.Only(ctx)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "no member has that ID")
-		}
-		if err != nil {
-			return err
-		}
-		upd := tx.Member.UpdateOne(m).SetRoles(m.Roles.With(r))
-		if unitID != nil {
-			ok, err := tx.PurchasingUnit.Query().Where(purchasingunit.ID(*unitID)).Exist(ctx)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return apperr.New(apperr.NotFound, "no purchasing unit has that ID")
-			}
-			upd.SetPurchasingUnitID(*unitID)
-		}
-		out, err = upd.Save(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("grant role: %w", err)
-	}
-	s.sessions.Changed(memberID)
-	return out.Unwrap(), nil
-}
-
-// RegisterPurchasingUnit records a purchasing unit (采购单位).
-func (s *Service) RegisterPurchasingUnit(ctx context.Context, name string, orgID *gid.ID) (*ent.PurchasingUnit, error) {
-	name, err := text.Clean("name", name, 100)
-	if err != nil {
-		return nil, err
-	}
-	if orgID != nil {
-		ok, err := s.db.Client.UnionOrganization.Query().Where(unionorganization.ID(*orgID)).Exist(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("register purchasing unit: %w", err)
-		}
-		if !ok {
-			return nil, apperr.New(apperr.NotFound, "no union organization has that ID")
-		}
-	}
-	u, err := s.db.Client.PurchasingUnit.Create().
-		SetName(name).
-		SetNillableOrganizationID(orgID).
-		Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, apperr.BadInput("name", "a purchasing unit of that name is registered already")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("register purchasing unit: %w", err)
-	}
-	s.changed()
-	return u, nil
 }

@@ -368,7 +368,11 @@ func TestStalledSubscriber(t *testing.T) {
 	tp := b.topics["sale"]
 	b.mu.RUnlock()
 	tp.subMu.Lock()
+	pushed := tp.val
 	tp.subMu.Unlock()
+	if pushed != final {
+		t.Fatalf("topic's last pushed state %d, want %d", pushed, final)
+	}
 	// Reading at last: the latest state, once.
 	if v := recv(t, stalled, 0); v != final {
 		t.Fatalf("stalled subscriber read %d, want the latest %d", v, final)
@@ -494,6 +498,9 @@ func TestLoadErrors(t *testing.T) {
 				defer b.mu.RUnlock()
 				return b.topics["sale"] != nil && b.topics["sale"].refs == 50
 			})
+			if n := calls.Load(); n != 1 {
+				t.Fatalf("%d loads for 50 waiting first subscribers, want 1", n)
+			}
 			close(gate)
 			wg.Wait()
 			if n := calls.Load(); n != 1 {
