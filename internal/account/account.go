@@ -17,6 +17,7 @@ import (
 	"unionmall/ent/unionorganization"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
@@ -33,9 +34,9 @@ type Service struct {
 	sessions *auth.Sessions
 	ids      *idcard.Keyer
 	now      func() time.Time
-	// changed runs after a change that moves the platform's totals
+	// changes is told after a change that moves the platform's totals
 	// (members, verified members, purchasing units).
-	changed func()
+	changes *changes.Registry
 	// attempts limits sign-ins per phone and per client address, and
 	// changePassword's old-password guesses per member, in buckets every
 	// instance shares (package throttle).
@@ -66,12 +67,9 @@ func (s *Service) LimitLogins(l LoginLimits) {
 	s.attempts.oldPassword = throttle.New(s.db, "old-password", l.OldPassword)
 }
 
-// New returns the account service; changed may be nil.
-func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer, changed func()) *Service {
-	if changed == nil {
-		changed = func() {}
-	}
-	svc := &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now, changed: changed}
+// New returns the account service; reg may be nil.
+func New(d *db.DB, h *auth.Hasher, s *auth.Sessions, ids *idcard.Keyer, reg *changes.Registry) *Service {
+	svc := &Service{db: d, hasher: h, sessions: s, ids: ids, now: time.Now, changes: reg}
 	svc.LimitLogins(DefaultLoginLimits)
 	return svc
 }
@@ -156,7 +154,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*Session, error
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
-	s.changed()
+	s.changes.Announce(changes.Stats)
 	slog.InfoContext(ctx, "member registered", "member", out.Member.ID, "phone", mask.Phone(phone))
 	return out, nil
 }

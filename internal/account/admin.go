@@ -9,6 +9,7 @@ import (
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/unionorganization"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/gid"
 	"unionmall/internal/mask"
 	"unionmall/internal/role"
@@ -115,6 +116,6 @@ func (s *Service) RegisterPurchasingUnit(ctx context.Context, name string, orgID
 	if err != nil {
 		return nil, fmt.Errorf("register purchasing unit: %w", err)
 	}
-	s.changed()
+	s.changes.Announce(changes.Stats)
 	return u, nil
 }

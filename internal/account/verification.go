@@ -9,6 +9,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
+	"unionmall/internal/changes"
 	"unionmall/internal/gid"
 	"unionmall/internal/idcard"
 	"unionmall/internal/text"
@@ -130,7 +131,7 @@ func (s *Service) Review(ctx context.Context, ids []gid.ID, approve bool, reason
 		out[i] = out[i].Unwrap()
 		s.sessions.Changed(out[i].ID)
 	}
-	s.changed()
+	s.changes.Announce(changes.Stats)
 	return out, nil
 }
 

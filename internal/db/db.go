@@ -71,7 +71,7 @@ func Parse(raw string) (Target, error) {
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		return Target{Dialect: dialect.Postgres, Driver: "postgres", DSN: raw}, nil
 	default:
-		return Target{}, fmt.Errorf("DATABASE_URL must start with postgres://, postgresql:// or file:")
+		return Target{}, errors.New("DATABASE_URL must start with postgres://, postgresql:// or file: (a SQLite file)")
 	}
 }
 

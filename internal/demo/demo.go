@@ -10,6 +10,7 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
+	"unionmall/internal/catalog"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -269,16 +270,9 @@ func createLiveEvent(ctx context.Context, tx *ent.Tx, now time.Time, productsByN
 		if !ok {
 			return fmt.Errorf("flash sale: unknown product %s", s.product)
 		}
-		// Conditional, like every stock change: the table must leave stock.
-		n, err := tx.Product.Update().
-			Where(product.ID(p.ID), product.StockGTE(s.quantity)).
-			AddStock(-s.quantity).
-			Save(ctx)
-		if err != nil {
+		// The sale's units leave the product's stock, as createFlashSale's do.
+		if err := catalog.TakeStock(ctx, tx, p, s.quantity); err != nil {
 			return fmt.Errorf("flash sale of %s: %w", s.product, err)
-		}
-		if n != 1 {
-			return fmt.Errorf("flash sale of %s: %d units exceed the stock", s.product, s.quantity)
 		}
 		if err := tx.FlashSale.Create().
 			SetProductID(p.ID).

@@ -15,7 +15,7 @@ var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
 // random digits, e.g. 202611091030011234567890. Two orders in one second
 // clash with a chance of one in 10^10; at 3000 orders a second that is
 // once in about forty minutes, and the writer retries with a new number
-// (see Clash), so a clash costs a retry, never an order.
+// (see Clash), so a clash costs a retry (three tries in all).
 func New(now time.Time) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])

@@ -105,12 +105,11 @@ func New(d *db.DB, o Options) (*Server, error) {
 	totals := stats.NewCache(d.Client, statsTTL, reg)
 	sessions := auth.NewSessions(d, o.TokenTTL, reg)
 	flash := flashsales.New(d, o.PaymentWindow, reg, flashsales.LimitBuyers(buyLimit))
-	statsChanged := func() { reg.Announce(changes.Stats) }
 	s := &Server{
 		DB:          d,
 		Changes:     reg,
 		Sessions:    sessions,
-		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), statsChanged),
+		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), reg),
 		Catalog:     catalog.New(d),
 		Coupons:     coupons.New(d, reg),
 		Orders:      orders.New(d, o.PaymentWindow, reg),
