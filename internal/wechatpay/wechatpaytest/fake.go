@@ -232,17 +232,22 @@ func (s *Server) answer(w http.ResponseWriter, status int, v any) {
 	if v != nil {
 		body, _ = json.Marshal(v)
 	}
-	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), wechatpay.Nonce()
-	sum := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
-	sig, _ := rsa.SignPKCS1v15(rand.Reader, s.Key, crypto.SHA256, sum[:])
 	h := w.Header()
-	h.Set(wechatpay.HeaderSerial, KeyID)
-	h.Set(wechatpay.HeaderTimestamp, ts)
-	h.Set(wechatpay.HeaderNonce, nonce)
-	h.Set(wechatpay.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	s.Sign(h, body, time.Now())
 	if body != nil {
 		h.Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// Sign sets the headers WeChat Pay signs body with, as of at.
+func (s *Server) Sign(h http.Header, body []byte, at time.Time) {
+	ts, nonce := strconv.FormatInt(at.Unix(), 10), wechatpay.Nonce()
+	sum := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, s.Key, crypto.SHA256, sum[:])
+	h.Set(wechatpay.HeaderSerial, KeyID)
+	h.Set(wechatpay.HeaderTimestamp, ts)
+	h.Set(wechatpay.HeaderNonce, nonce)
+	h.Set(wechatpay.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
 }
