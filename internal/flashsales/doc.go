@@ -19,8 +19,9 @@
 //     write past a limit, whatever the Go code decided.
 //   - After commit the service announces the sale's change (and its live
 //     event's) to internal/changes: subscribers get the new stock, and
-//     every instance's gate re-reads its copy (also after an order gives
-//     units back, an end or a settlement).
+//     every instance's gate marks its copy stale (also after an order gives
+//     units back, an end or a settlement), to be re-read before it next
+//     refuses a buyer.
 //
 // Ending a sale and settling it (giving unsold units back to the product)
 // decide under the same row lock by the database's clock, so no batch

@@ -22,9 +22,11 @@ import (
 // buyers costs the database a few transactions per second instead of one
 // row-locked transaction per buyer. Requests that cannot succeed are
 // refused before they queue, from an in-memory copy of the sale: not yet
-// started, ended, or sold out. The database stays the authority: the copy
-// is re-read after every announced change of the sale (reload), and a
-// batch that finds the sale sold out sets the flag itself.
+// started, ended, or sold out. The database stays the authority: a batch
+// leaves the copy as it committed it, every announced change of the sale
+// (from any instance, this gate's own batches included) marks the copy
+// stale, and a refusal from a stale copy is made only after re-reading it
+// (fresh). Buyers the copy lets through need no re-read: the batch decides.
 type gate struct {
 	svc *Service
 	id  gid.ID
@@ -38,8 +40,8 @@ type gate struct {
 	sale     atomic.Pointer[ent.FlashSale] // the in-memory copy
 	soldOut  atomic.Bool
 
-	refreshing atomic.Bool
-	dirty      atomic.Bool
+	stale    atomic.Bool // a change was announced since the copy was read
+	reloadMu sync.Mutex  // one re-read at a time (fresh)
 }
 
 const (
@@ -85,15 +87,8 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 		if err != nil {
 			return nil, err
 		}
-		sale := g.sale.Load()
-		now := s.now()
-		switch {
-		case now.Before(sale.StartsAt):
-			return nil, errNotStarted
-		case !now.Before(sale.EndsAt):
-			return nil, errEnded
-		case g.soldOut.Load():
-			return nil, errSoldOut
+		if err := g.refusal(ctx); err != nil {
+			return nil, err
 		}
 		if s.buyers != nil && !s.buyers.Allow(string(buyer)) {
 			return nil, ErrBuyingTooFast
@@ -147,6 +142,50 @@ func (s *Service) gateFor(ctx context.Context, id gid.ID) (*gate, error) {
 	return g, nil
 }
 
+// refusal is the answer the copy gives without the database: NOT_STARTED,
+// ENDED or SOLD_OUT, checked again on a fresh copy if the copy is stale.
+func (g *gate) refusal(ctx context.Context) error {
+	err := g.refusedBy(g.sale.Load())
+	if err == nil || !g.stale.Load() {
+		return err
+	}
+	if ferr := g.fresh(ctx); ferr != nil {
+		slog.WarnContext(ctx, "re-reading a flash sale failed; refusing from the copy", "sale", g.id, "err", ferr)
+		return err
+	}
+	return g.refusedBy(g.sale.Load())
+}
+
+func (g *gate) refusedBy(sale *ent.FlashSale) error {
+	now := g.svc.now()
+	switch {
+	case now.Before(sale.StartsAt):
+		return errNotStarted
+	case !now.Before(sale.EndsAt):
+		return errEnded
+	case g.soldOut.Load():
+		return errSoldOut
+	}
+	return nil
+}
+
+// fresh re-reads the copy if a change was announced since it was last
+// read; concurrent callers share one read. A change announced during the
+// read leaves the copy stale again (it is marked after its commit, so
+// the next read sees it).
+func (g *gate) fresh(ctx context.Context) error {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	if !g.stale.Swap(false) {
+		return nil
+	}
+	if err := g.reload(ctx); err != nil {
+		g.stale.Store(true)
+		return err
+	}
+	return nil
+}
+
 // reload copies the sale from the database.
 func (g *gate) reload(ctx context.Context) error {
 	sale, err := g.svc.db.Client.FlashSale.Get(ctx, g.id)
@@ -158,17 +197,16 @@ func (g *gate) reload(ctx context.Context) error {
 	return nil
 }
 
-// reload re-reads the sale's copy after a change of the sale (on any
-// instance: units came back, it ended or settled, another instance's batch
-// sold).
-func (s *Service) reload(id gid.ID) {
+// changed marks the sale's copy stale after a change of the sale (on any
+// instance: a batch sold, units came back, it ended or settled).
+func (s *Service) changed(id gid.ID) {
 	if g := s.gate(id); g != nil {
-		g.refresh()
+		g.stale.Store(true)
 	}
 }
 
-// reloadAll re-reads every sale's copy (changes may have been missed).
-func (s *Service) reloadAll() {
+// changedAll marks every sale's copy stale (changes may have been missed).
+func (s *Service) changedAll() {
 	s.mu.Lock()
 	gates := make([]*gate, 0, len(s.gates))
 	for _, g := range s.gates {
@@ -176,7 +214,7 @@ func (s *Service) reloadAll() {
 	}
 	s.mu.Unlock()
 	for _, g := range gates {
-		g.refresh()
+		g.stale.Store(true)
 	}
 }
 
@@ -184,28 +222,6 @@ func (s *Service) gate(id gid.ID) *gate {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gates[id]
-}
-
-// refresh reloads the copy in the background. Reloads of one sale never
-// pile up: one runs, and one more follows if changes arrived meanwhile.
-func (g *gate) refresh() {
-	g.dirty.Store(true)
-	if !g.refreshing.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		for g.dirty.Swap(false) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := g.reload(ctx); err != nil {
-				slog.Warn("flash sale refresh failed", "sale", g.id, "err", err)
-			}
-			cancel()
-		}
-		g.refreshing.Store(false)
-		if g.dirty.Load() { // a change arrived as this one finished
-			g.refresh()
-		}
-	}()
 }
 
 func (g *gate) stop() {
@@ -340,12 +356,15 @@ func (s *Service) afterFailure(ctx context.Context, r *buyRequest, err error) bu
 	return buyResult{err: fmt.Errorf("buy flash sale: %w", err)}
 }
 
-// Sale returns the sale as this instance's gate last saw it (its IDs and
-// window do not change; its counts may lag), starting the gate on first
-// use.
+// Sale returns this instance's copy of the sale, re-read if a change was
+// announced since, starting the gate on first use.
 func (s *Service) Sale(id gid.ID) (*ent.FlashSale, error) {
-	g, err := s.gateFor(context.Background(), id)
+	ctx := context.Background()
+	g, err := s.gateFor(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.fresh(ctx); err != nil {
 		return nil, err
 	}
 	return g.sale.Load(), nil

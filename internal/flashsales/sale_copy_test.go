@@ -79,10 +79,13 @@ func sameSale(t *testing.T, d *testdb.DB, g *gate, when string) {
 	}
 }
 
-// awaitReload waits for the gate's background reload to finish.
+// awaitReload brings a stale copy up to date, as the gate's next refusal
+// would.
 func awaitReload(t *testing.T, g *gate) {
 	t.Helper()
-	awaitCond(t, "the gate's reload", func() bool { return !g.refreshing.Load() && !g.dirty.Load() })
+	if err := g.fresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestGateCopyEqualsEnt(t *testing.T) {

@@ -54,8 +54,8 @@ func LimitBuyers(rule ratelimit.Rule) Option {
 
 // New returns the flash-sale service. window is PAYMENT_WINDOW; reg is
 // told of each committed change (nil: a registry of its own), and each
-// change of a sale, here or on another instance, makes this instance's gate
-// re-read its copy.
+// change of a sale, here or on another instance, marks this instance's copy
+// of it stale (gate.go).
 func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) *Service {
 	if reg == nil {
 		reg = changes.New() // this instance alone, no other consequences
@@ -65,8 +65,8 @@ func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) 
 		o(s)
 	}
 	reg.On(changes.FlashSaleKind, changes.Handler{
-		Changed: func(c changes.Change) { s.reload(gid.ID(c.ID)) },
-		Resync:  s.reloadAll,
+		Changed: func(c changes.Change) { s.changed(gid.ID(c.ID)) },
+		Resync:  s.changedAll,
 	})
 	return s
 }
