@@ -14,6 +14,7 @@ import (
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
 	"unionmall/internal/catalog"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
@@ -292,4 +293,44 @@ func TestMembersRacingThemselvesOnTwoInstances(t *testing.T) {
 			t.Errorf("sold %d of %d: every member could buy two", sold, 2*n)
 		}
 	})
+}
+
+// Units given back on one instance reach a sold-out copy on another: the
+// cancel's announcement crosses to the other instance, marks its copy
+// stale, and its next buyer is let through instead of refused from the
+// copy. (Each instance's copy is only re-read when it would refuse.)
+func TestUnitsGivenBackOnAnotherInstanceSellAgain(t *testing.T) {
+	d := testdb.Open(t, "postgres")
+	f := newFixture(t, d, 1, 1, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	regA, regB := changes.New(), changes.New()
+	other := testdb.Reopen(t, d)
+	a := flashsales.New(d.DB, time.Hour, regA)
+	b := flashsales.New(other, time.Hour, regB)
+	ordsB := orders.New(other, time.Hour, regB)
+	if err := regA.Join(ctx, d.URL, d.Pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := regB.Join(ctx, d.URL, other.Pool); err != nil {
+		t.Fatal(err)
+	}
+	ms := members(t, d.DB, 2)
+	o := mustBuy(t, buy(b, ms[0], f.sale.ID))
+	wantRefusal(t, buy(a, ms[1], f.sale.ID), apperr.SoldOut) // a's copy: sold out
+	if _, err := ordsB.Cancel(auth.WithViewer(ctx, &auth.Viewer{MemberID: ms[0]}), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := <-buy(a, ms[1], f.sale.ID)
+		if r.err == nil {
+			break
+		}
+		if !apperr.Is(r.err, apperr.SoldOut) || time.Now().After(deadline) {
+			t.Fatalf("the unit given back on the other instance never sold here: %v", r.err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f.check(t)
 }
