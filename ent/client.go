@@ -23,6 +23,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
@@ -65,6 +66,8 @@ type Client struct {
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
 	OrderItem *OrderItemClient
+	// Payment is the client for interacting with the Payment builders.
+	Payment *PaymentClient
 	// ProcurementRecord is the client for interacting with the ProcurementRecord builders.
 	ProcurementRecord *ProcurementRecordClient
 	// Product is the client for interacting with the Product builders.
@@ -99,6 +102,7 @@ func (c *Client) init() {
 	c.Member = NewMemberClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.OrderItem = NewOrderItemClient(c.config)
+	c.Payment = NewPaymentClient(c.config)
 	c.ProcurementRecord = NewProcurementRecordClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.PurchasingUnit = NewPurchasingUnitClient(c.config)
@@ -208,6 +212,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Member:            NewMemberClient(cfg),
 		Order:             NewOrderClient(cfg),
 		OrderItem:         NewOrderItemClient(cfg),
+		Payment:           NewPaymentClient(cfg),
 		ProcurementRecord: NewProcurementRecordClient(cfg),
 		Product:           NewProductClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
@@ -244,6 +249,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Member:            NewMemberClient(cfg),
 		Order:             NewOrderClient(cfg),
 		OrderItem:         NewOrderItemClient(cfg),
+		Payment:           NewPaymentClient(cfg),
 		ProcurementRecord: NewProcurementRecordClient(cfg),
 		Product:           NewProductClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
@@ -280,7 +286,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
-		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
+		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
 		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
 		c.UnionOrganization,
 	} {
@@ -293,7 +299,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
-		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
+		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
 		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
 		c.UnionOrganization,
 	} {
@@ -326,6 +332,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Order.mutate(ctx, m)
 	case *OrderItemMutation:
 		return c.OrderItem.mutate(ctx, m)
+	case *PaymentMutation:
+		return c.Payment.mutate(ctx, m)
 	case *ProcurementRecordMutation:
 		return c.ProcurementRecord.mutate(ctx, m)
 	case *ProductMutation:
@@ -2160,6 +2168,22 @@ func (c *OrderClient) QueryHeldCoupons(_m *Order) *CouponQuery {
 	return query
 }
 
+// QueryPayment queries the payment edge of a Order.
+func (c *OrderClient) QueryPayment(_m *Order) *PaymentQuery {
+	query := (&PaymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(payment.Table, payment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, order.PaymentTable, order.PaymentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *OrderClient) Hooks() []Hook {
 	return c.hooks.Order
@@ -2347,6 +2371,155 @@ func (c *OrderItemClient) mutate(ctx context.Context, m *OrderItemMutation) (Val
 		return (&OrderItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OrderItem mutation op: %q", m.Op())
+	}
+}
+
+// PaymentClient is a client for the Payment schema.
+type PaymentClient struct {
+	config
+}
+
+// NewPaymentClient returns a client for the Payment from the given config.
+func NewPaymentClient(c config) *PaymentClient {
+	return &PaymentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `payment.Hooks(f(g(h())))`.
+func (c *PaymentClient) Use(hooks ...Hook) {
+	c.hooks.Payment = append(c.hooks.Payment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `payment.Intercept(f(g(h())))`.
+func (c *PaymentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Payment = append(c.inters.Payment, interceptors...)
+}
+
+// Create returns a builder for creating a Payment entity.
+func (c *PaymentClient) Create() *PaymentCreate {
+	mutation := newPaymentMutation(c.config, OpCreate)
+	return &PaymentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Payment entities.
+func (c *PaymentClient) CreateBulk(builders ...*PaymentCreate) *PaymentCreateBulk {
+	return &PaymentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PaymentClient) MapCreateBulk(slice any, setFunc func(*PaymentCreate, int)) *PaymentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PaymentCreateBulk{err: fmt.Errorf("calling to PaymentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PaymentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PaymentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Payment.
+func (c *PaymentClient) Update() *PaymentUpdate {
+	mutation := newPaymentMutation(c.config, OpUpdate)
+	return &PaymentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PaymentClient) UpdateOne(_m *Payment) *PaymentUpdateOne {
+	mutation := newPaymentMutation(c.config, OpUpdateOne, withPayment(_m))
+	return &PaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PaymentClient) UpdateOneID(id gid.ID) *PaymentUpdateOne {
+	mutation := newPaymentMutation(c.config, OpUpdateOne, withPaymentID(id))
+	return &PaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Payment.
+func (c *PaymentClient) Delete() *PaymentDelete {
+	mutation := newPaymentMutation(c.config, OpDelete)
+	return &PaymentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PaymentClient) DeleteOne(_m *Payment) *PaymentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PaymentClient) DeleteOneID(id gid.ID) *PaymentDeleteOne {
+	builder := c.Delete().Where(payment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PaymentDeleteOne{builder}
+}
+
+// Query returns a query builder for Payment.
+func (c *PaymentClient) Query() *PaymentQuery {
+	return &PaymentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePayment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Payment entity by its id.
+func (c *PaymentClient) Get(ctx context.Context, id gid.ID) (*Payment, error) {
+	return c.Query().Where(payment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PaymentClient) GetX(ctx context.Context, id gid.ID) *Payment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a Payment.
+func (c *PaymentClient) QueryOrder(_m *Payment) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(payment.Table, payment.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, payment.OrderTable, payment.OrderColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PaymentClient) Hooks() []Hook {
+	return c.hooks.Payment
+}
+
+// Interceptors returns the client interceptors.
+func (c *PaymentClient) Interceptors() []Interceptor {
+	return c.inters.Payment
+}
+
+func (c *PaymentClient) mutate(ctx context.Context, m *PaymentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PaymentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PaymentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PaymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PaymentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Payment mutation op: %q", m.Op())
 	}
 }
 
@@ -3440,13 +3613,14 @@ func (c *UnionOrganizationClient) mutate(ctx context.Context, m *UnionOrganizati
 type (
 	hooks struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
-		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, ProcurementRecord,
-		Product, PurchasingUnit, Supplier, Throttle, UnionOrganization []ent.Hook
+		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
+		ProcurementRecord, Product, PurchasingUnit, Supplier, Throttle,
+		UnionOrganization []ent.Hook
 	}
 	inters struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
-		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, ProcurementRecord,
-		Product, PurchasingUnit, Supplier, Throttle,
+		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
+		ProcurementRecord, Product, PurchasingUnit, Supplier, Throttle,
 		UnionOrganization []ent.Interceptor
 	}
 )

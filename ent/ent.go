@@ -19,6 +19,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			member.Table:            member.ValidColumn,
 			order.Table:             order.ValidColumn,
 			orderitem.Table:         orderitem.ValidColumn,
+			payment.Table:           payment.ValidColumn,
 			procurementrecord.Table: procurementrecord.ValidColumn,
 			product.Table:           product.ValidColumn,
 			purchasingunit.Table:    purchasingunit.ValidColumn,

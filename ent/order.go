@@ -11,6 +11,7 @@ import (
 	"unionmall/ent/flashsale"
 	"unionmall/ent/member"
 	"unionmall/ent/order"
+	"unionmall/ent/payment"
 	"unionmall/ent/purchasingunit"
 	"unionmall/internal/address"
 	"unionmall/internal/gid"
@@ -85,9 +86,11 @@ type OrderEdges struct {
 	Items []*OrderItem `json:"items,omitempty"`
 	// HeldCoupons holds the value of the held_coupons edge.
 	HeldCoupons []*Coupon `json:"held_coupons,omitempty"`
+	// Payment holds the value of the payment edge.
+	Payment *Payment `json:"payment,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -155,6 +158,17 @@ func (e OrderEdges) HeldCouponsOrErr() ([]*Coupon, error) {
 		return e.HeldCoupons, nil
 	}
 	return nil, &NotLoadedError{edge: "held_coupons"}
+}
+
+// PaymentOrErr returns the Payment value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderEdges) PaymentOrErr() (*Payment, error) {
+	if e.Payment != nil {
+		return e.Payment, nil
+	} else if e.loadedTypes[6] {
+		return nil, &NotFoundError{label: payment.Label}
+	}
+	return nil, &NotLoadedError{edge: "payment"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -370,6 +384,11 @@ func (_m *Order) QueryItems() *OrderItemQuery {
 // QueryHeldCoupons queries the "held_coupons" edge of the Order entity.
 func (_m *Order) QueryHeldCoupons() *CouponQuery {
 	return NewOrderClient(_m.config).QueryHeldCoupons(_m)
+}
+
+// QueryPayment queries the "payment" edge of the Order entity.
+func (_m *Order) QueryPayment() *PaymentQuery {
+	return NewOrderClient(_m.config).QueryPayment(_m)
 }
 
 // Update returns a builder for updating this Order.

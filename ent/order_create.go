@@ -12,6 +12,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/purchasingunit"
 	"unionmall/internal/address"
 	"unionmall/internal/gid"
@@ -327,6 +328,25 @@ func (_c *OrderCreate) AddHeldCoupons(v ...*Coupon) *OrderCreate {
 	return _c.AddHeldCouponIDs(ids...)
 }
 
+// SetPaymentID sets the "payment" edge to the Payment entity by ID.
+func (_c *OrderCreate) SetPaymentID(id gid.ID) *OrderCreate {
+	_c.mutation.SetPaymentID(id)
+	return _c
+}
+
+// SetNillablePaymentID sets the "payment" edge to the Payment entity by ID if the given value is not nil.
+func (_c *OrderCreate) SetNillablePaymentID(id *gid.ID) *OrderCreate {
+	if id != nil {
+		_c = _c.SetPaymentID(*id)
+	}
+	return _c
+}
+
+// SetPayment sets the "payment" edge to the Payment entity.
+func (_c *OrderCreate) SetPayment(v *Payment) *OrderCreate {
+	return _c.SetPaymentID(v.ID)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_c *OrderCreate) Mutation() *OrderMutation {
 	return _c.mutation
@@ -605,6 +625,22 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PaymentIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   order.PaymentTable,
+			Columns: []string{order.PaymentColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

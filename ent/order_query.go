@@ -12,6 +12,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/predicate"
 	"unionmall/ent/purchasingunit"
 	"unionmall/internal/gid"
@@ -36,6 +37,7 @@ type OrderQuery struct {
 	withFlashSale        *FlashSaleQuery
 	withItems            *OrderItemQuery
 	withHeldCoupons      *CouponQuery
+	withPayment          *PaymentQuery
 	loadTotal            []func(context.Context, []*Order) error
 	modifiers            []func(*sql.Selector)
 	withNamedItems       map[string]*OrderItemQuery
@@ -201,6 +203,28 @@ func (_q *OrderQuery) QueryHeldCoupons() *CouponQuery {
 			sqlgraph.From(order.Table, order.FieldID, selector),
 			sqlgraph.To(coupon.Table, coupon.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, order.HeldCouponsTable, order.HeldCouponsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPayment chains the current query on the "payment" edge.
+func (_q *OrderQuery) QueryPayment() *PaymentQuery {
+	query := (&PaymentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, selector),
+			sqlgraph.To(payment.Table, payment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, order.PaymentTable, order.PaymentColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -406,6 +430,7 @@ func (_q *OrderQuery) Clone() *OrderQuery {
 		withFlashSale:      _q.withFlashSale.Clone(),
 		withItems:          _q.withItems.Clone(),
 		withHeldCoupons:    _q.withHeldCoupons.Clone(),
+		withPayment:        _q.withPayment.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -476,6 +501,17 @@ func (_q *OrderQuery) WithHeldCoupons(opts ...func(*CouponQuery)) *OrderQuery {
 		opt(query)
 	}
 	_q.withHeldCoupons = query
+	return _q
+}
+
+// WithPayment tells the query-builder to eager-load the nodes that are connected to
+// the "payment" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrderQuery) WithPayment(opts ...func(*PaymentQuery)) *OrderQuery {
+	query := (&PaymentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPayment = query
 	return _q
 }
 
@@ -557,13 +593,14 @@ func (_q *OrderQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Order,
 	var (
 		nodes       = []*Order{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withBuyer != nil,
 			_q.withPurchasingUnit != nil,
 			_q.withCoupon != nil,
 			_q.withFlashSale != nil,
 			_q.withItems != nil,
 			_q.withHeldCoupons != nil,
+			_q.withPayment != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -622,6 +659,12 @@ func (_q *OrderQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Order,
 		if err := _q.loadHeldCoupons(ctx, query, nodes,
 			func(n *Order) { n.Edges.HeldCoupons = []*Coupon{} },
 			func(n *Order, e *Coupon) { n.Edges.HeldCoupons = append(n.Edges.HeldCoupons, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPayment; query != nil {
+		if err := _q.loadPayment(ctx, query, nodes, nil,
+			func(n *Order, e *Payment) { n.Edges.Payment = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -830,6 +873,33 @@ func (_q *OrderQuery) loadHeldCoupons(ctx context.Context, query *CouponQuery, n
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "order_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OrderQuery) loadPayment(ctx context.Context, query *PaymentQuery, nodes []*Order, init func(*Order), assign func(*Order, *Payment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Order)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(payment.FieldOrderID)
+	}
+	query.Where(predicate.Payment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(order.PaymentColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.OrderID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "order_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

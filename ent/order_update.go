@@ -10,6 +10,7 @@ import (
 	"unionmall/ent/coupon"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/predicate"
 	"unionmall/internal/address"
 	"unionmall/internal/gid"
@@ -249,6 +250,25 @@ func (_u *OrderUpdate) AddHeldCoupons(v ...*Coupon) *OrderUpdate {
 	return _u.AddHeldCouponIDs(ids...)
 }
 
+// SetPaymentID sets the "payment" edge to the Payment entity by ID.
+func (_u *OrderUpdate) SetPaymentID(id gid.ID) *OrderUpdate {
+	_u.mutation.SetPaymentID(id)
+	return _u
+}
+
+// SetNillablePaymentID sets the "payment" edge to the Payment entity by ID if the given value is not nil.
+func (_u *OrderUpdate) SetNillablePaymentID(id *gid.ID) *OrderUpdate {
+	if id != nil {
+		_u = _u.SetPaymentID(*id)
+	}
+	return _u
+}
+
+// SetPayment sets the "payment" edge to the Payment entity.
+func (_u *OrderUpdate) SetPayment(v *Payment) *OrderUpdate {
+	return _u.SetPaymentID(v.ID)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_u *OrderUpdate) Mutation() *OrderMutation {
 	return _u.mutation
@@ -294,6 +314,12 @@ func (_u *OrderUpdate) RemoveHeldCoupons(v ...*Coupon) *OrderUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveHeldCouponIDs(ids...)
+}
+
+// ClearPayment clears the "payment" edge to the Payment entity.
+func (_u *OrderUpdate) ClearPayment() *OrderUpdate {
+	_u.mutation.ClearPayment()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -497,6 +523,35 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PaymentCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   order.PaymentTable,
+			Columns: []string{order.PaymentColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PaymentIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   order.PaymentTable,
+			Columns: []string{order.PaymentColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -742,6 +797,25 @@ func (_u *OrderUpdateOne) AddHeldCoupons(v ...*Coupon) *OrderUpdateOne {
 	return _u.AddHeldCouponIDs(ids...)
 }
 
+// SetPaymentID sets the "payment" edge to the Payment entity by ID.
+func (_u *OrderUpdateOne) SetPaymentID(id gid.ID) *OrderUpdateOne {
+	_u.mutation.SetPaymentID(id)
+	return _u
+}
+
+// SetNillablePaymentID sets the "payment" edge to the Payment entity by ID if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillablePaymentID(id *gid.ID) *OrderUpdateOne {
+	if id != nil {
+		_u = _u.SetPaymentID(*id)
+	}
+	return _u
+}
+
+// SetPayment sets the "payment" edge to the Payment entity.
+func (_u *OrderUpdateOne) SetPayment(v *Payment) *OrderUpdateOne {
+	return _u.SetPaymentID(v.ID)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_u *OrderUpdateOne) Mutation() *OrderMutation {
 	return _u.mutation
@@ -787,6 +861,12 @@ func (_u *OrderUpdateOne) RemoveHeldCoupons(v ...*Coupon) *OrderUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveHeldCouponIDs(ids...)
+}
+
+// ClearPayment clears the "payment" edge to the Payment entity.
+func (_u *OrderUpdateOne) ClearPayment() *OrderUpdateOne {
+	_u.mutation.ClearPayment()
+	return _u
 }
 
 // Where appends a list predicates to the OrderUpdate builder.
@@ -1020,6 +1100,35 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PaymentCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   order.PaymentTable,
+			Columns: []string{order.PaymentColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PaymentIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   order.PaymentTable,
+			Columns: []string{order.PaymentColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

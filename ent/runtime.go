@@ -15,6 +15,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
 	"unionmall/ent/purchasingunit"
@@ -239,6 +240,39 @@ func init() {
 	orderitemDescID := orderitemMixinFields0[0].Descriptor()
 	// orderitem.DefaultID holds the default value on creation for the id field.
 	orderitem.DefaultID = orderitemDescID.Default.(func() gid.ID)
+	paymentMixin := schema.Payment{}.Mixin()
+	paymentMixinFields0 := paymentMixin[0].Fields()
+	_ = paymentMixinFields0
+	paymentFields := schema.Payment{}.Fields()
+	_ = paymentFields
+	// paymentDescOutTradeNo is the schema descriptor for out_trade_no field.
+	paymentDescOutTradeNo := paymentFields[4].Descriptor()
+	// payment.OutTradeNoValidator is a validator for the "out_trade_no" field. It is called by the builders before save.
+	payment.OutTradeNoValidator = paymentDescOutTradeNo.Validators[0].(func(string) error)
+	// paymentDescLate is the schema descriptor for late field.
+	paymentDescLate := paymentFields[13].Descriptor()
+	// payment.DefaultLate holds the default value on creation for the late field.
+	payment.DefaultLate = paymentDescLate.Default.(bool)
+	// paymentDescAttempts is the schema descriptor for attempts field.
+	paymentDescAttempts := paymentFields[17].Descriptor()
+	// payment.DefaultAttempts holds the default value on creation for the attempts field.
+	payment.DefaultAttempts = paymentDescAttempts.Default.(int)
+	// payment.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	payment.AttemptsValidator = paymentDescAttempts.Validators[0].(func(int) error)
+	// paymentDescCreatedAt is the schema descriptor for created_at field.
+	paymentDescCreatedAt := paymentFields[18].Descriptor()
+	// payment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	payment.DefaultCreatedAt = paymentDescCreatedAt.Default.(func() time.Time)
+	// paymentDescUpdatedAt is the schema descriptor for updated_at field.
+	paymentDescUpdatedAt := paymentFields[19].Descriptor()
+	// payment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	payment.DefaultUpdatedAt = paymentDescUpdatedAt.Default.(func() time.Time)
+	// payment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	payment.UpdateDefaultUpdatedAt = paymentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// paymentDescID is the schema descriptor for id field.
+	paymentDescID := paymentMixinFields0[0].Descriptor()
+	// payment.DefaultID holds the default value on creation for the id field.
+	payment.DefaultID = paymentDescID.Default.(func() gid.ID)
 	procurementrecordMixin := schema.ProcurementRecord{}.Mixin()
 	procurementrecordMixinFields0 := procurementrecordMixin[0].Fields()
 	_ = procurementrecordMixinFields0

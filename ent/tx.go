@@ -36,6 +36,8 @@ type Tx struct {
 	Order *OrderClient
 	// OrderItem is the client for interacting with the OrderItem builders.
 	OrderItem *OrderItemClient
+	// Payment is the client for interacting with the Payment builders.
+	Payment *PaymentClient
 	// ProcurementRecord is the client for interacting with the ProcurementRecord builders.
 	ProcurementRecord *ProcurementRecordClient
 	// Product is the client for interacting with the Product builders.
@@ -190,6 +192,7 @@ func (tx *Tx) init() {
 	tx.Member = NewMemberClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.OrderItem = NewOrderItemClient(tx.config)
+	tx.Payment = NewPaymentClient(tx.config)
 	tx.ProcurementRecord = NewProcurementRecordClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.PurchasingUnit = NewPurchasingUnitClient(tx.config)

@@ -459,6 +459,72 @@ var (
 			},
 		},
 	}
+	// PaymentsColumns holds the columns for the "payments" table.
+	PaymentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"WECHAT_JSAPI", "WECHAT_APP", "SANDBOX"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "PAID", "CLOSED", "REFUNDING", "REFUNDED"}, Default: "PENDING"},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "out_trade_no", Type: field.TypeString, Unique: true},
+		{Name: "payer_openid", Type: field.TypeString, Nullable: true},
+		{Name: "prepay_id", Type: field.TypeString, Nullable: true},
+		{Name: "provider_transaction_id", Type: field.TypeString, Nullable: true},
+		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
+		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "out_refund_no", Type: field.TypeString, Nullable: true},
+		{Name: "refund_id", Type: field.TypeString, Nullable: true},
+		{Name: "refund_reason", Type: field.TypeString, Nullable: true},
+		{Name: "late", Type: field.TypeBool, Default: false},
+		{Name: "refund_requested_at", Type: field.TypeTime, Nullable: true},
+		{Name: "refunded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "next_check_at", Type: field.TypeTime, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "order_id", Type: field.TypeString, Unique: true},
+	}
+	// PaymentsTable holds the schema information for the "payments" table.
+	PaymentsTable = &schema.Table{
+		Name:       "payments",
+		Columns:    PaymentsColumns,
+		PrimaryKey: []*schema.Column{PaymentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "payments_orders_payment",
+				Columns:    []*schema.Column{PaymentsColumns[20]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "payment_provider_transaction_id",
+				Unique:  true,
+				Columns: []*schema.Column{PaymentsColumns[7]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "provider_transaction_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "payment_out_refund_no",
+				Unique:  true,
+				Columns: []*schema.Column{PaymentsColumns[10]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "out_refund_no IS NOT NULL",
+				},
+			},
+			{
+				Name:    "payment_status_next_check_at",
+				Unique:  false,
+				Columns: []*schema.Column{PaymentsColumns[2], PaymentsColumns[16]},
+			},
+			{
+				Name:    "payment_paid_at",
+				Unique:  false,
+				Columns: []*schema.Column{PaymentsColumns[8]},
+			},
+		},
+	}
 	// ProcurementRecordsColumns holds the columns for the "procurement_records" table.
 	ProcurementRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -683,6 +749,7 @@ var (
 		MembersTable,
 		OrdersTable,
 		OrderItemsTable,
+		PaymentsTable,
 		ProcurementRecordsTable,
 		ProductsTable,
 		PurchasingUnitsTable,
@@ -743,6 +810,14 @@ func init() {
 	OrderItemsTable.Annotation = &entsql.Annotation{}
 	OrderItemsTable.Annotation.Checks = map[string]string{
 		"order_item_amounts": "quantity BETWEEN 1 AND 999 AND line_total = unit_price * quantity",
+	}
+	PaymentsTable.ForeignKeys[0].RefTable = OrdersTable
+	PaymentsTable.Annotation = &entsql.Annotation{}
+	PaymentsTable.Annotation.Checks = map[string]string{
+		"payment_amount":      "amount > 0",
+		"payment_refund":      "status NOT IN ('REFUNDING', 'REFUNDED') OR out_refund_no IS NOT NULL",
+		"payment_refunded":    "status <> 'REFUNDED' OR refunded_at IS NOT NULL",
+		"payment_transaction": "status NOT IN ('PAID', 'REFUNDING', 'REFUNDED') OR (provider_transaction_id IS NOT NULL AND paid_at IS NOT NULL)",
 	}
 	ProcurementRecordsTable.ForeignKeys[0].RefTable = MembersTable
 	ProcurementRecordsTable.ForeignKeys[1].RefTable = PurchasingUnitsTable

@@ -70,6 +70,8 @@ const (
 	EdgeItems = "items"
 	// EdgeHeldCoupons holds the string denoting the held_coupons edge name in mutations.
 	EdgeHeldCoupons = "held_coupons"
+	// EdgePayment holds the string denoting the payment edge name in mutations.
+	EdgePayment = "payment"
 	// Table holds the table name of the order in the database.
 	Table = "orders"
 	// BuyerTable is the table that holds the buyer relation/edge.
@@ -114,6 +116,13 @@ const (
 	HeldCouponsInverseTable = "coupons"
 	// HeldCouponsColumn is the table column denoting the held_coupons relation/edge.
 	HeldCouponsColumn = "order_id"
+	// PaymentTable is the table that holds the payment relation/edge.
+	PaymentTable = "payments"
+	// PaymentInverseTable is the table name for the Payment entity.
+	// It exists in this package in order to avoid circular dependency with the "payment" package.
+	PaymentInverseTable = "payments"
+	// PaymentColumn is the table column denoting the payment relation/edge.
+	PaymentColumn = "order_id"
 )
 
 // Columns holds all SQL columns for order fields.
@@ -349,6 +358,13 @@ func ByHeldCoupons(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newHeldCouponsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPaymentField orders the results by payment field.
+func ByPaymentField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPaymentStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newBuyerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -389,6 +405,13 @@ func newHeldCouponsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(HeldCouponsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, HeldCouponsTable, HeldCouponsColumn),
+	)
+}
+func newPaymentStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PaymentInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, PaymentTable, PaymentColumn),
 	)
 }
 

@@ -39,6 +39,9 @@ type Order func(*sql.Selector)
 // OrderItem is the predicate function for orderitem builders.
 type OrderItem func(*sql.Selector)
 
+// Payment is the predicate function for payment builders.
+type Payment func(*sql.Selector)
+
 // ProcurementRecord is the predicate function for procurementrecord builders.
 type ProcurementRecord func(*sql.Selector)
 

@@ -61,6 +61,7 @@ func (Order) Edges() []ent.Edge {
 			Unique().Immutable(),
 		edge.To("items", OrderItem.Type).Annotations(hidden()),
 		edge.To("held_coupons", Coupon.Type).Annotations(hidden()),
+		edge.To("payment", Payment.Type).Unique().Annotations(hidden()),
 	}
 }
 

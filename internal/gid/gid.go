@@ -40,6 +40,7 @@ const (
 	Order             = "ord"
 	OrderItem         = "itm"
 	ProcurementRecord = "pcr"
+	Payment           = "pay"
 )
 
 var (
