@@ -23,6 +23,7 @@ import (
 	"unionmall/internal/config"
 	"unionmall/internal/db"
 	"unionmall/internal/demo"
+	"unionmall/internal/payments"
 	"unionmall/internal/server"
 	"unionmall/migrations"
 )
@@ -127,6 +128,14 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 	if generated {
 		slog.Warn("SECRET_KEY is not set: generated one and kept it in mall.key beside the database; back it up with the database, and set SECRET_KEY in production")
 	}
+	loadDemo := newFile
+	if cfg.DemoData != nil {
+		loadDemo = *cfg.DemoData
+	}
+	pay, err := paymentOptions(cfg)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(d, server.Options{
 		TokenTTL:      cfg.TokenTTL,
 		PaymentWindow: cfg.PaymentWindow,
@@ -144,6 +153,9 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		TrustedProxyHops: cfg.TrustedProxyHops,
 		MaxDepth:         cfg.MaxQueryDepth,
 		Complexity:       cfg.ComplexityLimit,
+		WeChatPay:        pay.WeChatPay,
+		PaymentSandbox:   pay.PaymentSandbox,
+		PublicURL:        pay.PublicURL,
 	})
 	if err != nil {
 		return err
@@ -156,10 +168,6 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		if created {
 			slog.Info("admin created from ADMIN_PHONE")
 		}
-	}
-	loadDemo := newFile
-	if cfg.DemoData != nil {
-		loadDemo = *cfg.DemoData
 	}
 	if loadDemo {
 		loaded, err := demo.Load(ctx, d, time.Now())
@@ -199,6 +207,34 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// paymentOptions reads the payment settings: WeChat Pay's keys from their
+// files (a bad setting stops the server here, naming it), and the sandbox,
+// on by default only for the embedded database (DATABASE_URL empty) with
+// demo data (DEMO_DATA not false), before and after its first start.
+func paymentOptions(cfg config.Config) (server.Options, error) {
+	var o server.Options
+	o.PublicURL = cfg.PublicURL
+	if o.PublicURL == "" {
+		o.PublicURL = "http://" + displayAddr(cfg.Addr)
+	}
+	if cfg.WeChatPay.MchID != "" {
+		w, err := payments.NewWeChat(cfg.WeChatPay, cfg.PublicURL)
+		if err != nil {
+			return o, err
+		}
+		o.WeChatPay = w
+		slog.Info("WeChat Pay configured", "mchid", cfg.WeChatPay.MchID, "notify_url", w.NotifyURL, "public_keys", cfg.WeChatPay.PublicKeyIDs)
+	}
+	o.PaymentSandbox = cfg.DatabaseURL == "" && (cfg.DemoData == nil || *cfg.DemoData)
+	if cfg.PaymentSandbox != nil {
+		o.PaymentSandbox = *cfg.PaymentSandbox
+	}
+	if o.PaymentSandbox {
+		slog.Warn("PAYMENT_SANDBOX is on: the SANDBOX channel pays orders without money (development and demos only)")
+	}
+	return o, nil
 }
 
 // servePprof serves Go's profiles on their own listener, never on the

@@ -16,6 +16,7 @@ import (
 	"unionmall/ent/coupon"
 	"unionmall/ent/member"
 	"unionmall/ent/order"
+	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
 	"unionmall/ent/unionorganization"
@@ -25,8 +26,10 @@ import (
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/orders"
 	"unionmall/internal/role"
 	"unionmall/internal/stats"
+	"unionmall/internal/wechatpay"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -53,6 +56,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Order() OrderResolver
 	OrderItem() OrderItemResolver
+	PaymentRequest() PaymentRequestResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 }
@@ -216,6 +220,7 @@ type ComplexityRoot struct {
 		GrantRole                   func(childComplexity int, input model.GrantRoleInput) int
 		Login                       func(childComplexity int, input model.LoginInput) int
 		Logout                      func(childComplexity int) int
+		PayOrder                    func(childComplexity int, input model.PayOrderInput) int
 		PlaceOrder                  func(childComplexity int, input model.PlaceOrderInput) int
 		RecordOfflineProcurement    func(childComplexity int, input model.OfflineProcurementInput) int
 		RefundOrder                 func(childComplexity int, input model.RefundOrderInput) int
@@ -241,6 +246,7 @@ type ComplexityRoot struct {
 		Number          func(childComplexity int) int
 		PaidAt          func(childComplexity int) int
 		PayBy           func(childComplexity int) int
+		Payment         func(childComplexity int) int
 		PurchasingUnit  func(childComplexity int) int
 		RefundReason    func(childComplexity int) int
 		ShippedAt       func(childComplexity int) int
@@ -274,6 +280,24 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Payment struct {
+		Amount                func(childComplexity int) int
+		Channel               func(childComplexity int) int
+		PaidAt                func(childComplexity int) int
+		ProviderTransactionID func(childComplexity int) int
+		RefundedAt            func(childComplexity int) int
+		Status                func(childComplexity int) int
+	}
+
+	PaymentRequest struct {
+		App        func(childComplexity int) int
+		Channel    func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		Jsapi      func(childComplexity int) int
+		Order      func(childComplexity int) int
+		SandboxURL func(childComplexity int) int
 	}
 
 	PlatformStats struct {
@@ -391,6 +415,25 @@ type ComplexityRoot struct {
 		Name   func(childComplexity int) int
 		Parent func(childComplexity int) int
 	}
+
+	WechatAppParams struct {
+		AppID     func(childComplexity int) int
+		NonceStr  func(childComplexity int) int
+		Package   func(childComplexity int) int
+		PartnerID func(childComplexity int) int
+		PrepayID  func(childComplexity int) int
+		Sign      func(childComplexity int) int
+		TimeStamp func(childComplexity int) int
+	}
+
+	WechatJsapiParams struct {
+		AppID     func(childComplexity int) int
+		NonceStr  func(childComplexity int) int
+		Package   func(childComplexity int) int
+		PaySign   func(childComplexity int) int
+		SignType  func(childComplexity int) int
+		TimeStamp func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -447,13 +490,22 @@ type MutationResolver interface {
 	CompleteOrder(ctx context.Context, id gid.ID) (*ent.Order, error)
 	RefundOrder(ctx context.Context, input model.RefundOrderInput) (*ent.Order, error)
 	RecordOfflineProcurement(ctx context.Context, input model.OfflineProcurementInput) (*ent.ProcurementRecord, error)
+	PayOrder(ctx context.Context, input model.PayOrderInput) (*orders.Started, error)
 }
 type OrderResolver interface {
 	Items(ctx context.Context, obj *ent.Order) ([]*ent.OrderItem, error)
 	ShippingAddress(ctx context.Context, obj *ent.Order) (*address.Shipping, error)
+	Payment(ctx context.Context, obj *ent.Order) (*ent.Payment, error)
 }
 type OrderItemResolver interface {
 	Product(ctx context.Context, obj *ent.OrderItem) (*ent.Product, error)
+}
+type PaymentRequestResolver interface {
+	Channel(ctx context.Context, obj *orders.Started) (payment.Channel, error)
+	Jsapi(ctx context.Context, obj *orders.Started) (*wechatpay.JSAPIParams, error)
+	App(ctx context.Context, obj *orders.Started) (*wechatpay.APPParams, error)
+	SandboxURL(ctx context.Context, obj *orders.Started) (*string, error)
+	ExpiresAt(ctx context.Context, obj *orders.Started) (*time.Time, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -1223,6 +1275,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.payOrder":
+		if e.ComplexityRoot.Mutation.PayOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayOrder(childComplexity, args["input"].(model.PayOrderInput)), true
 	case "Mutation.placeOrder":
 		if e.ComplexityRoot.Mutation.PlaceOrder == nil {
 			break
@@ -1406,6 +1469,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.PayBy(childComplexity), true
+	case "Order.payment":
+		if e.ComplexityRoot.Order.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Payment(childComplexity), true
 	case "Order.purchasingUnit":
 		if e.ComplexityRoot.Order.PurchasingUnit == nil {
 			break
@@ -1536,6 +1605,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Payment.amount":
+		if e.ComplexityRoot.Payment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Amount(childComplexity), true
+	case "Payment.channel":
+		if e.ComplexityRoot.Payment.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Channel(childComplexity), true
+	case "Payment.paidAt":
+		if e.ComplexityRoot.Payment.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.PaidAt(childComplexity), true
+	case "Payment.providerTransactionID":
+		if e.ComplexityRoot.Payment.ProviderTransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ProviderTransactionID(childComplexity), true
+	case "Payment.refundedAt":
+		if e.ComplexityRoot.Payment.RefundedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.RefundedAt(childComplexity), true
+	case "Payment.status":
+		if e.ComplexityRoot.Payment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Status(childComplexity), true
+
+	case "PaymentRequest.app":
+		if e.ComplexityRoot.PaymentRequest.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.App(childComplexity), true
+	case "PaymentRequest.channel":
+		if e.ComplexityRoot.PaymentRequest.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.Channel(childComplexity), true
+	case "PaymentRequest.expiresAt":
+		if e.ComplexityRoot.PaymentRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.ExpiresAt(childComplexity), true
+	case "PaymentRequest.jsapi":
+		if e.ComplexityRoot.PaymentRequest.Jsapi == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.Jsapi(childComplexity), true
+	case "PaymentRequest.order":
+		if e.ComplexityRoot.PaymentRequest.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.Order(childComplexity), true
+	case "PaymentRequest.sandboxURL":
+		if e.ComplexityRoot.PaymentRequest.SandboxURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRequest.SandboxURL(childComplexity), true
 
 	case "PlatformStats.beneficiaries":
 		if e.ComplexityRoot.PlatformStats.Beneficiaries == nil {
@@ -2083,6 +2226,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnionOrganization.Parent(childComplexity), true
 
+	case "WechatAppParams.appid":
+		if e.ComplexityRoot.WechatAppParams.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.AppID(childComplexity), true
+	case "WechatAppParams.noncestr":
+		if e.ComplexityRoot.WechatAppParams.NonceStr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.NonceStr(childComplexity), true
+	case "WechatAppParams.package":
+		if e.ComplexityRoot.WechatAppParams.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.Package(childComplexity), true
+	case "WechatAppParams.partnerid":
+		if e.ComplexityRoot.WechatAppParams.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.PartnerID(childComplexity), true
+	case "WechatAppParams.prepayid":
+		if e.ComplexityRoot.WechatAppParams.PrepayID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.PrepayID(childComplexity), true
+	case "WechatAppParams.sign":
+		if e.ComplexityRoot.WechatAppParams.Sign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.Sign(childComplexity), true
+	case "WechatAppParams.timestamp":
+		if e.ComplexityRoot.WechatAppParams.TimeStamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppParams.TimeStamp(childComplexity), true
+
+	case "WechatJsapiParams.appId":
+		if e.ComplexityRoot.WechatJsapiParams.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.AppID(childComplexity), true
+	case "WechatJsapiParams.nonceStr":
+		if e.ComplexityRoot.WechatJsapiParams.NonceStr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.NonceStr(childComplexity), true
+	case "WechatJsapiParams.package":
+		if e.ComplexityRoot.WechatJsapiParams.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.Package(childComplexity), true
+	case "WechatJsapiParams.paySign":
+		if e.ComplexityRoot.WechatJsapiParams.PaySign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.PaySign(childComplexity), true
+	case "WechatJsapiParams.signType":
+		if e.ComplexityRoot.WechatJsapiParams.SignType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.SignType(childComplexity), true
+	case "WechatJsapiParams.timeStamp":
+		if e.ComplexityRoot.WechatJsapiParams.TimeStamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatJsapiParams.TimeStamp(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2111,6 +2334,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OfflineProcurementInput", ec.unmarshalInputOfflineProcurementInput),
 			graphql.NewInputUnmarshaler("OrderItemInput", ec.unmarshalInputOrderItemInput),
 			graphql.NewInputUnmarshaler("OrderOrder", ec.unmarshalInputOrderOrder),
+			graphql.NewInputUnmarshaler("PayOrderInput", ec.unmarshalInputPayOrderInput),
 			graphql.NewInputUnmarshaler("PlaceOrderInput", ec.unmarshalInputPlaceOrderInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
@@ -3572,7 +3796,7 @@ extend type Query {
 extend type Mutation {
   "VERIFIED members only."
   placeOrder(input: PlaceOrderInput!): Order! @verified
-  "ADMIN (the payment provider's callback service acts as one)."
+  "ADMIN: a payment outside a provider, such as a purchasing unit's bank transfer (对公转账)."
   confirmPayment(input: ConfirmPaymentInput!): Order! @hasRole(role: ADMIN)
   "The buyer or ADMIN; only while PENDING_PAYMENT. Gives stock and coupon back."
   cancelOrder(id: ID!): Order! @signedIn
@@ -3582,10 +3806,92 @@ extend type Mutation {
   shipOrder(input: ShipOrderInput!): Order! @hasRole(role: ADMIN)
   "The buyer or ADMIN; SHIPPED orders become COMPLETED."
   completeOrder(id: ID!): Order! @signedIn
-  "ADMIN; PAID, SHIPPED or COMPLETED orders become REFUNDED."
+  "ADMIN; PAID, SHIPPED or COMPLETED orders become REFUNDED (an order paid through a provider once the provider confirms the refund; its payment is REFUNDING until then)."
   refundOrder(input: RefundOrderInput!): Order! @hasRole(role: ADMIN)
   "ADMIN or a PURCHASER of that unit."
   recordOfflineProcurement(input: OfflineProcurementInput!): ProcurementRecord! @signedIn
+}
+`, BuiltIn: false},
+	{Name: "../payment.graphqls", Input: `"How a member pays."
+enum PaymentChannel {
+  "WeChat Pay inside WeChat (公众号/小程序 JSAPI): needs the payer's openid."
+  WECHAT_JSAPI
+  "WeChat Pay from the mobile app (APP)."
+  WECHAT_APP
+  "The built-in sandbox cashier (development and demos only; see PAYMENT_SANDBOX)."
+  SANDBOX
+}
+
+enum PaymentStatus {
+  "Started: the provider holds a prepay order; the member has not paid yet."
+  PENDING
+  PAID
+  "Closed unpaid (expired or cancelled before payment)."
+  CLOSED
+  "Refund asked of the provider, not yet confirmed."
+  REFUNDING
+  REFUNDED
+}
+
+type Payment {
+  channel: PaymentChannel!
+  status: PaymentStatus!
+  "What the provider collected or will collect: always the order's total."
+  amount: Money!
+  "The provider's transaction id once paid (WeChat Pay transaction_id)."
+  providerTransactionID: String
+  paidAt: Time
+  refundedAt: Time
+}
+
+"What the client needs to open the provider's cashier."
+type PaymentRequest {
+  order: Order!
+  channel: PaymentChannel!
+  "For WECHAT_JSAPI: the parameters of WeixinJSBridge / wx.requestPayment, signed by the server."
+  jsapi: WechatJsapiParams
+  "For WECHAT_APP: the parameters of the WeChat SDK's PayReq, signed by the server."
+  app: WechatAppParams
+  "For SANDBOX: the cashier page of this server to open."
+  sandboxURL: String
+  "The provider stops accepting payment at this time (the order's payBy)."
+  expiresAt: Time!
+}
+
+type WechatJsapiParams {
+  appId: String!
+  timeStamp: String!
+  nonceStr: String!
+  package: String!
+  signType: String!
+  paySign: String!
+}
+
+type WechatAppParams {
+  appid: String!
+  partnerid: String!
+  prepayid: String!
+  package: String!
+  noncestr: String!
+  timestamp: String!
+  sign: String!
+}
+
+input PayOrderInput {
+  orderID: ID!
+  channel: PaymentChannel!
+  "WECHAT_JSAPI only: the payer's openid under WECHATPAY_APP_ID."
+  openID: String
+}
+
+extend type Order {
+  "The order's payment through a provider, once payOrder started one; null for orders confirmed by hand (bank transfer)."
+  payment: Payment @goField(forceResolver: true)
+}
+
+extend type Mutation {
+  "The buyer, VERIFIED; only while PENDING_PAYMENT. Starts (or resumes) the order's payment with the provider."
+  payOrder(input: PayOrderInput!): PaymentRequest! @verified
 }
 `, BuiltIn: false},
 	{Name: "../subscription.graphqls", Input: `type Subscription {
@@ -3935,6 +4241,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_items(ctx, field)
 	case "shippingAddress":
 		return ec.fieldContext_Order_shippingAddress(ctx, field)
+	case "payment":
+		return ec.fieldContext_Order_payment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -3987,6 +4295,42 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_Payment_channel(ctx, field)
+	case "status":
+		return ec.fieldContext_Payment_status(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payment_amount(ctx, field)
+	case "providerTransactionID":
+		return ec.fieldContext_Payment_providerTransactionID(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_Payment_paidAt(ctx, field)
+	case "refundedAt":
+		return ec.fieldContext_Payment_refundedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_PaymentRequest_order(ctx, field)
+	case "channel":
+		return ec.fieldContext_PaymentRequest_channel(ctx, field)
+	case "jsapi":
+		return ec.fieldContext_PaymentRequest_jsapi(ctx, field)
+	case "app":
+		return ec.fieldContext_PaymentRequest_app(ctx, field)
+	case "sandboxURL":
+		return ec.fieldContext_PaymentRequest_sandboxURL(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PaymentRequest_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_PlatformStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4169,6 +4513,44 @@ func (ec *executionContext) childFields_UnionOrganization(ctx context.Context, f
 		return ec.fieldContext_UnionOrganization_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnionOrganization", field.Name)
+}
+
+func (ec *executionContext) childFields_WechatAppParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "appid":
+		return ec.fieldContext_WechatAppParams_appid(ctx, field)
+	case "partnerid":
+		return ec.fieldContext_WechatAppParams_partnerid(ctx, field)
+	case "prepayid":
+		return ec.fieldContext_WechatAppParams_prepayid(ctx, field)
+	case "package":
+		return ec.fieldContext_WechatAppParams_package(ctx, field)
+	case "noncestr":
+		return ec.fieldContext_WechatAppParams_noncestr(ctx, field)
+	case "timestamp":
+		return ec.fieldContext_WechatAppParams_timestamp(ctx, field)
+	case "sign":
+		return ec.fieldContext_WechatAppParams_sign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatAppParams", field.Name)
+}
+
+func (ec *executionContext) childFields_WechatJsapiParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "appId":
+		return ec.fieldContext_WechatJsapiParams_appId(ctx, field)
+	case "timeStamp":
+		return ec.fieldContext_WechatJsapiParams_timeStamp(ctx, field)
+	case "nonceStr":
+		return ec.fieldContext_WechatJsapiParams_nonceStr(ctx, field)
+	case "package":
+		return ec.fieldContext_WechatJsapiParams_package(ctx, field)
+	case "signType":
+		return ec.fieldContext_WechatJsapiParams_signType(ctx, field)
+	case "paySign":
+		return ec.fieldContext_WechatJsapiParams_paySign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatJsapiParams", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4503,6 +4885,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.LoginInput, error) {
 			return ec.unmarshalNLoginInput2unionmallᚋgraphᚋmodelᚐLoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_payOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PayOrderInput, error) {
+			return ec.unmarshalNPayOrderInput2unionmallᚋgraphᚋmodelᚐPayOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8871,6 +9267,63 @@ func (ec *executionContext) fieldContext_Mutation_recordOfflineProcurement(ctx c
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_payOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PayOrder(ctx, fc.Args["input"].(model.PayOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Verified == nil {
+					var zeroVal *orders.Started
+					return zeroVal, errors.New("directive verified is not implemented")
+				}
+				return ec.Directives.Verified(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Started) graphql.Marshaler {
+			return ec.marshalNPaymentRequest2ᚖunionmallᚋinternalᚋordersᚐStarted(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_payOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PaymentRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9385,6 +9838,38 @@ func (ec *executionContext) fieldContext_Order_shippingAddress(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Order_payment(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Payment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖunionmallᚋentᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9718,6 +10203,309 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Payment_channel(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v payment.Channel) graphql.Marshaler {
+			return ec.marshalNPaymentChannel2unionmallᚋentᚋpaymentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "PaymentChannel")
+}
+
+func (ec *executionContext) _Payment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v payment.Status) graphql.Marshaler {
+			return ec.marshalNPaymentStatus2unionmallᚋentᚋpaymentᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "PaymentStatus")
+}
+
+func (ec *executionContext) _Payment_amount(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v money.Fen) graphql.Marshaler {
+			return ec.marshalNMoney2unionmallᚋinternalᚋmoneyᚐFen(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "Money")
+}
+
+func (ec *executionContext) _Payment_providerTransactionID(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_providerTransactionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderTransactionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_providerTransactionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payment_paidAt(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_paidAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Payment_refundedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_refundedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_refundedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PaymentRequest_order(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖunionmallᚋentᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentRequest_channel(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentRequest().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v payment.Channel) graphql.Marshaler {
+			return ec.marshalNPaymentChannel2unionmallᚋentᚋpaymentᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentRequest", field, true, true, "PaymentChannel")
+}
+
+func (ec *executionContext) _PaymentRequest_jsapi(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_jsapi(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentRequest().Jsapi(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wechatpay.JSAPIParams) graphql.Marshaler {
+			return ec.marshalOWechatJsapiParams2ᚖunionmallᚋinternalᚋwechatpayᚐJSAPIParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_jsapi(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WechatJsapiParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentRequest_app(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentRequest().App(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wechatpay.APPParams) graphql.Marshaler {
+			return ec.marshalOWechatAppParams2ᚖunionmallᚋinternalᚋwechatpayᚐAPPParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PaymentRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WechatAppParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PaymentRequest_sandboxURL(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_sandboxURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentRequest().SandboxURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_sandboxURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentRequest", field, true, true, "String")
+}
+
+func (ec *executionContext) _PaymentRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *orders.Started) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PaymentRequest().ExpiresAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentRequest", field, true, true, "Time")
 }
 
 func (ec *executionContext) _PlatformStats_purchasingUnits(ctx context.Context, field graphql.CollectedField, obj *stats.Platform) (ret graphql.Marshaler) {
@@ -12083,6 +12871,305 @@ func (ec *executionContext) fieldContext_UnionOrganization_parent(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WechatAppParams_appid(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_appid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_appid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_partnerid(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_partnerid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_partnerid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_prepayid(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_prepayid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrepayID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_prepayid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_package(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Package, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_noncestr(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_noncestr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonceStr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_noncestr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_timestamp(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_timestamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeStamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatAppParams_sign(ctx context.Context, field graphql.CollectedField, obj *wechatpay.APPParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppParams_sign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppParams_sign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_appId(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_timeStamp(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_timeStamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeStamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_timeStamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_nonceStr(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_nonceStr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonceStr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_nonceStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_package(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Package, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_signType(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_signType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_signType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
+}
+
+func (ec *executionContext) _WechatJsapiParams_paySign(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatJsapiParams_paySign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaySign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatJsapiParams_paySign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatJsapiParams", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -14998,6 +16085,62 @@ func (ec *executionContext) unmarshalInputOrderOrder(ctx context.Context, obj an
 func UnmarshalOrderOrder(ctx context.Context, raw any) (ent.OrderOrder, error) {
 	var out ent.OrderOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPayOrderInput(ctx context.Context, obj any) (model.PayOrderInput, error) {
+	var it model.PayOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderID", "channel", "openID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderID"))
+			data, err := ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNPaymentChannel2unionmallᚋentᚋpaymentᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "openID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayOrderInput unmarshals raw into the PayOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayOrderInput(ctx context.Context, raw any) (model.PayOrderInput, error) {
+	var out model.PayOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayOrderInput", raw, &out)
 	return out, err
 }
 
@@ -18003,6 +19146,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "payOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_payOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18136,6 +19286,12 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Order_shippingAddress(ctx, field, obj)
+				})
+		case "payment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_payment(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18315,6 +19471,127 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var paymentImplementors = []string{"Payment"}
+
+func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, obj *ent.Payment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payment")
+		case "channel":
+			out.Values[i] = ec._Payment_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Payment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Payment_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "providerTransactionID":
+			out.Values[i] = ec._Payment_providerTransactionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "paidAt":
+			out.Values[i] = ec._Payment_paidAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refundedAt":
+			out.Values[i] = ec._Payment_refundedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var paymentRequestImplementors = []string{"PaymentRequest"}
+
+func (ec *executionContext) _PaymentRequest(ctx context.Context, sel ast.SelectionSet, obj *orders.Started) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentRequest")
+		case "order":
+			out.Values[i] = ec._PaymentRequest_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentRequest_channel(ctx, field, obj)
+				})
+		case "jsapi":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentRequest_jsapi(ctx, field, obj)
+				})
+		case "app":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentRequest_app(ctx, field, obj)
+				})
+		case "sandboxURL":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentRequest_sandboxURL(ctx, field, obj)
+				})
+		case "expiresAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PaymentRequest_expiresAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19086,6 +20363,127 @@ func (ec *executionContext) _UnionOrganization(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UnionOrganization_parent(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wechatAppParamsImplementors = []string{"WechatAppParams"}
+
+func (ec *executionContext) _WechatAppParams(ctx context.Context, sel ast.SelectionSet, obj *wechatpay.APPParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatAppParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatAppParams")
+		case "appid":
+			out.Values[i] = ec._WechatAppParams_appid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partnerid":
+			out.Values[i] = ec._WechatAppParams_partnerid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prepayid":
+			out.Values[i] = ec._WechatAppParams_prepayid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "package":
+			out.Values[i] = ec._WechatAppParams_package(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noncestr":
+			out.Values[i] = ec._WechatAppParams_noncestr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timestamp":
+			out.Values[i] = ec._WechatAppParams_timestamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sign":
+			out.Values[i] = ec._WechatAppParams_sign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var wechatJsapiParamsImplementors = []string{"WechatJsapiParams"}
+
+func (ec *executionContext) _WechatJsapiParams(ctx context.Context, sel ast.SelectionSet, obj *wechatpay.JSAPIParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatJsapiParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatJsapiParams")
+		case "appId":
+			out.Values[i] = ec._WechatJsapiParams_appId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeStamp":
+			out.Values[i] = ec._WechatJsapiParams_timeStamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonceStr":
+			out.Values[i] = ec._WechatJsapiParams_nonceStr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "package":
+			out.Values[i] = ec._WechatJsapiParams_package(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signType":
+			out.Values[i] = ec._WechatJsapiParams_signType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paySign":
+			out.Values[i] = ec._WechatJsapiParams_paySign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19994,6 +21392,39 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNPayOrderInput2unionmallᚋgraphᚋmodelᚐPayOrderInput(ctx context.Context, v any) (model.PayOrderInput, error) {
+	res, err := ec.unmarshalInputPayOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPaymentChannel2unionmallᚋentᚋpaymentᚐChannel(ctx context.Context, v any) (payment.Channel, error) {
+	var res payment.Channel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentChannel2unionmallᚋentᚋpaymentᚐChannel(ctx context.Context, sel ast.SelectionSet, v payment.Channel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPaymentRequest2ᚖunionmallᚋinternalᚋordersᚐStarted(ctx context.Context, sel ast.SelectionSet, v *orders.Started) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PaymentRequest!")
+		return graphql.Null
+	}
+	return ec._PaymentRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPaymentStatus2unionmallᚋentᚋpaymentᚐStatus(ctx context.Context, v any) (payment.Status, error) {
+	var res payment.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentStatus2unionmallᚋentᚋpaymentᚐStatus(ctx context.Context, sel ast.SelectionSet, v payment.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNPlaceOrderInput2unionmallᚋgraphᚋmodelᚐPlaceOrderInput(ctx context.Context, v any) (model.PlaceOrderInput, error) {
 	res, err := ec.unmarshalInputPlaceOrderInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20196,6 +21627,24 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := scalar.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := scalar.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Time!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -20876,6 +22325,13 @@ func (ec *executionContext) marshalOOrderStatus2ᚖunionmallᚋentᚋorderᚐSta
 	return v
 }
 
+func (ec *executionContext) marshalOPayment2ᚖunionmallᚋentᚐPayment(ctx context.Context, sel ast.SelectionSet, v *ent.Payment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Payment(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOProduct2ᚖunionmallᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -21173,6 +22629,20 @@ func (ec *executionContext) marshalOUnionOrganization2ᚖunionmallᚋentᚐUnion
 		return graphql.Null
 	}
 	return ec._UnionOrganization(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWechatAppParams2ᚖunionmallᚋinternalᚋwechatpayᚐAPPParams(ctx context.Context, sel ast.SelectionSet, v *wechatpay.APPParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WechatAppParams(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWechatJsapiParams2ᚖunionmallᚋinternalᚋwechatpayᚐJSAPIParams(ctx context.Context, sel ast.SelectionSet, v *wechatpay.JSAPIParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WechatJsapiParams(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

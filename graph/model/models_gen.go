@@ -6,6 +6,7 @@ import (
 	"time"
 	"unionmall/ent"
 	"unionmall/ent/county"
+	"unionmall/ent/payment"
 	"unionmall/ent/product"
 	"unionmall/internal/address"
 	"unionmall/internal/gid"
@@ -121,6 +122,13 @@ type OfflineProcurementInput struct {
 type OrderItemInput struct {
 	ProductID gid.ID `json:"productID"`
 	Quantity  int    `json:"quantity"`
+}
+
+type PayOrderInput struct {
+	OrderID gid.ID          `json:"orderID"`
+	Channel payment.Channel `json:"channel"`
+	// WECHAT_JSAPI only: the payer's openid under WECHATPAY_APP_ID.
+	OpenID *string `json:"openID,omitempty"`
 }
 
 type PlaceOrderInput struct {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,6 +49,25 @@ type Config struct {
 	RateLimits bool
 	// MaxQueryDepth and ComplexityLimit bound a GraphQL request's shape.
 	MaxQueryDepth, ComplexityLimit int
+	// PublicURL is this server's public base URL (no trailing slash).
+	PublicURL string
+	// WeChatPay is empty (MchID "") when WeChat Pay is not configured.
+	WeChatPay WeChatPay
+	// PaymentSandbox is nil when not set: then it is on for a new embedded
+	// database with demo data and off otherwise.
+	PaymentSandbox *bool
+}
+
+// WeChatPay is the merchant's WeChat Pay (API v3) settings. Keys are read
+// from files by internal/payments when the server starts.
+type WeChatPay struct {
+	MchID, AppID, CertSerial string
+	PrivateKeyFile           string
+	APIV3Key                 string
+	// PublicKeyFiles and PublicKeyIDs pair up: WeChat Pay's public keys by
+	// ID, two while WeChat Pay switches keys.
+	PublicKeyFiles, PublicKeyIDs []string
+	BaseURL                      string
 }
 
 // setting is one variable: its name, flag, default and meaning.
@@ -76,7 +96,21 @@ var settings = []setting{
 	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member after 5 wrong old passwords (`changePassword`), each then one a minute (an address one every 6 s), counted before any password is hashed and shared by every instance through the database; a member buying more than 10 times a second"},
 	{"MAX_QUERY_DEPTH", "max-query-depth", "15", "deepest nesting of a GraphQL selection"},
 	{"COMPLEXITY_LIMIT", "complexity-limit", "5000", "largest estimated cost of one GraphQL operation (lists count their page size)"},
+	{"PUBLIC_URL", "public-url", "", "this server's public base URL, such as https://mall.example.org: WeChat Pay notifies PUBLIC_URL/payments/wechat/notify and /payments/wechat/refund-notify (required with WeChat Pay); empty: http://localhost and ADDR's port, for the sandbox cashier's links"},
+	{"WECHATPAY_MCH_ID", "wechatpay-mch-id", "", "WeChat Pay merchant number (商户号); when set, every WECHATPAY_ setting but BASE_URL is required and checked at start"},
+	{"WECHATPAY_APP_ID", "wechatpay-app-id", "", "the AppID (official account, mini program or app) members pay under"},
+	{"WECHATPAY_MCH_CERT_SERIAL", "wechatpay-mch-cert-serial", "", "serial number of the merchant's API certificate"},
+	{"WECHATPAY_MCH_PRIVATE_KEY", "wechatpay-mch-private-key", "", "PEM file of the merchant's API private key, which signs every request"},
+	{"WECHATPAY_API_V3_KEY", "wechatpay-api-v3-key", "", "the APIv3 key (32 characters), which decrypts notifications; never logged"},
+	{"WECHATPAY_PUBLIC_KEY", "wechatpay-public-key", "", "PEM file of WeChat Pay's public key, which verifies its answers and notifications; two files, comma-separated, while WeChat Pay switches keys"},
+	{"WECHATPAY_PUBLIC_KEY_ID", "wechatpay-public-key-id", "", "ID of that key (PUB_KEY_ID_…), as Wechatpay-Serial names it; comma-separated in the same order as the files"},
+	{"WECHATPAY_BASE_URL", "wechatpay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay's API (another server for tests)"},
+	{"PAYMENT_SANDBOX", "payment-sandbox", "", "offer the SANDBOX channel and its cashier page /pay/sandbox/{orderID} (default: true on a new embedded database with demo data, never otherwise)"},
 }
+
+// secret settings are not shown as flag defaults in -h (which would print
+// the environment's value).
+var secret = map[string]bool{"ADMIN_PASSWORD": true, "SECRET_KEY": true, "WECHATPAY_API_V3_KEY": true}
 
 // Load reads the settings from getenv and then from args (flags). It
 // returns the arguments left after the flags (a subcommand).
@@ -86,7 +120,7 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	values := make(map[string]*string, len(settings))
 	for _, s := range settings {
 		def := s.def
-		if v := getenv(s.env); v != "" {
+		if v := getenv(s.env); v != "" && !secret[s.env] {
 			def = v
 		}
 		values[s.env] = fs.String(s.flag, def, s.usage+" ($"+s.env+")")
@@ -97,6 +131,11 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, nil, err
+	}
+	for env := range secret {
+		if *values[env] == "" {
+			*values[env] = getenv(env)
+		}
 	}
 	get := func(env string) string { return strings.TrimSpace(*values[env]) }
 
@@ -158,12 +197,87 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	if (c.AdminPhone == "") != (c.AdminPassword == "") {
 		return c, nil, fmt.Errorf("ADMIN_PHONE and ADMIN_PASSWORD go together")
 	}
+	if c.PublicURL, err = publicURL(get("PUBLIC_URL")); err != nil {
+		return c, nil, err
+	}
+	if v := get("PAYMENT_SANDBOX"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, nil, fmt.Errorf("PAYMENT_SANDBOX: %w", err)
+		}
+		c.PaymentSandbox = &b
+	}
+	if c.WeChatPay, err = weChatPay(get, *values["WECHATPAY_API_V3_KEY"], c.PublicURL); err != nil {
+		return c, nil, err
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
 		return c, nil, fmt.Errorf("LOG_FORMAT must be text or json")
 	}
 	return c, fs.Args(), nil
+}
+
+func publicURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		return "", fmt.Errorf("PUBLIC_URL must be an absolute http(s) URL such as https://mall.example.org")
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+// weChatPay checks WeChat Pay's settings: all or none (but BASE_URL).
+func weChatPay(get func(string) string, apiV3Key, public string) (WeChatPay, error) {
+	w := WeChatPay{MchID: get("WECHATPAY_MCH_ID"), AppID: get("WECHATPAY_APP_ID"), CertSerial: get("WECHATPAY_MCH_CERT_SERIAL"),
+		PrivateKeyFile: get("WECHATPAY_MCH_PRIVATE_KEY"), APIV3Key: apiV3Key, BaseURL: strings.TrimRight(get("WECHATPAY_BASE_URL"), "/"),
+		PublicKeyFiles: list(get("WECHATPAY_PUBLIC_KEY")), PublicKeyIDs: list(get("WECHATPAY_PUBLIC_KEY_ID"))}
+	required := map[string]bool{
+		"WECHATPAY_MCH_ID": w.MchID != "", "WECHATPAY_APP_ID": w.AppID != "", "WECHATPAY_MCH_CERT_SERIAL": w.CertSerial != "",
+		"WECHATPAY_MCH_PRIVATE_KEY": w.PrivateKeyFile != "", "WECHATPAY_API_V3_KEY": w.APIV3Key != "",
+		"WECHATPAY_PUBLIC_KEY": len(w.PublicKeyFiles) > 0, "WECHATPAY_PUBLIC_KEY_ID": len(w.PublicKeyIDs) > 0,
+	}
+	var set, missing []string
+	for _, s := range settings {
+		if is, ok := required[s.env]; ok {
+			if is {
+				set = append(set, s.env)
+			} else {
+				missing = append(missing, s.env)
+			}
+		}
+	}
+	if len(set) == 0 {
+		return WeChatPay{}, nil
+	}
+	if len(missing) > 0 {
+		return w, fmt.Errorf("WeChat Pay is half configured: %s set, %s missing", strings.Join(set, ", "), strings.Join(missing, ", "))
+	}
+	if len(w.APIV3Key) != 32 {
+		return w, fmt.Errorf("WECHATPAY_API_V3_KEY must have 32 characters (it has %d)", len(w.APIV3Key))
+	}
+	if len(w.PublicKeyFiles) != len(w.PublicKeyIDs) || len(w.PublicKeyIDs) > 2 {
+		return w, fmt.Errorf("WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID must name as many keys (one, or two during a switch)")
+	}
+	if public == "" {
+		return w, fmt.Errorf("PUBLIC_URL is required with WeChat Pay: it is where WeChat Pay sends its notifications")
+	}
+	if u, err := url.Parse(w.BaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return w, fmt.Errorf("WECHATPAY_BASE_URL must be an absolute http(s) URL")
+	}
+	return w, nil
+}
+
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func positiveDuration(name, v string) (time.Duration, error) {

@@ -23,6 +23,7 @@ type Metrics struct {
 	flashPurchases prometheus.Counter
 	flashRefusals  *prometheus.CounterVec
 	websockets     prometheus.Gauge
+	payments       *Payments
 }
 
 // New returns the instruments, registered with Go's and the process's

@@ -8,6 +8,7 @@ import (
 
 	"unionmall/ent"
 	"unionmall/ent/order"
+	"unionmall/ent/payment"
 	"unionmall/internal/apperr"
 	"unionmall/internal/orderstate"
 )
@@ -19,10 +20,11 @@ import (
 // clock, that the order still awaits payment and is due, so exactly one
 // instance expires it and none expires it early. The instance's clock only
 // picks the candidates. An order that fails does not hold up the others;
-// the failures are returned together.
+// the failures are returned together. An order with a started payment is
+// left to CheckPayments, which asks the provider before it expires one.
 func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 	ids, err := s.db.Client.Order.Query().
-		Where(orderstate.Due(s.now().UTC())).
+		Where(orderstate.Due(s.now().UTC()), order.Not(order.HasPaymentWith(payment.StatusEQ(payment.StatusPENDING)))).
 		Order(ent.Asc(order.FieldPayBy)).
 		Limit(limit).
 		IDs(ctx)
@@ -34,8 +36,17 @@ func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 		errs    []error
 	)
 	for _, id := range ids {
-		o, err := s.transition(ctx, id, orderstate.Expire, anyone, func(_ *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+		o, err := s.transition(ctx, id, orderstate.Expire, anyone, func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
 			if !orderstate.Overdue(o.PayBy, now) {
+				return errNotDue
+			}
+			// A payment started meanwhile: the provider is asked first
+			// (CheckPayments). Under the order's lock, as payOrder writes it.
+			started, err := tx.Payment.Query().Where(payment.OrderID(o.ID), payment.StatusEQ(payment.StatusPENDING)).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if started {
 				return errNotDue
 			}
 			upd.SetClosedAt(now)

@@ -44,23 +44,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference strin
 		if orderstate.Overdue(o.PayBy, now) {
 			return apperr.New(apperr.InvalidState, "the order's payment window closed at %s", o.PayBy.UTC().Format(time.RFC3339))
 		}
-		taken, err := tx.Order.Query().Where(order.PaymentReference(reference)).Exist(ctx)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return apperr.BadInput("paymentReference", "that payment reference is recorded for another order")
-		}
-		upd.SetPaidAt(now).SetPaymentReference(reference)
-		for _, it := range o.Edges.Items {
-			if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(it.Quantity).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		if o.CouponID != nil {
-			return coupons.Redeem(ctx, tx, *o.CouponID, o.ID)
-		}
-		return nil
+		return markPaid(ctx, tx, o, upd, reference, now)
 	})
 	if ent.IsConstraintError(err) {
 		return nil, apperr.BadInput("paymentReference", "that payment reference is recorded for another order")
@@ -73,4 +57,29 @@ func (s *Service) ConfirmPayment(ctx context.Context, id gid.ID, reference strin
 		}
 	}
 	return out, err
+}
+
+// markPaid is what paying an order does besides its status, whoever
+// reports the payment (confirmPayment, a provider's notification or query,
+// the sandbox cashier): the payment's reference and time, the units
+// counted as sold, the coupon redeemed. A reference belongs to one order
+// (the partial unique index on payment_reference).
+func markPaid(ctx context.Context, tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, reference string, at time.Time) error {
+	taken, err := tx.Order.Query().Where(order.PaymentReference(reference)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return apperr.BadInput("paymentReference", "that payment reference is recorded for another order")
+	}
+	upd.SetPaidAt(at).SetPaymentReference(reference)
+	for _, it := range o.Edges.Items {
+		if err := tx.Product.UpdateOneID(it.ProductID).AddSoldCount(it.Quantity).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if o.CouponID != nil {
+		return coupons.Redeem(ctx, tx, *o.CouponID, o.ID)
+	}
+	return nil
 }

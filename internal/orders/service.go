@@ -1,6 +1,9 @@
-// Package orders holds the order's life: placing (place.go), paying
-// (payment.go), shipping, completing, cancelling and refunding
-// (transition.go), and expiring (expire.go), and what each gives back. The
+// Package orders holds the order's life: placing (place.go), paying by
+// hand (payment.go) or through a provider (pay.go: starting; settle.go:
+// a payment or refund the provider reports; paywork.go: what is owed to
+// the provider at expiry and after a refund is asked), shipping,
+// completing, cancelling and refunding (transition.go), and expiring
+// (expire.go), and what each gives back. The
 // rules it applies live below it: the state machine and the payment
 // deadline in orderstate, stock in catalog, a coupon's life in coupons,
 // idempotency keys in idempotency.
@@ -17,6 +20,7 @@ import (
 	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
+	"unionmall/internal/payments"
 )
 
 // Service places orders and moves them through their life.
@@ -27,12 +31,39 @@ type Service struct {
 	// changes is told, after commit, what each change of an order touched:
 	// the totals, and a flash sale its units went back to.
 	changes *changes.Registry
+	// pay are the payment providers by channel; obs counts payments.
+	pay payments.Providers
+	obs payments.Observer
+	// refundPoll is how long a refund the provider accepted waits before
+	// the provider is asked about it (its notification usually comes
+	// first).
+	refundPoll time.Duration
 }
+
+// Option configures the service.
+type Option func(*Service)
+
+// WithPayments lets members pay through providers (payOrder), counted by
+// obs (may be nil).
+func WithPayments(p payments.Providers, obs payments.Observer) Option {
+	return func(s *Service) {
+		s.pay = payments.Providers{WeChat: payments.Observed(p.WeChat, obs), Sandbox: payments.Observed(p.Sandbox, obs)}
+		s.obs = payments.OrNone(obs)
+	}
+}
+
+// RefundPoll sets how long an accepted refund waits before the provider
+// is asked about it (default a minute).
+func RefundPoll(d time.Duration) Option { return func(s *Service) { s.refundPoll = d } }
 
 // New returns the order service. window is PAYMENT_WINDOW; reg (may be
 // nil) is told of each committed change.
-func New(d *db.DB, window time.Duration, reg *changes.Registry) *Service {
-	return &Service{db: d, window: window, now: time.Now, changes: reg}
+func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) *Service {
+	s := &Service{db: d, window: window, now: time.Now, changes: reg, obs: payments.OrNone(nil), refundPoll: time.Minute}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 var errNotFound = apperr.New(apperr.NotFound, "no order has that ID")

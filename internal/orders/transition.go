@@ -8,6 +8,7 @@ import (
 	"unionmall/ent"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
+	"unionmall/ent/payment"
 	"unionmall/internal/address"
 	"unionmall/internal/apperr"
 	"unionmall/internal/catalog"
@@ -16,73 +17,95 @@ import (
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/orderstate"
+	"unionmall/internal/payments"
 	"unionmall/internal/text"
 )
 
-// transition loads an order for update, checks who may act on it and that
-// the action is allowed in its state (orderstate.Next), applies the
-// change, and gives back what the order held when it stops being live. It
-// returns the new order.
-//
-// now, given to apply, is read once the order's row is locked (db.Now):
-// deadlines are compared with the database's clock at the moment the
-// decision is made, not with an instance's clock before a lock wait.
+// transition loads an order for update, checks who may act on it and
+// applies the action (step). It returns the new order.
 func (s *Service) transition(ctx context.Context, id gid.ID, a orderstate.Action, who func(context.Context, *ent.Order) error,
-	apply func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error) (*ent.Order, error) {
+	apply applyFunc) (*ent.Order, error) {
 	var (
 		out     *ent.Order
-		touched = []changes.Change{changes.Stats}
+		touched []changes.Change
 	)
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		// Lines in product order: products are locked in ID order (release).
-		q := tx.Order.Query().Where(order.ID(id)).
-			WithItems(func(q *ent.OrderItemQuery) { q.Order(ent.Asc(orderitem.FieldProductID)) })
-		if s.db.Postgres() {
-			q = q.ForUpdate()
-		}
-		o, err := q.Only(ctx)
-		if ent.IsNotFound(err) {
-			return errNotFound
-		}
+		o, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if err := who(ctx, o); err != nil {
 			return err
 		}
-		next, err := orderstate.Next(o.Status, a)
-		if err != nil {
-			return err
-		}
-		now, err := s.db.Now(ctx, tx)
-		if err != nil {
-			return err
-		}
-		upd := tx.Order.UpdateOneID(o.ID).Where(order.StatusEQ(o.Status)).SetStatus(next)
-		if apply != nil {
-			if err := apply(tx, o, upd, now); err != nil {
-				return err
-			}
-		}
-		if err := upd.Exec(ctx); err != nil {
-			return err
-		}
-		if orderstate.Live(o.Status) && !orderstate.Live(next) {
-			returned, err := release(ctx, tx, o)
-			if err != nil {
-				return err
-			}
-			touched = append(touched, returned...)
-		}
-		out, err = tx.Order.Get(ctx, o.ID)
+		out, touched, err = s.step(ctx, tx, o, a, apply)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s order: %w", a, err)
 	}
-	out = out.Unwrap()
 	s.changes.Announce(touched...)
-	return out, nil
+	return out.Unwrap(), nil
+}
+
+// applyFunc adds an action's own changes to the order's update, in the
+// order's transaction; now is the database's clock once the row is locked.
+type applyFunc func(tx *ent.Tx, o *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error
+
+// lock loads an order with its lines for update (on SQLite the
+// transaction's BEGIN IMMEDIATE already excludes every other writer).
+// Every transaction that changes an order or its payment locks the order
+// first, so that they serialize on its row and none waits for another
+// that waits for it. Lines come in product order: products are locked in
+// ID order (release).
+func (s *Service) lock(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.Order, error) {
+	q := tx.Order.Query().Where(order.ID(id)).
+		WithItems(func(q *ent.OrderItemQuery) { q.Order(ent.Asc(orderitem.FieldProductID)) })
+	if s.db.Postgres() {
+		q = q.ForUpdate()
+	}
+	o, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, errNotFound
+	}
+	return o, err
+}
+
+// step applies an action to a locked order: it checks that the action is
+// allowed in its state (orderstate.Next), applies the change, and gives
+// back what the order held when it stops being live. It returns the new
+// order and what changed, to announce after commit.
+//
+// now, given to apply, is read once the order's row is locked (db.Now):
+// deadlines are compared with the database's clock at the moment the
+// decision is made, not with an instance's clock before a lock wait.
+func (s *Service) step(ctx context.Context, tx *ent.Tx, o *ent.Order, a orderstate.Action, apply applyFunc) (*ent.Order, []changes.Change, error) {
+	touched := []changes.Change{changes.Stats}
+	next, err := orderstate.Next(o.Status, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	now, err := s.db.Now(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	upd := tx.Order.UpdateOneID(o.ID).Where(order.StatusEQ(o.Status)).SetStatus(next)
+	if apply != nil {
+		if err := apply(tx, o, upd, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := upd.Exec(ctx); err != nil {
+		return nil, nil, err
+	}
+	if orderstate.Live(o.Status) && !orderstate.Live(next) {
+		returned, err := release(ctx, tx, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		touched = append(touched, returned...)
+	}
+	out, err := tx.Order.Get(ctx, o.ID)
+	return out, touched, err
 }
 
 // release gives back what a live order held as it stops being live: its
@@ -173,13 +196,63 @@ func (s *Service) Complete(ctx context.Context, id gid.ID) (*ent.Order, error) {
 // Refund refunds a paid, shipped or completed order (ADMIN). Its units
 // leave the sold counts; units that never shipped go back to stock (or to
 // a flash sale that is still open); shipped ones are not restocked.
+//
+// An order paid through a provider is refunded by the provider: its
+// payment becomes REFUNDING (conditional on PAID, so a repeat asks for
+// nothing more) with an out_refund_no derived from the order, the
+// provider is asked, and the order is REFUNDED once the provider confirms
+// (confirmRefund). Until then the order keeps its state.
 func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Order, error) {
 	reason, err := text.Clean("reason", reason, 200)
 	if err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, id, orderstate.Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
-		upd.SetRefundReason(reason).SetClosedAt(now)
-		return nil
+	var (
+		out   *ent.Order
+		asked *ent.Payment
+	)
+	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
+		o, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		pm, err := tx.Payment.Query().Where(payment.OrderID(o.ID)).Only(ctx)
+		if ent.IsNotFound(err) || (err == nil && pm.Status != payment.StatusPAID && pm.Status != payment.StatusREFUNDING) {
+			out = nil // paid by hand (confirmPayment): refunded at once, below
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := orderstate.Next(o.Status, orderstate.Refund); err != nil {
+			return err
+		}
+		out = o
+		if pm.Status == payment.StatusREFUNDING {
+			return nil // asked before
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		asked = pm
+		return setPayment(ctx, tx, pm, payment.StatusPAID, func(u *ent.PaymentUpdate) {
+			u.SetStatus(payment.StatusREFUNDING).SetOutRefundNo(payments.OutRefundNo(o.Number)).
+				SetRefundReason(reason).SetRefundRequestedAt(now).SetNextCheckAt(now.Add(leaseFor)).SetAttempts(0)
+		})
 	})
+	if err != nil {
+		return nil, fmt.Errorf("refund order: %w", err)
+	}
+	if out == nil {
+		return s.transition(ctx, id, orderstate.Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+			upd.SetRefundReason(reason).SetClosedAt(now)
+			return nil
+		})
+	}
+	if asked != nil {
+		payments.Audit(ctx, "refund requested", out.Number, asked.Channel, asked.Amount, "reason", reason)
+		s.askRefund(ctx, asked.ID)
+	}
+	return s.db.Client.Order.Get(ctx, id)
 }

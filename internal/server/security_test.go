@@ -116,7 +116,7 @@ func (w *secWorld) owner() secCaller { return w.callers[secVerified] }
 
 func secNewWorld(t *testing.T, d *testdb.DB) *secWorld {
 	t.Helper()
-	m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+	m := servertest.Start(t, d, servertest.Options{NoWorkers: true, PaymentSandbox: true})
 	w := &secWorld{m: m, d: d}
 	s := servertest.NewShop(t, m)
 	w.supplier, w.county = s.Supplier, s.County
@@ -529,6 +529,29 @@ func secOps() []secOp {
 				return secCall{
 					vars:  map[string]any{"i": map[string]any{"orderID": o.ID, "paymentReference": "WX-" + servertest.NextPhone(), "amount": o.Total}},
 					check: secOrderIs("confirmPayment", "PAID", func() string { return w.owner().ID }),
+				}
+			},
+		},
+		{
+			// The buyer only, VERIFIED: admins are refused as unverified
+			// first; to other members the order does not exist.
+			name: "payOrder", query: servertest.PayOrderQ,
+			want: [secKinds]string{secU, secNV, secOK, secNF, secNF, secNV},
+			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
+				o := w.pendingOrder(t)
+				return secCall{
+					vars: map[string]any{"i": map[string]any{"orderID": o.ID, "channel": "SANDBOX"}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var out struct {
+							Channel    string
+							SandboxURL *string
+							Order      struct{ ID, Status string }
+						}
+						secDecode(t, data, "payOrder", &out)
+						if out.Channel != "SANDBOX" || out.SandboxURL == nil || out.Order.ID != o.ID || out.Order.Status != "PENDING_PAYMENT" {
+							t.Fatalf("payOrder: %+v", out)
+						}
+					},
 				}
 			},
 		},

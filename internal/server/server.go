@@ -28,6 +28,8 @@ import (
 	"unionmall/internal/live"
 	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
+	"unionmall/internal/payhttp"
+	"unionmall/internal/payments"
 	"unionmall/internal/procurement"
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
@@ -64,6 +66,17 @@ type Options struct {
 	// MaxDepth and Complexity bound a GraphQL request's shape; zero means
 	// graph's defaults.
 	MaxDepth, Complexity int
+	// WeChatPay, when set, takes payments by WeChat Pay and serves its
+	// notification endpoints.
+	WeChatPay *payments.WeChat
+	// PaymentSandbox offers the SANDBOX channel and its cashier page.
+	PaymentSandbox bool
+	// PublicURL is this server's public base URL (the sandbox cashier's
+	// links); empty: links are paths.
+	PublicURL string
+	// RefundPoll is how long an accepted refund waits before the provider
+	// is asked about it (zero: a minute).
+	RefundPoll time.Duration
 }
 
 // Server is the assembled mall.
@@ -105,6 +118,18 @@ func New(d *db.DB, o Options) (*Server, error) {
 	totals := stats.NewCache(d.Client, statsTTL, reg)
 	sessions := auth.NewSessions(d, o.TokenTTL, reg)
 	flash := flashsales.New(d, o.PaymentWindow, reg, flashsales.LimitBuyers(buyLimit))
+	instruments := metrics.New()
+	providers := payments.Providers{}
+	if o.WeChatPay != nil {
+		providers.WeChat = o.WeChatPay
+	}
+	if o.PaymentSandbox {
+		providers.Sandbox = payments.SandboxProvider{BaseURL: o.PublicURL}
+	}
+	orderOpts := []orders.Option{orders.WithPayments(providers, instruments.Payments())}
+	if o.RefundPoll > 0 {
+		orderOpts = append(orderOpts, orders.RefundPoll(o.RefundPoll))
+	}
 	s := &Server{
 		DB:          d,
 		Changes:     reg,
@@ -112,12 +137,12 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), reg),
 		Catalog:     catalog.New(d),
 		Coupons:     coupons.New(d, reg),
-		Orders:      orders.New(d, o.PaymentWindow, reg),
+		Orders:      orders.New(d, o.PaymentWindow, reg, orderOpts...),
 		FlashSales:  flash,
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
 		Live:        live.New(reg, flash, totals),
-		Metrics:     metrics.New(),
+		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
 	if o.NoRateLimits {
@@ -161,6 +186,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", s.Metrics.Handler())
+	(&payhttp.Handler{Orders: s.Orders, WeChat: o.WeChatPay, Sandbox: o.PaymentSandbox, Obs: instruments.Payments()}).Register(mux)
 	mux.Handle("/", web.Handler())
 	s.Handler = mux
 	return s, nil
@@ -172,7 +198,9 @@ const statsTTL = 2 * time.Second
 
 // RunWorkers runs the background work every instance does until ctx ends:
 // expiring orders whose payment window has passed (polled every second, so
-// within a few seconds of the deadline), and purging expired tokens.
+// within a few seconds of the deadline), the provider calls payments owe
+// (asking before expiring an order with a started payment, closing it,
+// pursuing refunds), and purging expired tokens.
 func (s *Server) RunWorkers(ctx context.Context) {
 	if s.DB.Postgres() && s.databaseURL != "" {
 		if err := s.Changes.Join(ctx, s.databaseURL, s.DB.Pool); err != nil {
@@ -188,6 +216,17 @@ func (s *Server) RunWorkers(ctx context.Context) {
 			}
 			if n > 0 {
 				slog.InfoContext(ctx, "orders expired", "count", n)
+			}
+			if n < 100 {
+				return
+			}
+		}
+	})
+	go every(ctx, time.Second, func() {
+		for {
+			n, err := s.Orders.CheckPayments(ctx, 100)
+			if err != nil && ctx.Err() == nil {
+				slog.WarnContext(ctx, "a payment's provider call failed; it is tried again later", "err", err)
 			}
 			if n < 100 {
 				return

@@ -28,6 +28,10 @@ const (
 	ShipOrderQ      = `mutation($i: ShipOrderInput!) { shipOrder(input: $i) { ` + OrderFields + ` } }`
 	CompleteOrderQ  = `mutation($id: ID!) { completeOrder(id: $id) { ` + OrderFields + ` } }`
 	RefundOrderQ    = `mutation($i: RefundOrderInput!) { refundOrder(input: $i) { ` + OrderFields + ` } }`
+	PayOrderQ       = `mutation($i: PayOrderInput!) { payOrder(input: $i) { channel expiresAt sandboxURL
+		order { id number status total payment { channel status amount providerTransactionID paidAt refundedAt } }
+		jsapi { appId timeStamp nonceStr package signType paySign }
+		app { appid partnerid prepayid package noncestr timestamp sign } } }`
 	OrderNodeQ      = `query($id: ID!) { node(id: $id) { __typename id ... on Order { ` + OrderFields + ` } ... on Coupon { couponStatus: status threshold } } }`
 	CreateCampaignQ = `mutation($i: CreateCouponCampaignInput!) { createCouponCampaign(input: $i) { id packValue } }`
 	ClaimPackQ      = `mutation($id: ID!) { claimCouponPack(campaignID: $id) { id threshold discount status } }`

@@ -17,6 +17,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/internal/auth"
 	"unionmall/internal/db"
+	"unionmall/internal/payments"
 	"unionmall/internal/role"
 	"unionmall/internal/server"
 	"unionmall/internal/testdb"
@@ -52,6 +53,13 @@ type Options struct {
 	NoIntrospection bool
 	// DB replaces the database handle (e.g. a statement-counting one).
 	DB *db.DB
+	// WeChatPay takes payments by WeChat Pay (see StartWithWeChatPay); its
+	// notify URLs are pointed at the test server.
+	WeChatPay *payments.WeChat
+	// PaymentSandbox offers the SANDBOX channel.
+	PaymentSandbox bool
+	// RefundPoll: see server.Options.
+	RefundPoll time.Duration
 }
 
 // Start runs a mall on d with an ADMIN signed in.
@@ -68,12 +76,15 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		h = o.DB
 	}
 	srv, err := server.New(h, server.Options{
-		TokenTTL:      o.TokenTTL,
-		PaymentWindow: o.PaymentWindow,
-		SecretKey:     []byte("test-secret-key-of-some-length"),
-		HashParams:    cheapHash,
-		Introspection: !o.NoIntrospection,
-		DatabaseURL:   d.URL,
+		TokenTTL:       o.TokenTTL,
+		PaymentWindow:  o.PaymentWindow,
+		SecretKey:      []byte("test-secret-key-of-some-length"),
+		HashParams:     cheapHash,
+		Introspection:  !o.NoIntrospection,
+		DatabaseURL:    d.URL,
+		WeChatPay:      o.WeChatPay,
+		PaymentSandbox: o.PaymentSandbox,
+		RefundPoll:     o.RefundPoll,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +94,9 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 	}
 	ts := httptest.NewServer(srv.Handler)
 	t.Cleanup(ts.Close)
+	if w := o.WeChatPay; w != nil && w.NotifyURL == "" {
+		w.NotifyURL, w.RefundNotifyURL = ts.URL+payments.NotifyPath, ts.URL+payments.RefundNotifyPath
+	}
 	if !o.NoWorkers {
 		ctx, cancel := context.WithCancel(context.Background())
 		srv.RunWorkers(ctx)
