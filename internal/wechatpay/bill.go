@@ -281,9 +281,9 @@ func ParseTradeBill(text []byte) (*Bill, error) {
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	sum := len(lines) - 2 // the summary's header
-	if sum < 1 || !strings.HasPrefix(lines[sum], summaryColumns[0].name+",") {
-		return nil, fmt.Errorf("%w: no summary header (%s) before the last line", ErrBillFormat, summaryColumns[0].name)
+	sum := len(lines) - 2 // the summary's header: not a data row
+	if sum < 1 || strings.HasPrefix(lines[sum], "`") {
+		return nil, fmt.Errorf("%w: no summary header before the last line", ErrBillFormat)
 	}
 	rows, err := readSection(lines[:sum], 1, rowColumns, checkRow)
 	if err != nil {
