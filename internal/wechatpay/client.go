@@ -176,6 +176,14 @@ func (c *Client) QueryRefund(ctx context.Context, outRefundNo string) (*Refund, 
 	return &out, nil
 }
 
+// httpClient is c.HTTP, or one with a 10 s timeout.
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 10 * time.Second}
+}
+
 // do sends a signed request and decodes a verified answer into out.
 func (c *Client) do(ctx context.Context, method, pathAndQuery string, in, out any) error {
 	var body []byte
@@ -198,11 +206,7 @@ func (c *Client) do(ctx context.Context, method, pathAndQuery string, in, out an
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("wechatpay: %s %s: %w", method, pathAndQuery, err)
 	}
@@ -228,4 +232,56 @@ func (c *Client) do(ctx context.Context, method, pathAndQuery string, in, out an
 		return fmt.Errorf("wechatpay: decode the answer: %w", err)
 	}
 	return nil
+}
+
+// MaxBill bounds a downloaded bill.
+const MaxBill = 64 << 20
+
+// Download GETs a download_url (signed; the answer is not, so the caller
+// checks it by its hash) and returns the file, at most MaxBill bytes. The
+// URL must be on the API's host, so the merchant's signature goes nowhere
+// else.
+func (c *Client) Download(ctx context.Context, rawURL string) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("wechatpay: download_url: %w", err)
+	}
+	base, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("wechatpay: the base URL: %w", err)
+	}
+	if u.Scheme != base.Scheme || u.Host != base.Host {
+		return nil, fmt.Errorf("wechatpay: the download_url is not on %s://%s", base.Scheme, base.Host)
+	}
+	auth, err := c.Merchant.Authorization(http.MethodGet, u.RequestURI(), "", time.Now(), Nonce())
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", auth)
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("wechatpay: download: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBill+1))
+	if err != nil {
+		return nil, fmt.Errorf("wechatpay: download: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		// A refusal is signed JSON; anything else is only its status.
+		if c.Verifier.VerifyHeaders(resp.Header, body) == nil {
+			e := &APIError{Status: resp.StatusCode}
+			_ = json.Unmarshal(body, e)
+			return nil, e
+		}
+		return nil, fmt.Errorf("wechatpay: download answered %d", resp.StatusCode)
+	}
+	if len(body) > MaxBill {
+		return nil, fmt.Errorf("wechatpay: the download is over %d bytes", MaxBill)
+	}
+	return body, nil
 }
