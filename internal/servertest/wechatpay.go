@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"unionmall/internal/payments"
 	"unionmall/internal/wechatpay"
@@ -45,11 +46,15 @@ type WeChatPay struct {
 	Pay *payments.WeChat
 }
 
-// NewWeChatPay starts a fake WeChat Pay for the test merchant.
-func NewWeChatPay(t testing.TB) *WeChatPay {
+// NewWeChatPay starts a fake WeChat Pay for the test merchant, which
+// retries an unanswered notification after 20 ms, 50 ms and 200 ms
+// (opts may say otherwise).
+func NewWeChatPay(t testing.TB, opts ...wechatpaytest.Option) *WeChatPay {
 	t.Helper()
 	key := merchant()
-	fake := wechatpaytest.Start(MchID, &key.PublicKey)
+	opts = append([]wechatpaytest.Option{wechatpaytest.WithAPIv3Key([]byte(APIV3Key)),
+		wechatpaytest.WithRetries(20*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond)}, opts...)
+	fake := wechatpaytest.Start(MchID, &key.PublicKey, opts...)
 	t.Cleanup(fake.Close)
 	return &WeChatPay{Fake: fake, Pay: &payments.WeChat{
 		Client: &wechatpay.Client{
@@ -57,7 +62,7 @@ func NewWeChatPay(t testing.TB) *WeChatPay {
 			Merchant: wechatpay.Merchant{MchID: MchID, SerialNo: Serial, Key: key},
 			AppID:    AppID,
 			Verifier: fake.Verifier(),
-			HTTP:     &http.Client{Timeout: 2e9},
+			HTTP:     &http.Client{Timeout: 2 * time.Second},
 		},
 		APIV3Key: []byte(APIV3Key),
 	}}
