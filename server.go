@@ -3,12 +3,17 @@
 //
 //	unionmall [flags]              serve (the default)
 //	unionmall migrate [up|status]  apply or list the schema migrations
+//	unionmall reconcile -date YYYY-MM-DD
+//	                               compare WeChat Pay's trade bill of that day
+//	                               (China time) with the payments recorded here
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -24,7 +29,9 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/demo"
 	"unionmall/internal/payments"
+	"unionmall/internal/reconcile"
 	"unionmall/internal/server"
+	"unionmall/internal/wechatpay"
 	"unionmall/migrations"
 )
 
@@ -72,8 +79,10 @@ func run(ctx context.Context, args []string) error {
 			sub = rest[1]
 		}
 		return migrate(ctx, d, sub)
+	case "reconcile":
+		return reconcileDay(ctx, cfg, d, rest[1:], os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, reconcile)", cmd)
 	}
 }
 
@@ -95,6 +104,54 @@ func migrate(ctx context.Context, d *db.DB, sub string) error {
 	default:
 		return fmt.Errorf("unknown migrate command %q (up, status)", sub)
 	}
+}
+
+// errDifferences makes reconcile exit 1: the bill and the payments differ.
+var errDifferences = errors.New("the trade bill and the payments recorded here differ")
+
+// reconcileDay downloads WeChat Pay's trade bill of a day, compares it with
+// the payments recorded here and writes every difference to out.
+func reconcileDay(ctx context.Context, cfg config.Config, d *db.DB, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	date := fs.String("date", "", "the bill's day, YYYY-MM-DD (China time); WeChat Pay has it ready after 10:00 the next day")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	day, err := time.ParseInLocation(time.DateOnly, *date, wechatpay.China)
+	if err != nil {
+		return fmt.Errorf("reconcile: -date must be a day such as 2026-11-30")
+	}
+	if cfg.WeChatPay.MchID == "" {
+		return fmt.Errorf("reconcile: WeChat Pay is not configured (WECHATPAY_MCH_ID and the other WECHATPAY_ settings)")
+	}
+	w, err := payments.NewWeChat(cfg.WeChatPay, cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	text, err := w.Client.TradeBill(ctx, day)
+	var apiErr *wechatpay.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == wechatpay.NoStatement {
+		text, err = nil, nil // no payment that day: compared with an empty bill
+	}
+	if err != nil {
+		return fmt.Errorf("reconcile: download the bill of %s: %w", *date, err)
+	}
+	bill := &wechatpay.Bill{}
+	if text != nil {
+		if bill, err = wechatpay.ParseTradeBill(text); err != nil {
+			return fmt.Errorf("reconcile: the bill of %s: %w", *date, err)
+		}
+	}
+	recs, err := reconcile.Load(ctx, d.Client, day, wechatpay.China)
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	report := reconcile.Compare(bill, recs)
+	fmt.Fprintf(out, "WeChat Pay trade bill of %s (merchant %s)\n%s", *date, cfg.WeChatPay.MchID, report.String())
+	if !report.OK() {
+		return errDifferences
+	}
+	return nil
 }
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set.
