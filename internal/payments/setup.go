@@ -37,7 +37,7 @@ func NewWeChat(w config.WeChatPay, publicURL string) (*WeChat, error) {
 			Merchant: wechatpay.Merchant{MchID: w.MchID, SerialNo: w.CertSerial, Key: key},
 			AppID:    w.AppID,
 			Verifier: wechatpay.Verifier{Keys: keys},
-			HTTP:     &http.Client{Timeout: 10 * time.Second},
+			HTTP:     &http.Client{Timeout: 5 * time.Second},
 		},
 		APIV3Key:        []byte(w.APIV3Key),
 		NotifyURL:       publicURL + NotifyPath,

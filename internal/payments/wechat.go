@@ -39,9 +39,9 @@ func (w *WeChat) Start(ctx context.Context, ch Channel, c Checkout) (Request, er
 		var err error
 		switch ch {
 		case JSAPI:
-			prepayID, err = w.Client.PrepayJSAPI(ctx, p)
+			prepayID, err = retry(ctx, func() (string, error) { return w.Client.PrepayJSAPI(ctx, p) })
 		case APP:
-			prepayID, err = w.Client.PrepayAPP(ctx, p)
+			prepayID, err = retry(ctx, func() (string, error) { return w.Client.PrepayAPP(ctx, p) })
 		default:
 			return Request{}, fmt.Errorf("payments: WeChat Pay has no channel %s", ch)
 		}
@@ -70,7 +70,7 @@ func (w *WeChat) Start(ctx context.Context, ch Channel, c Checkout) (Request, er
 
 // Query asks WeChat Pay for the payment of an out_trade_no.
 func (w *WeChat) Query(ctx context.Context, outTradeNo string) (Trade, error) {
-	t, err := w.Client.Query(ctx, outTradeNo)
+	t, err := retry(ctx, func() (*wechatpay.Transaction, error) { return w.Client.Query(ctx, outTradeNo) })
 	if apiCode(err) == "ORDER_NOT_EXIST" || apiCode(err) == "ORDERNOTEXIST" {
 		return Trade{State: TradeNotFound}, nil
 	}
@@ -112,7 +112,7 @@ func trade(t *wechatpay.Transaction) (Trade, error) {
 // Close closes an unpaid provider order. Closing one WeChat Pay never
 // opened, or already closed, is done.
 func (w *WeChat) Close(ctx context.Context, outTradeNo string) error {
-	err := w.Client.Close(ctx, outTradeNo)
+	_, err := retry(ctx, func() (struct{}, error) { return struct{}{}, w.Client.Close(ctx, outTradeNo) })
 	switch apiCode(err) {
 	case "ORDERPAID":
 		return ErrAlreadyPaid
@@ -124,8 +124,9 @@ func (w *WeChat) Close(ctx context.Context, outTradeNo string) error {
 
 // Refund asks for a refund of the whole total.
 func (w *WeChat) Refund(ctx context.Context, r Refund) (RefundResult, error) {
-	got, err := w.Client.Refund(ctx, wechatpay.RefundRequest{OutTradeNo: r.OutTradeNo, OutRefundNo: r.OutRefundNo,
-		Reason: r.Reason, NotifyURL: w.RefundNotifyURL, Refund: int64(r.Amount), Total: int64(r.Amount)})
+	ask := wechatpay.RefundRequest{OutTradeNo: r.OutTradeNo, OutRefundNo: r.OutRefundNo,
+		Reason: r.Reason, NotifyURL: w.RefundNotifyURL, Refund: int64(r.Amount), Total: int64(r.Amount)}
+	got, err := retry(ctx, func() (*wechatpay.Refund, error) { return w.Client.Refund(ctx, ask) })
 	if err != nil {
 		return RefundResult{}, err
 	}
@@ -134,7 +135,7 @@ func (w *WeChat) Refund(ctx context.Context, r Refund) (RefundResult, error) {
 
 // QueryRefund asks for a refund by its out_refund_no.
 func (w *WeChat) QueryRefund(ctx context.Context, outRefundNo string) (RefundResult, error) {
-	got, err := w.Client.QueryRefund(ctx, outRefundNo)
+	got, err := retry(ctx, func() (*wechatpay.Refund, error) { return w.Client.QueryRefund(ctx, outRefundNo) })
 	if err != nil {
 		return RefundResult{}, err
 	}
@@ -250,4 +251,33 @@ func (w *WeChat) OpenRefund(h http.Header, body []byte) (RefundNotice, error) {
 	}
 	res := refundResult(r.RefundStatus, r.RefundID)
 	return RefundNotice{OutRefundNo: r.OutRefundNo, RefundID: r.RefundID, State: res.State, Amount: money.Fen(r.Amount.Refund)}, nil
+}
+
+// retryWaits are the pauses before a call to WeChat Pay is made again
+// after a failure that may pass: no answer, a 5xx, or FREQUENCY_LIMITED.
+// Every call is safe to repeat (out_trade_no and out_refund_no key them).
+var retryWaits = []time.Duration{200 * time.Millisecond, 800 * time.Millisecond}
+
+// retry calls fn until it succeeds, fails for good, or retryWaits run out.
+func retry[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	for i := 0; ; i++ {
+		v, err := fn()
+		if err == nil || i == len(retryWaits) || !transient(err) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(retryWaits[i]):
+		}
+	}
+}
+
+// transient reports whether a failed call may succeed if made again.
+func transient(err error) bool {
+	var e *wechatpay.APIError
+	if errors.As(err, &e) {
+		return e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Code == "FREQUENCY_LIMITED" || e.Code == "SYSTEM_ERROR"
+	}
+	return true // no verified answer: a network error, a timeout, an unsigned 5xx
 }
