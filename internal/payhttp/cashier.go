@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"unionmall/ent/order"
@@ -12,6 +13,7 @@ import (
 	"unionmall/internal/apperr"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
+	"unionmall/internal/orderstate"
 	"unionmall/internal/payments"
 )
 
@@ -67,8 +69,15 @@ func (h *Handler) showCashier(w http.ResponseWriter, r *http.Request, status int
 		v.StatusText = "待支付：请先在应用中选择沙箱支付 (call payOrder with channel SANDBOX)"
 	case o.Status == order.StatusPENDING_PAYMENT && c.Payment.Channel != payments.Sandbox:
 		v.StatusText = "此订单已选择 " + string(c.Payment.Channel) + " 支付"
+	case o.Status == order.StatusPENDING_PAYMENT && c.Payment.Status == payment.StatusPENDING &&
+		orderstate.Overdue(o.PayBy, time.Now()):
+		// No button, as a provider takes nothing after payBy; a click on a
+		// page opened before is refunded (orders.Settle, Late).
+		v.StatusText, v.StatusClass = "已超过支付期限 The payment window has closed", "closed"
 	case o.Status == order.StatusPENDING_PAYMENT && c.Payment.Status == payment.StatusPENDING:
 		v.StatusText, v.Payable = "待支付 Awaiting payment", true
+	case c.Payment != nil && c.Payment.Late && orderstate.Paid(o.Status):
+		v.StatusText, v.StatusClass = "订单已通过其他方式支付，本次付款已退回 Paid otherwise; this payment was refunded", "paid"
 	case c.Payment != nil && c.Payment.Late:
 		v.StatusText, v.StatusClass = "订单已关闭，款项已退回 Closed; the payment was refunded", "closed"
 	case o.Status == order.StatusPENDING_PAYMENT:
@@ -82,7 +91,11 @@ func (h *Handler) showCashier(w http.ResponseWriter, r *http.Request, status int
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// No script, nothing fetched; no framing, so the button cannot be
+	// clicked through another site's page.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := cashierPage.Execute(w, v); err != nil {
 		slog.WarnContext(r.Context(), "sandbox cashier page", "err", err)
@@ -92,7 +105,8 @@ func (h *Handler) showCashier(w http.ResponseWriter, r *http.Request, status int
 // sandboxPay pays through orders.PaySandbox and shows the page again
 // (after a redirect, so reloading does not post twice).
 func (h *Handler) sandboxPay(w http.ResponseWriter, r *http.Request) {
-	outcome, err := h.Orders.PaySandbox(r.Context(), gid.ID(r.PathValue("orderID")))
+	id := r.PathValue("orderID")
+	outcome, err := h.Orders.PaySandbox(r.Context(), gid.ID(id))
 	if err != nil {
 		code := apperr.CodeOf(err)
 		if code == apperr.Internal {
@@ -104,5 +118,8 @@ func (h *Handler) sandboxPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Obs.Notification("sandbox", [...]string{"accepted", "duplicate", "late"}[outcome])
-	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+	// A relative reference (http.Redirect would make it absolute), so that
+	// it leads back to the page under PUBLIC_URL's path too.
+	w.Header().Set("Location", "./"+url.PathEscape(id))
+	w.WriteHeader(http.StatusSeeOther)
 }
