@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -307,11 +308,17 @@ func servePprof(addr string) {
 	}
 }
 
+// displayAddr is a browsable address for a listen address: localhost for
+// every interface (":8080", "0.0.0.0:8080", "[::]:8080").
 func displayAddr(addr string) string {
-	if len(addr) > 0 && addr[0] == ':' {
-		return "localhost" + addr
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
 	}
-	return addr
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func newLogger(cfg config.Config) *slog.Logger {

@@ -105,7 +105,7 @@ var settings = []setting{
 	{"WECHATPAY_PUBLIC_KEY", "wechatpay-public-key", "", "PEM file of WeChat Pay's public key, which verifies its answers and notifications; two files, comma-separated, while WeChat Pay switches keys"},
 	{"WECHATPAY_PUBLIC_KEY_ID", "wechatpay-public-key-id", "", "ID of that key (PUB_KEY_ID_…), as Wechatpay-Serial names it; comma-separated in the same order as the files"},
 	{"WECHATPAY_BASE_URL", "wechatpay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay's API (another server for tests)"},
-	{"PAYMENT_SANDBOX", "payment-sandbox", "", "offer the SANDBOX channel and its cashier page /pay/sandbox/{orderID} (default: true on a new embedded database with demo data, never otherwise)"},
+	{"PAYMENT_SANDBOX", "payment-sandbox", "", "offer the SANDBOX channel and its cashier page /pay/sandbox/{orderID} (default: true on the embedded database unless DEMO_DATA=false; off with DATABASE_URL set)"},
 }
 
 // secret settings are not shown as flag defaults in -h (which would print

@@ -51,5 +51,9 @@ func (s *Service) PaySandbox(ctx context.Context, id gid.ID) (Settlement, error)
 	if pm.Channel != payments.Sandbox {
 		return 0, apperr.New(apperr.InvalidState, "this order's payment was started with %s, not the sandbox", pm.Channel)
 	}
+	if pm.Status == payment.StatusCLOSED {
+		// As a provider does: nobody pays a closed provider order.
+		return 0, apperr.New(apperr.InvalidState, "this order's payment was closed when the order expired")
+	}
 	return s.Settle(ctx, payments.Paid{OutTradeNo: pm.OutTradeNo, TransactionID: "SANDBOX" + pm.OutTradeNo, Amount: pm.Amount})
 }

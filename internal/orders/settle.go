@@ -109,7 +109,7 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 		return setPayment(ctx, tx, cur, cur.Status, func(u *ent.PaymentUpdate) {
 			u.SetStatus(payment.StatusREFUNDING).SetProviderTransactionID(p.TransactionID).SetPaidAt(paidAt).
 				SetLate(true).SetOutRefundNo(payments.OutRefundNo(o.Number)).
-				SetRefundReason("订单已" + closedWord(o.Status) + "，款项原路退回").
+				SetRefundReason(lateReason(o, cur)).
 				SetRefundRequestedAt(now).SetNextCheckAt(now.Add(leaseFor))
 		})
 	})
@@ -123,20 +123,24 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 		payments.Audit(ctx, "paid", number, pm.Channel, pm.Amount, "transaction", p.TransactionID)
 	case Late:
 		s.obs.Payment("late")
-		payments.Audit(ctx, "paid after the order closed; refunding", number, pm.Channel, pm.Amount, "transaction", p.TransactionID)
+		payments.Audit(ctx, "paid when the order was no longer payable; refunding", number, pm.Channel, pm.Amount, "transaction", p.TransactionID)
 		s.askRefund(ctx, pm.ID)
 	}
 	return outcome, nil
 }
 
-func closedWord(s order.Status) string {
-	switch s {
-	case order.StatusCANCELLED:
-		return "取消"
-	case order.StatusEXPIRED:
-		return "超时关闭"
+// lateReason says why a payment is refunded as it arrives: the order was
+// cancelled, expired, paid another way, or the payment came after payBy.
+func lateReason(o *ent.Order, pm *ent.Payment) string {
+	switch {
+	case o.Status == order.StatusCANCELLED:
+		return "订单已取消，款项原路退回"
+	case o.Status == order.StatusEXPIRED || pm.Status == payment.StatusCLOSED:
+		return "订单已超时关闭，款项原路退回"
+	case o.Status != order.StatusPENDING_PAYMENT:
+		return "订单已通过其他方式支付，款项原路退回"
 	}
-	return "关闭"
+	return "付款晚于支付期限，款项原路退回"
 }
 
 // errPaymentMoved means a payment's row was not in the state its update

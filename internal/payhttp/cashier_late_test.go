@@ -85,6 +85,30 @@ func TestCashierLate(t *testing.T) {
 				t.Errorf("payment %+v", p)
 			}
 		})
+		// A provider takes nothing for a closed provider order; nor does
+		// the sandbox.
+		t.Run("expired, the provider order closed", func(t *testing.T) {
+			o := late.order(t, "")
+			u := startPay(t, late.m, late.buyer.Token, o.ID, "SANDBOX")
+			waitOverdue(t, d, o)
+			if _, err := late.m.Server.Orders.CheckPayments(ctx, 100); err != nil {
+				t.Fatal(err)
+			}
+			if p := paymentOf(t, d, o.ID); p.Status != "CLOSED" || servertest.OrderStatus(t, d, o.ID) != "EXPIRED" {
+				t.Fatalf("payment %s, order %s after CheckPayments; want CLOSED, EXPIRED", p.Status, servertest.OrderStatus(t, d, o.ID))
+			}
+			if v := fetch(t, http.MethodGet, u).view(t); v.Button || v.Text != "订单已关闭 Closed (EXPIRED)" {
+				t.Errorf("page %+v, want closed and no button", v)
+			}
+			before := servertest.OrderState(t, d)
+			if got := fetch(t, http.MethodPost, u); got.Status != http.StatusConflict {
+				t.Fatalf("POST to a closed payment: %d, want 409", got.Status)
+			}
+			servertest.Unchanged(t, d, before)
+			if p := paymentOf(t, d, o.ID); p.Status != "CLOSED" || p.Paid {
+				t.Errorf("payment %+v after the refused click, want CLOSED, unpaid", p)
+			}
+		})
 		for _, c := range []struct {
 			name string
 			on   *shop
@@ -96,15 +120,6 @@ func TestCashierLate(t *testing.T) {
 		}{
 			{"after payBy, not yet expired", late, func(t *testing.T, o servertest.Order) { waitOverdue(t, d, o) },
 				"PENDING_PAYMENT", overdueText, closedText},
-			{"expired, the provider order closed", late, func(t *testing.T, o servertest.Order) {
-				waitOverdue(t, d, o)
-				if _, err := late.m.Server.Orders.CheckPayments(ctx, 100); err != nil {
-					t.Fatal(err)
-				}
-				if p := paymentOf(t, d, o.ID); p.Status != "CLOSED" {
-					t.Fatalf("payment %s after CheckPayments, want CLOSED", p.Status)
-				}
-			}, "EXPIRED", "订单已关闭 Closed (EXPIRED)", closedText},
 			{"cancelled by the buyer", sh, func(t *testing.T, o servertest.Order) {
 				servertest.MustOrder(t, sh.m, sh.buyer.Token, servertest.CancelOrderQ, map[string]any{"id": o.ID})
 			}, "CANCELLED", "订单已关闭 Closed (CANCELLED)", closedText},
