@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,56 +22,22 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"unionmall/internal/auth"
+	"unionmall/internal/browsertest"
 	"unionmall/internal/server"
 	"unionmall/internal/servertest"
 	"unionmall/internal/testdb"
 )
 
-// findChromium returns the browser to drive: $CHROMIUM_PATH, else the first
-// of the usual names on this machine. Without one the test skips: CI
-// installs Debian's chromium (.ci/run), a bare machine need not.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		full, err := exec.LookPath(p)
-		if err != nil {
-			t.Fatalf("CHROMIUM_PATH=%s: %v", p, err)
-		}
-		return full
-	}
-	for _, name := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if full, err := exec.LookPath(name); err == nil {
-			return full
-		}
-	}
-	t.Skip("no Chromium found (set CHROMIUM_PATH, or: apt-get install chromium): skipping the overlay test in a real browser")
-	return ""
-}
-
 // startBrowser starts one headless Chromium for the whole test; each
-// subtest opens tabs in it.
+// subtest opens tabs in it. Without one the test skips.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := findChromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		// The flags known to work on these machines, as root: no sandbox,
-		// no GPU, and nothing that reaches for the (closed) internet.
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	start := time.Now()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", path, err)
+	path := browsertest.Find(t)
+	if path == "" {
+		t.Skip("no Chromium found (set CHROMIUM_PATH, or: apt-get install chromium): skipping the overlay test in a real browser")
 	}
+	start := time.Now()
+	ctx := browsertest.Start(t, path)
 	t.Logf("%s started in %v", path, time.Since(start).Round(time.Millisecond))
 	return ctx
 }

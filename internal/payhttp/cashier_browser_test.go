@@ -7,8 +7,6 @@ package payhttp_test
 import (
 	"context"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,51 +17,10 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"unionmall/internal/browsertest"
 	"unionmall/internal/servertest"
 	"unionmall/internal/testdb"
 )
-
-// chromium is the browser to drive: $CHROMIUM_PATH, else the first of the
-// usual names found; "" when there is none.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		full, err := exec.LookPath(p)
-		if err != nil {
-			t.Fatalf("CHROMIUM_PATH=%s: %v", p, err)
-		}
-		return full
-	}
-	for _, name := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if full, err := exec.LookPath(name); err == nil {
-			return full
-		}
-	}
-	return ""
-}
-
-// startBrowser starts one headless Chromium at path for the whole test,
-// with the flags of internal/live's overlay test.
-func startBrowser(t *testing.T, path string) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
-}
 
 // tabLog is what a tab reported: script errors, console and browser log
 // lines (CSP violations among them), and every URL it requested.
@@ -168,11 +125,11 @@ func statsOf(t *testing.T, m *servertest.Mall) platformStats {
 }
 
 func TestCashierInBrowser(t *testing.T) {
-	path := chromium(t)
+	path := browsertest.Find(t)
 	if path == "" {
 		t.Skip("no Chromium found (set CHROMIUM_PATH, or: apt-get install chromium): skipping the cashier test in a real browser")
 	}
-	browser := startBrowser(t, path)
+	browser := browsertest.Start(t, path)
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{PaymentSandbox: true})
 		buyer := m.Verified("赵")

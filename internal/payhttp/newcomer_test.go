@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"unionmall/internal/browsertest"
 	"unionmall/internal/servertest"
 )
 
@@ -193,8 +194,8 @@ func TestNewcomerPaysInTheSandbox(t *testing.T) {
 		t.Fatalf("the cashier shows %+v for order %s of 1 %s, ¥%s", v, o.Number, product.Name, o.Total)
 	}
 
-	if path := chromium(t); path != "" {
-		clickPay(t, startBrowser(t, path), u, o.Number, o.Total)
+	if path := browsertest.Find(t); path != "" {
+		clickPay(t, browsertest.Start(t, path), u, o.Number, o.Total)
 	} else {
 		t.Log("no Chromium: paying by a POST instead of a click")
 		pay(t, u)
