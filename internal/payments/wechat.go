@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"unionmall/internal/money"
@@ -208,6 +209,9 @@ func (w *WeChat) OpenPayment(h http.Header, body []byte) (p Paid, done bool, err
 	if err != nil {
 		return Paid{}, false, rejectOpen(err)
 	}
+	if !strings.HasPrefix(n.EventType, "TRANSACTION.") {
+		return Paid{}, false, reject("event", "a %s notification sent to the payment notify URL", n.EventType)
+	}
 	t, err := n.Transaction()
 	if err != nil {
 		return Paid{}, false, rejectOpen(err)
@@ -241,6 +245,9 @@ func (w *WeChat) OpenRefund(h http.Header, body []byte) (RefundNotice, error) {
 	n, err := wechatpay.Open(w.Client.Verifier, w.APIV3Key, h, body)
 	if err != nil {
 		return RefundNotice{}, rejectOpen(err)
+	}
+	if !strings.HasPrefix(n.EventType, "REFUND.") {
+		return RefundNotice{}, reject("event", "a %s notification sent to the refund notify URL", n.EventType)
 	}
 	r, err := n.Refund()
 	if err != nil {
