@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"unionmall/ent"
@@ -41,17 +42,36 @@ func (s *Service) CheckPayments(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("find payments owing a provider call: %w", err)
 	}
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, checkParallel)
+	)
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			break
 		}
-		if err := s.checkPayment(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("payment %s: %w", id, err))
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := s.checkPayment(ctx, id); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("payment %s: %w", id, err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	return len(ids), errors.Join(errs...)
 }
+
+// checkParallel is how many payments one instance checks at once: the
+// provider's round trips, not the database, bound the pace when a flash
+// sale's unpaid orders come due together, and their units should go back
+// to the sale soon after the window.
+const checkParallel = 8
 
 // take leases a payment for a provider call: a conditional update that
 // only one instance's can win while the lease lasts. The instance's clock
