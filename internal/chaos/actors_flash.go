@@ -18,6 +18,7 @@ const (
 	streamAccounts
 	streamAdmin
 	streamFaults
+	streamPayments
 	streamPerMember uint64 = 1 << 20
 )
 

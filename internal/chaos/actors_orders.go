@@ -11,10 +11,12 @@ import (
 )
 
 // lifecycle takes every order the workload placed through a life of its
-// own, a random moment within about the payment window after it was
-// placed: paid by the ADMIN (sometimes twice with the same reference),
-// then perhaps refunded, or shipped and then refunded or completed;
-// cancelled; or left to expire.
+// own. A share of the flash-sale and coupon orders is paid by the buyer
+// through WeChat Pay (actors_pay.go); every other order meets, a random
+// moment within about the payment window after it was placed: payment by
+// the ADMIN (sometimes twice with the same reference), then perhaps a
+// refund, or shipping and then a refund or completion; cancellation; or
+// its expiry.
 type lifecycle struct {
 	w     *workload
 	ctx   context.Context
@@ -26,11 +28,16 @@ type lifecycle struct {
 	seen map[string]bool // orders scheduled
 }
 
-// placed is an order the workload placed and who placed it.
+// placed is an order the workload placed, by which kind of request, and
+// who placed it.
 type placed struct {
-	id, total string
-	buyer     *member
+	id, total, kind string
+	buyer           *member
 }
+
+// payShare is the share of each kind of order the buyer pays through
+// WeChat Pay.
+var payShare = map[string]float64{kindBuy: 0.6, kindPlaceCoupon: 0.45}
 
 func (w *workload) newLifecycle(ctx context.Context) *lifecycle {
 	return &lifecycle{w: w, ctx: ctx, slots: make(chan struct{}, 16), rng: w.rng(streamLifecycle), seen: map[string]bool{}}
@@ -47,7 +54,7 @@ func (lc *lifecycle) bought(e Entry, r *harness.Response, m *member) {
 		return
 	}
 	for _, o := range v {
-		lc.schedule(placed{id: o.ID, total: o.Total, buyer: m})
+		lc.schedule(placed{id: o.ID, total: o.Total, kind: e.Kind, buyer: m})
 	}
 }
 
@@ -59,7 +66,11 @@ func (lc *lifecycle) schedule(o placed) {
 		return
 	}
 	lc.seen[o.id] = true
+	wechat := lc.rng.Float64() < payShare[o.kind]
 	delay := time.Duration(lc.rng.Int64N(int64(window * 13 / 10)))
+	if wechat { // the buyer pays soon after ordering
+		delay = time.Duration(lc.rng.Int64N(int64(window * 3 / 10)))
+	}
 	seed := lc.rng.Uint64()
 	lc.mu.Unlock()
 	lc.wg.Add(1)
@@ -67,6 +78,10 @@ func (lc *lifecycle) schedule(o placed) {
 		defer lc.wg.Done()
 		if lc.ctx.Err() != nil {
 			return // the run is over: the order expires
+		}
+		if wechat { // mostly waiting for the payer: no slot
+			lc.pay(o, rand.New(rand.NewPCG(seed, 0)))
+			return
 		}
 		lc.slots <- struct{}{}
 		defer func() { <-lc.slots }()

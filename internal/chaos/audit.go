@@ -30,14 +30,15 @@ func Failed(checks []Check) []Check {
 }
 
 // Audit checks the mall's invariants from the database alone, in SQL over
-// the rows: flash sales (AuditFlashSales), stock conservation, coupon
-// campaigns and coupons, and — for each platformStats answer in seen — that
-// it equals the same figures summed from the rows. It reads PostgreSQL and
-// SQLite alike. A check whose query fails reports that as its violation.
+// the rows: flash sales (AuditFlashSales), stock conservation and sold
+// counts, coupon campaigns and coupons, payments against their orders, and
+// — for each platformStats answer in seen — that it equals the same figures
+// summed from the rows. It reads PostgreSQL and SQLite alike. A check whose query fails reports that as its violation.
 func Audit(ctx context.Context, db *sql.DB, seen ...StatsSeen) []Check {
 	checks := AuditFlashSales(ctx, db)
 	checks = append(checks, runSQLChecks(ctx, db, stockChecks)...)
 	checks = append(checks, runSQLChecks(ctx, db, couponChecks)...)
+	checks = append(checks, runSQLChecks(ctx, db, paymentChecks)...)
 	checks = append(checks, dailyQuotaCheck(ctx, db))
 	if len(seen) > 0 {
 		checks = append(checks, statsCheck(ctx, db, seen))

@@ -52,4 +52,19 @@ var flashChecks = []sqlCheck{
 			FROM (` + liveFlashUnits + `) l JOIN flash_sales s ON s.id = l.flash_sale_id
 			WHERE l.units > s.per_member_limit ORDER BY l.flash_sale_id, l.buyer_id`,
 	},
+	{
+		// Sold: counted in sold (a live order). A unit whose money the mall
+		// keeps is sold; a returned unit's payment, if any, is refunded.
+		name: "flash sales: a unit paid for through a provider stays sold, a returned unit's payment is refunded",
+		figures: `SELECT
+			(SELECT COALESCE(SUM(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.id JOIN payments p ON p.order_id = o.id
+				WHERE o.flash_sale_id IS NOT NULL AND ` + keptMoney + `),
+			(SELECT COALESCE(SUM(i.quantity), 0) FROM orders o JOIN order_items i ON i.order_id = o.id JOIN payments p ON p.order_id = o.id
+				WHERE o.flash_sale_id IS NOT NULL AND p.late)`,
+		format: "%d units paid for and kept; %d units returned whose late payment was refunded",
+		offenders: `SELECT o.id AS order_id, o.flash_sale_id, o.status AS order_status, p.status AS payment, p.late
+			FROM orders o JOIN payments p ON p.order_id = o.id
+			WHERE o.flash_sale_id IS NOT NULL AND ` + keptMoney + ` AND o.status NOT IN ` + paidStates + `
+			ORDER BY o.id`,
+	},
 }

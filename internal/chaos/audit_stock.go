@@ -24,4 +24,10 @@ var stockChecks = []sqlCheck{{
 			p.stock_received
 		FROM products p) x
 		WHERE stock + live_units + shipped_refunds + unsettled_sale_units <> stock_received ORDER BY product`,
+}, {
+	name:    "stock: sold_count = units of paid orders",
+	figures: `SELECT COALESCE(SUM(sold_count), 0) FROM products`,
+	format:  "%d units sold",
+	offenders: `SELECT * FROM (SELECT p.id AS product, p.sold_count, ` + unitsIn(`o.status IN `+paidStates) + ` AS paid_units
+		FROM products p) x WHERE sold_count <> paid_units ORDER BY product`,
 }}

@@ -15,7 +15,8 @@ import (
 // invariant can be broken (the CHECKs would refuse some of the breaks).
 const handMadeTables = `
 CREATE TABLE suppliers (id TEXT PRIMARY KEY, beneficiaries BIGINT NOT NULL);
-CREATE TABLE products (id TEXT PRIMARY KEY, supplier_id TEXT NOT NULL, stock BIGINT NOT NULL, stock_received BIGINT NOT NULL);
+CREATE TABLE products (id TEXT PRIMARY KEY, supplier_id TEXT NOT NULL, stock BIGINT NOT NULL, stock_received BIGINT NOT NULL,
+	sold_count BIGINT NOT NULL);
 CREATE TABLE members (id TEXT PRIMARY KEY, verification_status TEXT NOT NULL);
 CREATE TABLE purchasing_units (id TEXT PRIMARY KEY);
 CREATE TABLE procurement_records (id TEXT PRIMARY KEY, supplier_id TEXT NOT NULL, amount BIGINT NOT NULL, channel TEXT NOT NULL);
@@ -23,7 +24,9 @@ CREATE TABLE flash_sales (id TEXT PRIMARY KEY, product_id TEXT NOT NULL, quantit
 	per_member_limit BIGINT NOT NULL, settled_at TIMESTAMP NULL);
 CREATE TABLE flash_sale_holdings (id TEXT PRIMARY KEY, flash_sale_id TEXT NOT NULL, member_id TEXT NOT NULL, units BIGINT NOT NULL);
 CREATE TABLE orders (id TEXT PRIMARY KEY, buyer_id TEXT NOT NULL, status TEXT NOT NULL, flash_sale_id TEXT NULL,
-	coupon_id TEXT NULL, total BIGINT NOT NULL, paid_at TIMESTAMP NULL, shipped_at TIMESTAMP NULL);
+	coupon_id TEXT NULL, total BIGINT NOT NULL, paid_at TIMESTAMP NULL, shipped_at TIMESTAMP NULL, payment_reference TEXT NULL);
+CREATE TABLE payments (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, out_trade_no TEXT NOT NULL, status TEXT NOT NULL,
+	amount BIGINT NOT NULL, provider_transaction_id TEXT NULL, out_refund_no TEXT NULL, late BOOLEAN NOT NULL);
 CREATE TABLE order_items (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, product_id TEXT NOT NULL, quantity BIGINT NOT NULL);
 CREATE TABLE coupon_campaigns (id TEXT PRIMARY KEY, budget BIGINT NOT NULL, issued_value BIGINT NOT NULL,
 	pack_value BIGINT NOT NULL, daily_pack_quota BIGINT NULL, packs_claimed BIGINT NOT NULL);
@@ -43,23 +46,27 @@ CREATE TABLE coupons (id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, member_id 
 //   - campaign cp1 (tiers t1, t2; pack 30.00; quota 2 a day): m1's and m2's
 //     packs, claimed on the same Asia/Shanghai day 2026-12-01 but on two
 //     UTC days; campaign cp2 (one tier, no quota): m1's pack.
+//   - payments through WeChat Pay: o1's started (PENDING), o2 paid by
+//     transaction T2, o5 paid after it was cancelled (late, refunded),
+//     o6 paid by T6 and refunded; o8's started and closed, the order paid
+//     by hand (hand-8), as o3 and o4 were.
 var handMadeRows = []string{
 	`INSERT INTO suppliers VALUES ('sup1', 30), ('sup2', 7), ('sup3', 1000)`,
-	`INSERT INTO products VALUES ('oil', 'sup1', 20, 32), ('tea', 'sup1', 8, 10)`,
+	`INSERT INTO products VALUES ('oil', 'sup1', 20, 32, 3), ('tea', 'sup1', 8, 10, 1)`,
 	`INSERT INTO members VALUES ('m1', 'VERIFIED'), ('m2', 'VERIFIED'), ('m3', 'UNVERIFIED')`,
 	`INSERT INTO purchasing_units VALUES ('pu1')`,
 	`INSERT INTO procurement_records VALUES ('pr1', 'sup2', 50000, 'OFFLINE')`,
 	`INSERT INTO flash_sales VALUES ('fs1', 'oil', 10, 3, 2, NULL), ('fs2', 'oil', 5, 1, 1, ?)`,
 	`INSERT INTO flash_sale_holdings VALUES ('h1', 'fs1', 'm1', 2), ('h2', 'fs1', 'm2', 1), ('h3', 'fs2', 'm2', 1)`,
 	`INSERT INTO orders VALUES
-		('o1', 'm1', 'PENDING_PAYMENT', 'fs1', NULL, 100, NULL, NULL),
-		('o2', 'm1', 'PAID', 'fs1', NULL, 100, ?, NULL),
-		('o3', 'm2', 'SHIPPED', 'fs1', NULL, 100, ?, ?),
-		('o4', 'm2', 'COMPLETED', 'fs2', NULL, 100, ?, ?),
-		('o5', 'm2', 'CANCELLED', 'fs1', NULL, 100, NULL, NULL),
-		('o6', 'm1', 'REFUNDED', 'fs1', NULL, 100, ?, ?),
-		('o7', 'm1', 'PENDING_PAYMENT', NULL, 'c1', 990, NULL, NULL),
-		('o8', 'm2', 'PAID', NULL, 'c3', 1990, ?, NULL)`,
+		('o1', 'm1', 'PENDING_PAYMENT', 'fs1', NULL, 100, NULL, NULL, NULL),
+		('o2', 'm1', 'PAID', 'fs1', NULL, 100, ?, NULL, 'T2'),
+		('o3', 'm2', 'SHIPPED', 'fs1', NULL, 100, ?, ?, 'hand-3'),
+		('o4', 'm2', 'COMPLETED', 'fs2', NULL, 100, ?, ?, 'hand-4'),
+		('o5', 'm2', 'CANCELLED', 'fs1', NULL, 100, NULL, NULL, NULL),
+		('o6', 'm1', 'REFUNDED', 'fs1', NULL, 100, ?, ?, 'T6'),
+		('o7', 'm1', 'PENDING_PAYMENT', NULL, 'c1', 990, NULL, NULL, NULL),
+		('o8', 'm2', 'PAID', NULL, 'c3', 1990, ?, NULL, 'hand-8')`,
 	`INSERT INTO order_items VALUES ('i1', 'o1', 'oil', 1), ('i2', 'o2', 'oil', 1), ('i3', 'o3', 'oil', 1),
 		('i4', 'o4', 'oil', 1), ('i5', 'o5', 'oil', 1), ('i6', 'o6', 'oil', 1), ('i7', 'o7', 'tea', 1), ('i8', 'o8', 'tea', 1)`,
 	`INSERT INTO coupon_campaigns VALUES ('cp1', 10000, 6000, 3000, 2, 2), ('cp2', 5000, 1000, 1000, NULL, 1)`,
@@ -68,6 +75,9 @@ var handMadeRows = []string{
 		('c1', 'cp1', 'm1', 't1', 'RESERVED', 'o7', ?), ('c2', 'cp1', 'm1', 't2', 'AVAILABLE', NULL, ?),
 		('c3', 'cp1', 'm2', 't1', 'USED', 'o8', ?), ('c4', 'cp1', 'm2', 't2', 'AVAILABLE', NULL, ?),
 		('c5', 'cp2', 'm1', 't3', 'AVAILABLE', NULL, ?)`,
+	`INSERT INTO payments VALUES ('pay1', 'o1', 'N1', 'PENDING', 100, NULL, NULL, FALSE),
+		('pay2', 'o2', 'N2', 'PAID', 100, 'T2', NULL, FALSE), ('pay5', 'o5', 'N5', 'REFUNDED', 100, 'T5', 'N5R', TRUE),
+		('pay6', 'o6', 'N6', 'REFUNDED', 100, 'T6', 'N6R', FALSE), ('pay8', 'o8', 'N8', 'CLOSED', 1990, NULL, NULL, FALSE)`,
 }
 
 // handMadeStats is platformStats of that state: paid orders o2, o3, o4
@@ -94,7 +104,7 @@ func handMade(t *testing.T, d *testdb.DB) {
 	next := late.Add(12 * time.Hour)
 	args := [][]any{nil, nil, nil, nil, nil, {early}, nil,
 		{early, early, late, early, late, early, late, late}, nil, nil, nil,
-		{early, early, late, late, next}}
+		{early, early, late, late, next}, nil}
 	for i, stmt := range handMadeRows {
 		if _, err := d.Pool.Exec(d.Q(stmt), args[i]...); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -105,7 +115,7 @@ func handMade(t *testing.T, d *testdb.DB) {
 // thirdUnit sells m1 a third unit of fs1 (limit 2): a pending order, and
 // sold moved with it.
 var thirdUnit = []string{
-	`INSERT INTO orders VALUES ('o9', 'm1', 'PENDING_PAYMENT', 'fs1', NULL, 100, NULL, NULL)`,
+	`INSERT INTO orders VALUES ('o9', 'm1', 'PENDING_PAYMENT', 'fs1', NULL, 100, NULL, NULL, NULL)`,
 	`INSERT INTO order_items VALUES ('i9', 'o9', 'oil', 1)`,
 	`UPDATE flash_sales SET sold = 4 WHERE id = 'fs1'`,
 }
@@ -138,7 +148,7 @@ func TestAuditFindsEachBrokenInvariant(t *testing.T) {
 				"flash sales: nobody above per_member_limit (live":      "member=m1 live_units=3",
 			}},
 		{"a unit appeared in stock", []string{`UPDATE products SET stock = stock + 1 WHERE id = 'tea'`}, nil,
-			map[string]string{"stock:": "product=tea stock=9 live_units=2"}},
+			map[string]string{"stock: stock +": "product=tea stock=9 live_units=2"}},
 		{"issued above the budget", []string{`UPDATE coupon_campaigns SET budget = 5000 WHERE id = 'cp1'`}, nil,
 			map[string]string{"coupons: issued_value ≤ budget": "campaign=cp1 issued_value=6000 budget=5000"}},
 		{"issued is not the packs' value", []string{`UPDATE coupon_campaigns SET issued_value = 9000 WHERE id = 'cp1'`}, nil,
@@ -151,11 +161,27 @@ func TestAuditFindsEachBrokenInvariant(t *testing.T) {
 		{"reserved by a cancelled order", []string{`UPDATE orders SET status = 'CANCELLED' WHERE id = 'o7'`,
 			`UPDATE products SET stock = stock + 1 WHERE id = 'tea'`}, nil,
 			map[string]string{"coupons: RESERVED": "coupon=c1 status=RESERVED held_by=o7 order_status=CANCELLED"}},
-		{"used by an order never paid", []string{`UPDATE orders SET status = 'CANCELLED', paid_at = NULL WHERE id = 'o8'`,
-			`UPDATE products SET stock = stock + 1 WHERE id = 'tea'`}, nil,
+		{"used by an order never paid", []string{`UPDATE orders SET status = 'CANCELLED', paid_at = NULL, payment_reference = NULL WHERE id = 'o8'`,
+			`UPDATE products SET stock = stock + 1, sold_count = 0 WHERE id = 'tea'`}, nil,
 			map[string]string{"coupons: USED": "coupon=c3 status=USED held_by=o8"}},
 		{"available but held", []string{`UPDATE coupons SET order_id = 'o5' WHERE id = 'c2'`}, nil,
 			map[string]string{"coupons: an AVAILABLE coupon": "coupon=c2"}},
+		{"a sold count off", []string{`UPDATE products SET sold_count = 2 WHERE id = 'oil'`}, nil,
+			map[string]string{"stock: sold_count": "product=oil sold_count=2 paid_units=3"}},
+		{"a cancelled order's late payment kept", []string{`UPDATE payments SET status = 'PAID', late = FALSE WHERE id = 'pay5'`}, nil,
+			map[string]string{
+				"payments: each agrees":                    "payment=pay5 order_id=o5 status=PAID",
+				"flash sales: a unit paid for through a p": "order_id=o5 flash_sale_id=fs1 order_status=CANCELLED payment=PAID",
+			}},
+		{"one transaction paying two orders", []string{`UPDATE payments SET provider_transaction_id = 'T2' WHERE id = 'pay6'`}, nil,
+			map[string]string{
+				"payments: one per order": "what=provider_transaction_id value=T2 payments=2",
+				"payments: each agrees":   "payment=pay6 order_id=o6 status=REFUNDED",
+			}},
+		{"a payment of another amount", []string{`UPDATE payments SET amount = 99 WHERE id = 'pay2'`}, nil,
+			map[string]string{"payments: each agrees": "payment=pay2 order_id=o2 status=PAID"}},
+		{"a paid order cancelled", []string{`UPDATE orders SET payment_reference = 'T5' WHERE id = 'o5'`}, nil,
+			map[string]string{"orders: none expired or cancelled after": "order_id=o5 status=CANCELLED"}},
 		{"platformStats off by one", nil, &PlatformStats{
 			PurchasingUnits: 1, Members: 3, VerifiedMembers: 2,
 			OnlineProcurement: "22.90", OfflineProcurement: "500.00", TotalProcurement: "522.90",
@@ -178,7 +204,7 @@ func TestAuditFindsEachBrokenInvariant(t *testing.T) {
 						seen = append(seen, StatsSeen{Instance: "A", Stats: *c.stats})
 					}
 					checks := Audit(context.Background(), d.Pool, seen...)
-					if want := 13 + len(seen); len(checks) != want {
+					if want := 18 + len(seen); len(checks) != want {
 						t.Errorf("%d checks, want %d", len(checks), want)
 					}
 					for _, ch := range checks {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"unionmall/internal/wechatpay/wechatpaytest"
 )
 
 // at is a moment of a made-up run: start plus s seconds.
@@ -80,6 +82,44 @@ func TestJournalChecks(t *testing.T) {
 				t.Errorf("%s: unexpected violations %q", got.Name, got.Violations)
 			case c.want != "" && (len(got.Violations) != 1 || !strings.Contains(got.Violations[0], c.want)):
 				t.Errorf("%s: violations %q, want one with %q (figures: %s)", got.Name, got.Violations, c.want, got.Figures)
+			}
+		})
+	}
+}
+
+func TestCheckNotifications(t *testing.T) {
+	post := func(s float64, status int) wechatpaytest.Attempt {
+		return wechatpaytest.Attempt{At: at(s), Status: status}
+	}
+	ok := []wechatpaytest.Delivery{
+		{ID: "EV-1", Event: "TRANSACTION.SUCCESS", Key: "N1", State: wechatpaytest.Delivered,
+			Attempts: []wechatpaytest.Attempt{post(1, 502), post(1.1, 500), post(1.4, 204)}},
+		{ID: "EV-2", Event: "TRANSACTION.SUCCESS", Key: "N2", State: wechatpaytest.Dropped},
+	}
+	cases := []struct {
+		name string
+		add  wechatpaytest.Delivery
+		want string
+	}{
+		{"clean", wechatpaytest.Delivery{}, ""},
+		{"gave up", wechatpaytest.Delivery{ID: "EV-3", Event: "REFUND.SUCCESS", Key: "N3R", State: wechatpaytest.GaveUp,
+			Attempts: []wechatpaytest.Attempt{post(2, 500), post(3, 0)}}, "REFUND.SUCCESS EV-3 of N3R: gave up after +2s 500, +3s 0"},
+		{"still held", wechatpaytest.Delivery{ID: "EV-4", Event: "TRANSACTION.SUCCESS", Key: "N4", State: wechatpaytest.Held}, "N4: held after no post"},
+		{"refused though genuine", wechatpaytest.Delivery{ID: "EV-5", Event: "TRANSACTION.SUCCESS", Key: "N5", State: wechatpaytest.Delivered,
+			Attempts: []wechatpaytest.Attempt{post(4, 400), post(4.1, 204)}}, "N5: refused 1 times"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds := append([]wechatpaytest.Delivery(nil), ok...)
+			if c.add.ID != "" {
+				ds = append(ds, c.add)
+			}
+			got := CheckNotifications(ds, start)
+			switch {
+			case c.want == "" && !got.OK():
+				t.Errorf("unexpected violations %q", got.Violations)
+			case c.want != "" && (len(got.Violations) != 1 || !strings.Contains(got.Violations[0], c.want)):
+				t.Errorf("violations %q, want one with %q (figures: %s)", got.Violations, c.want, got.Figures)
 			}
 		})
 	}

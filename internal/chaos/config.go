@@ -7,10 +7,16 @@
 // themselves on two or three instances at once, cancels, payments,
 // expiries, refunds, coupon claims against small budgets and quotas,
 // orders with coupons on contended stock, restocks, logins, logouts and
-// password changes. Meanwhile it kills one instance with SIGKILL and
-// restarts it, and restarts PostgreSQL (faults.go). Then it lets the
-// instances settle and audits the database alone, in SQL over the rows
-// (Audit, audit_*.go), and the answers the clients got (checks_*.go).
+// password changes. Members pay a share of their orders through WeChat
+// Pay: a fake of it runs in this process (provider.go), reached by the
+// instances' notifications through a round-robin proxy, their PUBLIC_URL;
+// the payer pays at random moments and each notification meets a fault
+// (actors_pay.go, backoffice.go). Meanwhile it kills one instance with
+// SIGKILL and restarts it, and restarts PostgreSQL (faults.go). Then it
+// lets the instances settle and audits the database alone, in SQL over the
+// rows (Audit, audit_*.go), the rows against what WeChat Pay collected and
+// refunded (AuditProvider), and the answers the clients and WeChat Pay
+// got (checks_*.go).
 // Every violation names its rows or requests; the seed replays the run's
 // choices.
 package chaos

@@ -28,6 +28,9 @@ const (
 	passwordDoc = `mutation($i: ChangePasswordInput!) { changePassword(input: $i) }`
 	endSaleDoc  = `mutation($id: ID!) { endFlashSale(id: $id) { id status } }`
 	meDoc       = `{ me { id } }`
+	payDoc      = `mutation($i: PayOrderInput!) { payOrder(input: $i) { order { id number } channel expiresAt
+		jsapi { appId package signType paySign } app { appid partnerid prepayid sign } } }`
+	orderDoc = `query($id: ID!) { node(id: $id) { ... on Order { status payment { status } } } }`
 )
 
 // The kinds of request, and the outcomes each may have when no fault is
@@ -59,6 +62,13 @@ const (
 	kindMe           = "me"
 	kindMeRevoked    = "me (revoked token)"
 	kindEndSale      = "endFlashSale"
+	kindPay          = "payOrder"
+	kindPayAgain     = "payOrder (again, another instance)"
+	kindPayOther     = "payOrder (another channel)"
+	kindPaidStatus   = "order (the buyer looks after paying)"
+	kindCancelPaying = "cancelOrder (while the payer pays)"
+	kindRefundPaid   = "refundOrder (paid through WeChat Pay)"
+	kindRefundAgain  = "refundOrder (again, refund under way)"
 	kindStats        = "platformStats"
 	kindSetup        = "setup"
 )
@@ -89,6 +99,15 @@ var expected = map[string][]string{
 	kindMe:           {OK},
 	kindMeRevoked:    {OK},
 	kindEndSale:      {OK},
+	// A payment may be started only while the order awaits payment; the
+	// payer may meet the window's end (or the other call's channel).
+	kindPay:          {OK, "INVALID_STATE"},
+	kindPayAgain:     {OK, "INVALID_STATE"},
+	kindPayOther:     {"INVALID_STATE"},
+	kindPaidStatus:   {OK},
+	kindCancelPaying: {OK, "INVALID_STATE"},
+	kindRefundPaid:   {OK},
+	kindRefundAgain:  {OK, "INVALID_STATE"},
 	kindStats:        {OK},
 	kindSetup:        {OK},
 }
@@ -100,4 +119,5 @@ var needsMember = map[string]bool{
 	kindBuy: true, kindBuyReplay: true, kindBuyReusedKey: true, kindBuyRevoked: true,
 	kindPlace: true, kindPlaceCoupon: true, kindCancel: true, kindAddress: true,
 	kindClaim: true, kindClaimRevoked: true, kindLogout: true, kindPassword: true,
+	kindPay: true, kindPayAgain: true, kindPayOther: true, kindCancelPaying: true,
 }

@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	w := newWorkload(cfg, st.urls())
+	w := newWorkload(cfg, st.urls(), st.pay.fake)
 	if err := w.setUp(ctx, st.db); err != nil {
 		return res, err
 	}
@@ -55,6 +55,8 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	w.start = time.Now()
 	res.Start = w.start
+	office := w.startBackOffice()
+	defer office.close() // (idempotent: a run that fails on its way out)
 	w.run(work, f)
 	res.Ran = time.Since(w.start)
 	res.Windows = f.Windows()
@@ -66,6 +68,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	tSettle := time.Now()
 	settled, seen, err := w.settle(ctx, st.db.Pool, st.instances)
 	res.Settled = time.Since(tSettle)
+	office.close()
 	if err != nil {
 		return res, err
 	}
@@ -75,7 +78,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		return res, err
 	}
 	res.Checks = Audit(ctx, st.db.Pool, seen...)
-	res.Checks = append(res.Checks, settled,
+	res.Checks = append(res.Checks, AuditProvider(ctx, st.db.Pool, Bills(st.pay.fake, t0))...)
+	notified := CheckNotifications(st.pay.fake.Deliveries(), res.Start)
+	notified.Figures += "; " + st.pay.lb.figures()
+	res.Checks = append(res.Checks, settled...)
+	res.Checks = append(res.Checks, notified, checkPayAnswers(w.book),
 		CheckAnswers(res.Entries, res.Windows, res.Start),
 		CheckExpected(res.Entries, res.Start),
 		CheckIdempotency(res.Entries, res.Start),

@@ -18,13 +18,14 @@ import (
 const instanceNames = "ABCDEFGH"
 
 // stage is what a run stands on: PostgreSQL (a cluster of its own unless
-// given one), the run's database, migrated, and the instances of the
-// server binary on it.
+// given one), the run's database, migrated, the run's WeChat Pay
+// (provider.go), and the instances of the server binary on them.
 type stage struct {
 	cfg       *Config
 	cluster   *harness.Cluster // nil: a server we cannot restart
 	drop      func() error     // the run's database
 	db        *db.DB           // for the setup, settling and the audit
+	pay       *provider
 	instances []*harness.Instance
 }
 
@@ -69,7 +70,12 @@ func setStage(ctx context.Context, cfg *Config) (*stage, error) {
 	if st.db, err = db.Open(ctx, target); err != nil {
 		return st, err
 	}
-	return st, st.startInstances(dbURL)
+	if st.pay, err = startProvider(cfg.WorkDir); err != nil {
+		return st, err
+	}
+	err = st.startInstances(dbURL)
+	st.pay.lb.set(st.instances)
+	return st, err
 }
 
 // postgres is the server to create the run's database on: cfg.Postgres
@@ -103,11 +109,11 @@ func (st *stage) startInstances(dbURL string) error {
 	for i := range cfg.Instances {
 		in, err := harness.StartInstance(harness.InstanceConfig{
 			Name: instanceNames[i : i+1], Bin: cfg.Bin, DatabaseURL: dbURL, LogDir: cfg.WorkDir,
-			Env: []string{
+			Env: append([]string{
 				"PAYMENT_WINDOW=" + cfg.PaymentWindow.String(),
 				"ADMIN_PHONE=" + adminPhone, "ADMIN_PASSWORD=" + adminPassword,
 				"PASSWORD_HASH_MEMORY=64", "TRUST_PROXY=true",
-			},
+			}, st.pay.env...),
 		}, 30*time.Second)
 		if in != nil {
 			st.instances = append(st.instances, in)
@@ -127,13 +133,16 @@ func (st *stage) urls() []string {
 	return out
 }
 
-// close stops the instances (keeping the ends of their logs in res), drops
-// the database and stops a cluster of our own (keeping its log in the
-// work directory).
+// close stops the instances (keeping the ends of their logs in res) and
+// then the run's WeChat Pay, drops the database and stops a cluster of our
+// own (keeping its log in the work directory).
 func (st *stage) close(res *Result) error {
 	for _, in := range st.instances {
 		in.Stop(5 * time.Second)
 		res.Logs[in.Name] = in.LogTail(20000)
+	}
+	if st.pay != nil {
+		st.pay.close()
 	}
 	var err error
 	if st.db != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"unionmall/internal/chaos/harness"
+	"unionmall/internal/wechatpay/wechatpaytest"
 )
 
 // workload drives the instances: the fixture it set up, the journal of
@@ -21,14 +22,16 @@ type workload struct {
 	j     *Journal
 	fx    *fixture
 	start time.Time // of the workload proper (fault times are relative to it)
+	fake  *wechatpaytest.Server
+	book  *payBook
 
 	mu     sync.Mutex
 	tokens []string // by journal token index
 }
 
-func newWorkload(cfg Config, urls []string) *workload {
+func newWorkload(cfg Config, urls []string, fake *wechatpaytest.Server) *workload {
 	return &workload{
-		cfg: cfg, urls: urls, j: &Journal{},
+		cfg: cfg, urls: urls, j: &Journal{}, fake: fake, book: newPayBook(),
 		http: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 512, MaxIdleConnsPerHost: 128, IdleConnTimeout: time.Minute, DisableCompression: true,
 		}},

@@ -58,9 +58,10 @@ func runChaos(t *testing.T, cfg chaos.Config) *chaos.Result {
 }
 
 // Three instances on a PostgreSQL cluster of the test's own under the
-// mixed workload for 40 s, one instance killed with SIGKILL and restarted,
-// PostgreSQL restarted; then every invariant holds, from the rows and from
-// the answers.
+// mixed workload for 40 s (payments through a fake WeChat Pay among it),
+// one instance killed with SIGKILL and restarted, PostgreSQL restarted;
+// then every invariant holds, from the rows, from WeChat Pay's bills and
+// from the answers.
 func TestChaos(t *testing.T) {
 	needPostgres(t)
 	cfg := chaos.CI(chaosSeed(t))
