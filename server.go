@@ -214,6 +214,7 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		WeChatPay:        pay.WeChatPay,
 		PaymentSandbox:   pay.PaymentSandbox,
 		PublicURL:        pay.PublicURL,
+		RefundPoll:       cfg.PaymentRefundPoll,
 	})
 	if err != nil {
 		return err

@@ -50,11 +50,11 @@ func (b *payBook) wrong(format string, args ...any) {
 }
 
 // resumed is the payment two payOrder calls started: both OK must name
-// one provider order (out_trade_no); the second, sent once the first was
-// answered, its prepay_id too (the mall keeps it). Two at once may each
-// have asked WeChat Pay, whose prepay_id for a repeat the fake makes anew.
-func (b *payBook) resumed(o placed, x, y started, after bool) started {
-	if x.ok && y.ok && (x.number != y.number || (after && x.prepay != y.prepay)) {
+// one provider order (out_trade_no and prepay_id), whether the second was
+// sent at once or after the first was answered (WeChat Pay answers a
+// repeated prepay with the same prepay_id, and so does the fake).
+func (b *payBook) resumed(o placed, x, y started, _ bool) started {
+	if x.ok && y.ok && (x.number != y.number || x.prepay != y.prepay) {
 		b.wrong("order %s: payOrder twice answered out_trade_no %s prepay_id %s, then %s %s", o.id, x.number, x.prepay, y.number, y.prepay)
 	}
 	if x.ok {

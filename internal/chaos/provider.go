@@ -38,10 +38,9 @@ var notifyRetries = []time.Duration{100 * time.Millisecond, 250 * time.Milliseco
 	5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
 
 // instanceRefundPoll is how long after WeChat Pay accepted a refund an
-// instance asks about it: the server's default (orders.RefundPoll), which
-// no setting changes. A refund notification is dropped only while that
-// query still comes within the workload.
-const instanceRefundPoll = time.Minute
+// instance asks about it (PAYMENT_REFUND_POLL). A refund notification is
+// dropped only while that query still comes within the workload.
+const instanceRefundPoll = 2 * time.Second
 
 // provider is the run's WeChat Pay: the fake (wechatpaytest) in this
 // process, the settings that point every instance at it, and the load
@@ -88,7 +87,7 @@ func startProvider(dir string) (*provider, error) {
 		"WECHATPAY_MCH_ID=" + mchID, "WECHATPAY_APP_ID=" + appID, "WECHATPAY_MCH_CERT_SERIAL=" + certSerial,
 		"WECHATPAY_MCH_PRIVATE_KEY=" + keyFile, "WECHATPAY_API_V3_KEY=" + apiV3Key,
 		"WECHATPAY_PUBLIC_KEY=" + pubFile, "WECHATPAY_PUBLIC_KEY_ID=" + wechatpaytest.KeyID,
-		"WECHATPAY_BASE_URL=" + fake.URL, "PUBLIC_URL=" + lb.url,
+		"WECHATPAY_BASE_URL=" + fake.URL, "PUBLIC_URL=" + lb.url, "PAYMENT_REFUND_POLL=" + instanceRefundPoll.String(),
 	}}, nil
 }
 

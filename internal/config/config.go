@@ -53,6 +53,8 @@ type Config struct {
 	PublicURL string
 	// WeChatPay is empty (MchID "") when WeChat Pay is not configured.
 	WeChatPay WeChatPay
+	// PaymentRefundPoll: see server.Options.RefundPoll.
+	PaymentRefundPoll time.Duration
 	// PaymentSandbox is nil when not set: then it is on for a new embedded
 	// database with demo data and off otherwise.
 	PaymentSandbox *bool
@@ -105,6 +107,7 @@ var settings = []setting{
 	{"WECHATPAY_PUBLIC_KEY", "wechatpay-public-key", "", "PEM file of WeChat Pay's public key, which verifies its answers and notifications; two files, comma-separated, while WeChat Pay switches keys"},
 	{"WECHATPAY_PUBLIC_KEY_ID", "wechatpay-public-key-id", "", "ID of that key (PUB_KEY_ID_…), as Wechatpay-Serial names it; comma-separated in the same order as the files"},
 	{"WECHATPAY_BASE_URL", "wechatpay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay's API (another server for tests)"},
+	{"PAYMENT_REFUND_POLL", "payment-refund-poll", "1m", "how long a refund the provider accepted waits before the provider is asked about it (its notification usually comes first; the query finds a lost one)"},
 	{"PAYMENT_SANDBOX", "payment-sandbox", "", "offer the SANDBOX channel and its cashier page /pay/sandbox/{orderID} (default: true on the embedded database unless DEMO_DATA=false; off with DATABASE_URL set)"},
 }
 
@@ -182,6 +185,9 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 		return c, nil, err
 	}
 	if c.TokenTTL, err = positiveDuration("TOKEN_TTL", get("TOKEN_TTL")); err != nil {
+		return c, nil, err
+	}
+	if c.PaymentRefundPoll, err = positiveDuration("PAYMENT_REFUND_POLL", get("PAYMENT_REFUND_POLL")); err != nil {
 		return c, nil, err
 	}
 	mem, err := strconv.ParseUint(get("PASSWORD_HASH_MEMORY"), 10, 32)

@@ -69,6 +69,9 @@ type order struct {
 	openID      string
 	expires     time.Time
 	paidAt      time.Time
+	// prepayID is answered to every prepay of the order, as WeChat Pay
+	// answers a repeated prepay with the same parameters.
+	prepayID string
 }
 
 type refund struct {
@@ -261,7 +264,8 @@ func (s *Server) prepay(w http.ResponseWriter, body []byte, tradeType string) {
 	case o == nil:
 		o = &order{tx: &wechatpay.Transaction{AppID: p.AppID, MchID: p.MchID, OutTradeNo: p.OutTradeNo, TradeType: strings.ToUpper(tradeType),
 			TradeState: "NOTPAY", Amount: wechatpay.Amount{Total: p.Amount.Total, Currency: "CNY"}},
-			notifyURL: p.NotifyURL, description: p.Description, expires: expires}
+			notifyURL: p.NotifyURL, description: p.Description, expires: expires,
+			prepayID: "wx" + strconv.Itoa(len(s.orders)+1) + p.OutTradeNo}
 		if p.Payer != nil {
 			o.openID = p.Payer.OpenID
 		}
@@ -276,7 +280,7 @@ func (s *Server) prepay(w http.ResponseWriter, body []byte, tradeType string) {
 		s.answer(w, http.StatusBadRequest, map[string]string{"code": "ORDER_CLOSED", "message": "订单已关闭"})
 		return
 	}
-	s.answer(w, http.StatusOK, map[string]string{"prepay_id": "wx" + strconv.Itoa(len(s.orders)) + p.OutTradeNo})
+	s.answer(w, http.StatusOK, map[string]string{"prepay_id": o.prepayID})
 }
 
 func (s *Server) query(w http.ResponseWriter, outTradeNo string) {
