@@ -104,14 +104,20 @@ func (s *Service) StartPayment(ctx context.Context, id gid.ID, ch payments.Chann
 		slog.WarnContext(ctx, "the payment provider refused or did not answer a start", "order", o.Number, "channel", string(ch), "err", err)
 		return nil, apperr.New(apperr.Internal, "the payment provider did not answer; try again")
 	}
+	// A payment counts as started once the provider holds it: when its
+	// prepay_id is first stored (the first writer keeps it; the same
+	// prepay_id either way), or for the sandbox, which has none, when its
+	// row is written.
+	started := fresh && req.PrepayID == ""
 	if pm.PrepayID == nil && req.PrepayID != "" {
-		// The same prepay_id either way; the first writer keeps it.
-		if _, err := s.db.Client.Payment.Update().Where(payment.ID(pm.ID), payment.PrepayIDIsNil()).
-			SetPrepayID(req.PrepayID).Save(ctx); err != nil {
+		n, err := s.db.Client.Payment.Update().Where(payment.ID(pm.ID), payment.PrepayIDIsNil()).
+			SetPrepayID(req.PrepayID).Save(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("start payment of %s: %w", o.Number, err)
 		}
+		started = n == 1
 	}
-	if fresh {
+	if started {
 		s.obs.Payment("started")
 		payments.Audit(ctx, "payment started", o.Number, ch, pm.Amount)
 	}

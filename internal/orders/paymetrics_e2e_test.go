@@ -67,7 +67,7 @@ func TestPaymentMetrics(t *testing.T) {
 		// Closed at payBy, after a failed query.
 		unpaid := pm.started(t, buyer.Token, tea, 1)
 		waitPast(t, servertest.ParseTime(t, *unpaid.PayBy))
-		pm.fake.FailNext(1)
+		pm.fake.FailNext(3) // the call and its two retries
 		if _, err := m.Server.Orders.CheckPayments(t.Context(), 100); err == nil {
 			t.Fatal("the failed query was not reported")
 		}

@@ -27,7 +27,14 @@ const (
 	Duplicate
 	// Late: the order was no longer payable; the payment is being refunded.
 	Late
+	// Failed: the provider reports a refund it gave up (closed, abnormal).
+	Failed
 )
+
+// String names an outcome, for the metrics.
+func (o Settlement) String() string {
+	return [...]string{"accepted", "duplicate", "late", "refund_failed"}[o]
+}
 
 // errUnknownTrade and errAmount are notifications to refuse (4xx).
 var (
@@ -104,6 +111,15 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 				return markPaid(ctx, tx, o, upd, p.TransactionID, paidAt)
 			})
 			return err
+		}
+		if orderstate.Paid(o.Status) && o.PaymentReference != nil && *o.PaymentReference == p.TransactionID {
+			// Confirmed by hand (confirmPayment) with this very
+			// transaction, its notification lost: the payment is the
+			// order's, not a second one to refund.
+			outcome = Duplicate
+			return setPayment(ctx, tx, cur, cur.Status, func(u *ent.PaymentUpdate) {
+				u.SetStatus(payment.StatusPAID).SetProviderTransactionID(p.TransactionID).SetPaidAt(paidAt).ClearNextCheckAt()
+			})
 		}
 		outcome = Late
 		return setPayment(ctx, tx, cur, cur.Status, func(u *ent.PaymentUpdate) {
@@ -186,6 +202,7 @@ func (s *Service) RefundReported(ctx context.Context, n payments.RefundNotice) (
 		return s.confirmRefund(ctx, pm, n.RefundID)
 	case payments.RefundFailed:
 		s.refundFailed(ctx, pm)
+		return Failed, nil
 	}
 	return Duplicate, nil
 }

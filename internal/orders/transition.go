@@ -217,8 +217,11 @@ func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Or
 			return err
 		}
 		pm, err := tx.Payment.Query().Where(payment.OrderID(o.ID)).Only(ctx)
-		if ent.IsNotFound(err) || (err == nil && pm.Status != payment.StatusPAID && pm.Status != payment.StatusREFUNDING) {
-			out = nil // paid by hand (confirmPayment): refunded at once, below
+		if ent.IsNotFound(err) || (err == nil && (pm.Late || (pm.Status != payment.StatusPAID && pm.Status != payment.StatusREFUNDING))) {
+			// Paid by hand (confirmPayment), and the provider's payment, if
+			// any, not the order's (never made, closed, or late and refunded
+			// on its own): refunded at once, below.
+			out = nil
 			return nil
 		}
 		if err != nil {

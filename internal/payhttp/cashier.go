@@ -117,7 +117,7 @@ func (h *Handler) sandboxPay(w http.ResponseWriter, r *http.Request) {
 		h.showCashier(w, r, http.StatusConflict, err.Error())
 		return
 	}
-	h.Obs.Notification("sandbox", [...]string{"accepted", "duplicate", "late"}[outcome])
+	h.Obs.Notification("sandbox", outcome.String())
 	// A relative reference (http.Redirect would make it absolute), so that
 	// it leads back to the page under PUBLIC_URL's path too.
 	w.Header().Set("Location", "./"+url.PathEscape(id))

@@ -65,7 +65,7 @@ func (h *Handler) paymentNotified(w http.ResponseWriter, r *http.Request) {
 		h.refuseApplied(w, r, "payment", err)
 		return
 	}
-	h.Obs.Notification("payment", [...]string{"accepted", "duplicate", "late"}[outcome])
+	h.Obs.Notification("payment", outcome.String())
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -85,7 +85,7 @@ func (h *Handler) refundNotified(w http.ResponseWriter, r *http.Request) {
 		h.refuseApplied(w, r, "refund", err)
 		return
 	}
-	h.Obs.Notification("refund", [...]string{"accepted", "duplicate", "late"}[outcome])
+	h.Obs.Notification("refund", outcome.String())
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -108,7 +108,17 @@ func (h *Handler) refuseApplied(w http.ResponseWriter, r *http.Request, kind str
 	case apperr.NotFound:
 		h.refuse(w, r, kind, "unknown_order", err)
 	case apperr.BadUserInput:
-		h.refuse(w, r, kind, "amount", err)
+		var e *apperr.Error
+		if errors.As(err, &e) && e.Field == "amount" {
+			h.refuse(w, r, kind, "amount", err)
+			return
+		}
+		// A trusted payment this mall cannot apply as it is (its
+		// transaction recorded for another order by hand): people must
+		// look; WeChat Pay keeps sending it meanwhile.
+		h.Obs.Notification(kind, "conflict")
+		slog.ErrorContext(r.Context(), "a trusted notification conflicts with what is recorded; settle it by hand", "kind", kind, "err", err)
+		answer(w, http.StatusConflict, "FAIL", "conflict")
 	default:
 		h.Obs.Notification(kind, "error")
 		slog.ErrorContext(r.Context(), "a trusted notification could not be applied; WeChat Pay will send it again", "kind", kind, "err", err)

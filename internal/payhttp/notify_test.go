@@ -91,12 +91,6 @@ func transaction(number string, fen int64, id string) *wechatpay.Transaction {
 		Amount: wechatpay.Amount{Total: fen, PayerTotal: fen, Currency: "CNY"}}
 }
 
-// state is everything a notification may change.
-func state(t *testing.T, d *testdb.DB) []string {
-	t.Helper()
-	return append(servertest.OrderState(t, d), servertest.RowLines(t, d, "payments", `SELECT * FROM payments ORDER BY id`)...)
-}
-
 // notified is mall_payment_notifications_total of kind and outcome.
 func notified(t *testing.T, m *servertest.Mall, kind, outcome string) float64 {
 	t.Helper()

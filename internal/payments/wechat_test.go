@@ -116,12 +116,13 @@ func TestAPICodes(t *testing.T) {
 			func(_ TradeState, err error) bool { return err != nil && !errors.Is(err, ErrAlreadyPaid) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake.FailNextWith(1, tc.status, tc.code)
+			// Three: a transient refusal is asked again twice (retry).
+			fake.FailNextWith(3, tc.status, tc.code)
 			tr, err := w.Query(ctx, "202612010000000000000001")
 			if !tc.query(tr.State, err) {
 				t.Errorf("query: %+v, %v", tr, err)
 			}
-			fake.FailNextWith(1, tc.status, tc.code)
+			fake.FailNextWith(3, tc.status, tc.code)
 			if err := w.Close(ctx, "202612010000000000000001"); !tc.close(0, err) {
 				t.Errorf("close: %v", err)
 			}
@@ -276,7 +277,7 @@ func TestObserved(t *testing.T) {
 	if err := p.Close(context.Background(), "N"); !errors.Is(err, ErrAlreadyPaid) {
 		t.Fatal(err)
 	}
-	fake.FailNext(1)
+	fake.FailNext(3) // the call and its two retries
 	if _, err := p.Query(context.Background(), "N"); err == nil {
 		t.Fatal("no error")
 	}

@@ -86,7 +86,7 @@ func (c *Client) PrepayAPP(ctx context.Context, p Prepay) (string, error) {
 
 func (c *Client) prepay(ctx context.Context, path string, p Prepay, who *payer) (string, error) {
 	body := prepayBody{AppID: c.AppID, MchID: c.Merchant.MchID, Description: p.Description, OutTradeNo: p.OutTradeNo,
-		TimeExpire: p.TimeExpire.Format(time.RFC3339), NotifyURL: p.NotifyURL,
+		TimeExpire: p.TimeExpire.In(China).Format(time.RFC3339), NotifyURL: p.NotifyURL,
 		Amount: Amount{Total: p.Total, Currency: "CNY"}, Payer: who}
 	var out struct {
 		PrepayID string `json:"prepay_id"`
