@@ -37,10 +37,19 @@ func NewWeChat(w config.WeChatPay, publicURL string) (*WeChat, error) {
 			Merchant: wechatpay.Merchant{MchID: w.MchID, SerialNo: w.CertSerial, Key: key},
 			AppID:    w.AppID,
 			Verifier: wechatpay.Verifier{Keys: keys},
-			HTTP:     &http.Client{Timeout: 5 * time.Second},
+			HTTP:     &http.Client{Timeout: 5 * time.Second, Transport: transport()},
 		},
 		APIV3Key:        []byte(w.APIV3Key),
 		NotifyURL:       publicURL + NotifyPath,
 		RefundNotifyURL: publicURL + RefundNotifyPath,
 	}, nil
+}
+
+// transport keeps enough connections to WeChat Pay open for the payments
+// worker's parallel checks (Go's default keeps 2 per host, so most of 8
+// calls at once would open a new TLS connection; BENCHMARKS.md, issue 11).
+func transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
 }
