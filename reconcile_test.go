@@ -104,4 +104,3 @@ func writePEM(t *testing.T, dir, name, kind string, der []byte) string {
 	}
 	return path
 }
-
