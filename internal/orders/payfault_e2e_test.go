@@ -92,7 +92,6 @@ func TestPayOrderWhileWeChatPayFails(t *testing.T) {
 // succeeded was started once: mall_payments_total{event="started"} counts
 // it (and its audit line "payment started" is written) once.
 func TestStartedCountedAfterAFailedStart(t *testing.T) {
-
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		pm := newPayMall(t, d, servertest.Options{NoWorkers: true})
 		m := pm.Mall

@@ -324,7 +324,6 @@ func TestCloseFindsItPaid(t *testing.T) {
 // reference: that is the order's one payment, so the worker's query must
 // record it as PAID, not refund it as a second payment of a paid order.
 func TestConfirmedByHandWithTheTransactionID(t *testing.T) {
-
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		pm := newPayMall(t, d, servertest.Options{NoWorkers: true})
 		m := pm.Mall
@@ -358,7 +357,6 @@ func TestConfirmedByHandWithTheTransactionID(t *testing.T) {
 // payment (by hand) must be refunded: refundOrder makes it REFUNDED, at
 // once or once the late refund is confirmed, never leaves it PAID.
 func TestRefundOrderWhileALatePaymentRefunds(t *testing.T) {
-
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		pm := newPayMall(t, d, servertest.Options{NoWorkers: true})
 		m := pm.Mall
