@@ -16,6 +16,16 @@
 //     "appId\ntimeStamp\nnonceStr\npackage\n", sign over
 //     "appid\ntimestamp\nnoncestr\nprepayid\n".
 //
+// Why not a library: the official SDK (wechatpay-go) is not served here;
+// github.com/ArtisanCloud/PowerWeChat/v3@v3.4.10 is, and was read
+// (2026-12-01) before this was written. Its payment notification handler
+// decrypts the resource but verifies no Wechatpay-Signature, no timestamp
+// window and no probe (no file of src/ reads the Wechatpay-Signature or
+// Wechatpay-Timestamp headers; answers are not verified either), so a
+// forged notification would mark an order paid; and it brings go-redis,
+// zap, OpenTelemetry 1.4 and an XML mapper into the build for a client of
+// seven endpoints.
+//
 // These files are the protocol only (signing, verifying, decrypting); the
 // HTTP client, the notification handler and the order life cycle build on
 // them (issue 11).
