@@ -113,7 +113,7 @@ func complexity() generated.ComplexityRoot {
 	c.Query.LiveEvents = func(child int, _ cur, first *int, _ cur, last *int, _ *ent.LiveEventOrder, where *ent.LiveEventWhereInput) int {
 		return 1 + child*pageCost(first, last) + whereCost(where)
 	}
-	c.Query.MyOrders = func(child int, _ cur, first *int, _ cur, last *int) int {
+	c.Query.MyOrders = func(child int, _ cur, first *int, _ cur, last *int, _ *order.Status) int {
 		return 1 + child*pageCost(first, last)
 	}
 	c.Query.Orders = func(child int, _ cur, first *int, _ cur, last *int, _ *order.Status) int {

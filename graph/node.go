@@ -94,3 +94,20 @@ func (r *Resolver) maySee(ctx context.Context, id gid.ID) (bool, error) {
 		return true, nil
 	}
 }
+
+// visible is a typed lookup's check: the ID is of that type and the caller
+// may see it, by node's rules (maySee).
+func (r *Resolver) visible(ctx context.Context, id gid.ID, prefix string) (bool, error) {
+	if !id.Is(prefix) {
+		return false, nil
+	}
+	return r.maySee(ctx, id)
+}
+
+// orNil is a lookup's answer: not found is null, not an error.
+func orNil[T any](v *T, err error) (*T, error) {
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
+}

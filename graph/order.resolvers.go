@@ -113,12 +113,16 @@ func (r *orderItemResolver) Product(ctx context.Context, obj *ent.OrderItem) (*e
 }
 
 // MyOrders is the resolver for the myOrders field.
-func (r *queryResolver) MyOrders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) (*ent.OrderConnection, error) {
+func (r *queryResolver) MyOrders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error) {
 	v, err := auth.SignedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.orderPage(ctx, r.DB.Client.Order.Query().Where(order.BuyerID(v.MemberID)), after, first, before, last)
+	q := r.DB.Client.Order.Query().Where(order.BuyerID(v.MemberID))
+	if status != nil {
+		q = q.Where(order.StatusEQ(*status))
+	}
+	return r.orderPage(ctx, q, after, first, before, last)
 }
 
 // Orders is the resolver for the orders field.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -880,8 +881,9 @@ func TestSecurityMutationMatrix(t *testing.T) {
 // Query fields that anyone may call; every other query field of the
 // schema must be among those TestSecurityPrivateFields covers.
 var (
-	secPublicQueries  = []string{"node", "nodes", "me", "products", "suppliers", "counties", "couponCampaigns", "liveEvents", "flashSale", "platformStats", "unionOrganizations"}
-	secPrivateQueries = []string{"myOrders", "myCoupons", "orders", "pendingVerifications"}
+	secPublicQueries = []string{"node", "nodes", "me", "products", "suppliers", "counties", "couponCampaigns", "liveEvents", "flashSale", "platformStats", "unionOrganizations",
+		"product", "supplier", "county", "liveEvent"}
+	secPrivateQueries = []string{"myOrders", "myCoupons", "orders", "pendingVerifications", "order"}
 )
 
 const secMemberFields = `id phone realName idNumberMasked verificationSubmittedAt verificationNote verificationStatus`
@@ -892,6 +894,11 @@ type secMember struct {
 	VerificationSubmittedAt       *string
 	VerificationNote              *string
 }
+
+// secOrderQ is secNodeQ's order, by the typed lookup.
+const secOrderQ = `query($id: ID!) { node: order(id: $id) { __typename id
+	number total orderStatus: status buyer { ` + secMemberFields + ` }
+	shippingAddress { recipient phone region detail } coupon { id } items { quantity } } }`
 
 const secNodeQ = `query($id: ID!) { node(id: $id) { __typename id
 	... on Member { ` + secMemberFields + ` }
@@ -1020,8 +1027,15 @@ func TestSecurityPrivateFields(t *testing.T) {
 					t.Fatalf("%s sees the owner's member record: %+v", who, n)
 				}
 
-				// The owner's order, with its buyer, address and coupon.
+				// The owner's order, with its buyer, address and coupon; the
+				// typed lookup order(id:) answers as node does.
 				n = node(t, c.Token, order.ID)
+				tr := m.Do(c.Token, secOrderQ, map[string]any{"id": order.ID})
+				var typed struct{ Node *secNode }
+				tr.Decode(t, &typed)
+				if len(tr.Errors) > 0 || (n == nil) != (typed.Node == nil) || (n != nil && !reflect.DeepEqual(*n, *typed.Node)) {
+					t.Fatalf("%s: order(id:) %+v %+v, node %+v", who, typed.Node, tr.Errors, n)
+				}
 				if ownerOrAdmin(k) {
 					if n == nil || n.Typename != "Order" || n.Number != order.Number || n.Total != order.Total ||
 						n.ShippingAddress == nil || *n.ShippingAddress != (servertest.Address{Recipient: "王小明", Phone: "13812345678", Region: "陕西省咸阳市秦都区", Detail: "人民路1号"}) ||
