@@ -121,3 +121,12 @@ func (r *queryResolver) FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSal
 func (r *queryResolver) PlatformStats(ctx context.Context) (*stats.Platform, error) {
 	return r.Stats.Get(ctx)
 }
+
+// ProductCategories is the resolver for the productCategories field.
+func (r *queryResolver) ProductCategories(ctx context.Context) ([]*catalog.Category, error) {
+	out := make([]*catalog.Category, len(catalog.Categories))
+	for i := range catalog.Categories {
+		out[i] = &catalog.Categories[i]
+	}
+	return out, nil
+}

@@ -23,6 +23,7 @@ import (
 	"unionmall/graph/model"
 	"unionmall/graph/scalar"
 	"unionmall/internal/address"
+	"unionmall/internal/catalog"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -340,6 +341,11 @@ type ComplexityRoot struct {
 		Supplier    func(childComplexity int) int
 	}
 
+	ProductCategoryInfo struct {
+		Category func(childComplexity int) int
+		Name     func(childComplexity int) int
+	}
+
 	ProductConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -375,6 +381,7 @@ type ComplexityRoot struct {
 		PendingVerifications func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) int
 		PlatformStats        func(childComplexity int) int
 		Product              func(childComplexity int, id gid.ID) int
+		ProductCategories    func(childComplexity int) int
 		Products             func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.ProductOrder, where *ent.ProductWhereInput) int
 		Supplier             func(childComplexity int, id gid.ID) int
 		Suppliers            func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, where *ent.SupplierWhereInput) int
@@ -525,6 +532,7 @@ type QueryResolver interface {
 	CouponCampaigns(ctx context.Context, activeOnly *bool) ([]*ent.CouponCampaign, error)
 	FlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error)
 	PlatformStats(ctx context.Context) (*stats.Platform, error)
+	ProductCategories(ctx context.Context) ([]*catalog.Category, error)
 	MyCoupons(ctx context.Context, status *coupon.Status) ([]*ent.Coupon, error)
 	Product(ctx context.Context, id gid.ID) (*ent.Product, error)
 	Supplier(ctx context.Context, id gid.ID) (*ent.Supplier, error)
@@ -1879,6 +1887,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Product.Supplier(childComplexity), true
 
+	case "ProductCategoryInfo.category":
+		if e.ComplexityRoot.ProductCategoryInfo.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCategoryInfo.Category(childComplexity), true
+	case "ProductCategoryInfo.name":
+		if e.ComplexityRoot.ProductCategoryInfo.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductCategoryInfo.Name(childComplexity), true
+
 	case "ProductConnection.edges":
 		if e.ComplexityRoot.ProductConnection.Edges == nil {
 			break
@@ -2098,6 +2119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Product(childComplexity, args["id"].(gid.ID)), true
+	case "Query.productCategories":
+		if e.ComplexityRoot.Query.ProductCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ProductCategories(childComplexity), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -2749,6 +2776,18 @@ extend type Mutation {
   updateProduct(id: ID!, input: UpdateProductInput!): Product! @hasRole(role: ADMIN)
   "ADMIN."
   createLiveEvent(input: CreateLiveEventInput!): LiveEvent! @hasRole(role: ADMIN)
+}
+
+"A product category and the name the storefront shows for it."
+type ProductCategoryInfo {
+  category: ProductCategory!
+  "The display name, such as 陕茶茗品."
+  name: String!
+}
+
+extend type Query {
+  "Every product category, in display order, with its display name (for the category tabs)."
+  productCategories: [ProductCategoryInfo!]!
 }
 `, BuiltIn: false},
 	{Name: "../coupon.graphqls", Input: `extend type Coupon {
@@ -4489,6 +4528,16 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_county(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductCategoryInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ProductCategoryInfo_category(ctx, field)
+	case "name":
+		return ec.fieldContext_ProductCategoryInfo_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductCategoryInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11413,6 +11462,52 @@ func (ec *executionContext) fieldContext_Product_county(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductCategoryInfo_category(ctx context.Context, field graphql.CollectedField, obj *catalog.Category) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCategoryInfo_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v product.Category) graphql.Marshaler {
+			return ec.marshalNProductCategory2unionmallᚋentᚋproductᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCategoryInfo_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductCategoryInfo", field, false, false, "ProductCategory")
+}
+
+func (ec *executionContext) _ProductCategoryInfo_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Category) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductCategoryInfo_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductCategoryInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductCategoryInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12149,6 +12244,38 @@ func (ec *executionContext) fieldContext_Query_platformStats(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlatformStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_productCategories(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_productCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ProductCategories(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Category) graphql.Marshaler {
+			return ec.marshalNProductCategoryInfo2ᚕᚖunionmallᚋinternalᚋcatalogᚐCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_productCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductCategoryInfo(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20228,6 +20355,44 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var productCategoryInfoImplementors = []string{"ProductCategoryInfo"}
+
+func (ec *executionContext) _ProductCategoryInfo(ctx context.Context, sel ast.SelectionSet, obj *catalog.Category) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productCategoryInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductCategoryInfo")
+		case "category":
+			out.Values[i] = ec._ProductCategoryInfo_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ProductCategoryInfo_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductConnection) graphql.Marshaler {
@@ -20448,6 +20613,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_platformStats(ctx, field)
+				})
+		case "productCategories":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_productCategories(ctx, field)
 				})
 		case "myCoupons":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21878,6 +22049,30 @@ func (ec *executionContext) unmarshalNProductCategory2unionmallᚋentᚋproduct�
 
 func (ec *executionContext) marshalNProductCategory2unionmallᚋentᚋproductᚐCategory(ctx context.Context, sel ast.SelectionSet, v product.Category) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNProductCategoryInfo2ᚕᚖunionmallᚋinternalᚋcatalogᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Category) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductCategoryInfo2ᚖunionmallᚋinternalᚋcatalogᚐCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProductCategoryInfo2ᚖunionmallᚋinternalᚋcatalogᚐCategory(ctx context.Context, sel ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProductCategoryInfo!")
+		return graphql.Null
+	}
+	return ec._ProductCategoryInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProductConnection2ᚖunionmallᚋentᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
