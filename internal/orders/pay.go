@@ -51,7 +51,7 @@ func (s *Service) StartPayment(ctx context.Context, id gid.ID, ch payments.Chann
 		desc  string
 	)
 	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
-		if o, err = s.lock(ctx, tx, id); err != nil {
+		if o, pm, err = s.lockWithPayment(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := buyerOnly(ctx, o); err != nil {
@@ -70,17 +70,14 @@ func (s *Service) StartPayment(ctx context.Context, id gid.ID, ch payments.Chann
 		if desc, err = description(ctx, tx, o); err != nil {
 			return err
 		}
-		pm, err = tx.Payment.Query().Where(payment.OrderID(o.ID)).Only(ctx)
 		switch {
-		case ent.IsNotFound(err):
+		case pm == nil:
 			c := tx.Payment.Create().SetOrderID(o.ID).SetChannel(ch).SetAmount(o.Total).SetOutTradeNo(o.Number)
 			if openID != "" {
 				c.SetPayerOpenid(openID)
 			}
 			pm, err = c.Save(ctx)
 			fresh = true
-			return err
-		case err != nil:
 			return err
 		case pm.Channel != ch:
 			return apperr.New(apperr.InvalidState, "this order's payment was started with %s; continue it there, or cancel the order", pm.Channel)

@@ -170,11 +170,7 @@ func (s *Service) closeUnpaid(ctx context.Context, pm *ent.Payment) error {
 		touched []changes.Change
 	)
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		o, err := s.lock(ctx, tx, pm.OrderID)
-		if err != nil {
-			return err
-		}
-		cur, err := tx.Payment.Get(ctx, pm.ID)
+		o, cur, err := s.lockWithPayment(ctx, tx, pm.OrderID)
 		if err != nil {
 			return err
 		}

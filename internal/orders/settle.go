@@ -70,17 +70,9 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 	var (
 		outcome Settlement
 		touched []changes.Change
-		number  string
 	)
 	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
-		o, err := s.lock(ctx, tx, pm.OrderID)
-		if err != nil {
-			return err
-		}
-		number = o.Number
-		// Read again under the order's lock: whoever changes a payment
-		// holds its order's lock, so this is the payment's state now.
-		cur, err := tx.Payment.Get(ctx, pm.ID)
+		o, cur, err := s.lockWithPayment(ctx, tx, pm.OrderID)
 		if err != nil {
 			return err
 		}
@@ -136,10 +128,10 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 	switch outcome {
 	case Applied:
 		s.obs.Payment("paid")
-		payments.Audit(ctx, "paid", number, pm.Channel, pm.Amount, "transaction", p.TransactionID)
+		payments.Audit(ctx, "paid", pm.OutTradeNo, pm.Channel, pm.Amount, "transaction", p.TransactionID)
 	case Late:
 		s.obs.Payment("late")
-		payments.Audit(ctx, "paid when the order was no longer payable; refunding", number, pm.Channel, pm.Amount, "transaction", p.TransactionID)
+		payments.Audit(ctx, "paid when the order was no longer payable; refunding", pm.OutTradeNo, pm.Channel, pm.Amount, "transaction", p.TransactionID)
 		s.askRefund(ctx, pm.ID)
 	}
 	return outcome, nil
@@ -215,15 +207,9 @@ func (s *Service) confirmRefund(ctx context.Context, pm *ent.Payment, refundID s
 	var (
 		outcome = Applied
 		touched []changes.Change
-		number  string
 	)
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		o, err := s.lock(ctx, tx, pm.OrderID)
-		if err != nil {
-			return err
-		}
-		number = o.Number
-		cur, err := tx.Payment.Get(ctx, pm.ID)
+		o, cur, err := s.lockWithPayment(ctx, tx, pm.OrderID)
 		if err != nil {
 			return err
 		}
@@ -262,7 +248,7 @@ func (s *Service) confirmRefund(ctx context.Context, pm *ent.Payment, refundID s
 	s.changes.Announce(touched...)
 	if outcome == Applied {
 		s.obs.Payment("refunded")
-		payments.Audit(ctx, "refunded", number, pm.Channel, pm.Amount, "out_refund_no", deref(pm.OutRefundNo), "refund", refundID)
+		payments.Audit(ctx, "refunded", pm.OutTradeNo, pm.Channel, pm.Amount, "out_refund_no", deref(pm.OutRefundNo), "refund", refundID)
 	}
 	return outcome, nil
 }

@@ -70,6 +70,22 @@ func (s *Service) lock(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.Order, 
 	return o, err
 }
 
+// lockWithPayment locks an order (lock) and reads its payment, nil when
+// none was started. Every transaction that changes a payment's status
+// comes through here, so under the order's row lock the payment read is
+// its state now, not a snapshot older than the lock wait.
+func (s *Service) lockWithPayment(ctx context.Context, tx *ent.Tx, id gid.ID) (*ent.Order, *ent.Payment, error) {
+	o, err := s.lock(ctx, tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pm, err := tx.Payment.Query().Where(payment.OrderID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return o, nil, nil
+	}
+	return o, pm, err
+}
+
 // step applies an action to a locked order: it checks that the action is
 // allowed in its state (orderstate.Next), applies the change, and gives
 // back what the order held when it stops being live. It returns the new
@@ -208,29 +224,28 @@ func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Or
 		return nil, err
 	}
 	var (
-		out   *ent.Order
-		asked *ent.Payment
+		out     *ent.Order
+		asked   *ent.Payment
+		touched []changes.Change
 	)
 	err = s.db.Tx(ctx, func(tx *ent.Tx) error {
-		o, err := s.lock(ctx, tx, id)
+		o, pm, err := s.lockWithPayment(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		pm, err := tx.Payment.Query().Where(payment.OrderID(o.ID)).Only(ctx)
-		if ent.IsNotFound(err) || (err == nil && (pm.Late || (pm.Status != payment.StatusPAID && pm.Status != payment.StatusREFUNDING))) {
+		if pm == nil || pm.Late || (pm.Status != payment.StatusPAID && pm.Status != payment.StatusREFUNDING) {
 			// Paid by hand (confirmPayment), and the provider's payment, if
 			// any, not the order's (never made, closed, or late and refunded
-			// on its own): refunded at once, below.
-			out = nil
-			return nil
-		}
-		if err != nil {
+			// on its own): refunded now.
+			out, touched, err = s.step(ctx, tx, o, orderstate.Refund, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
+				upd.SetRefundReason(reason).SetClosedAt(now)
+				return nil
+			})
 			return err
 		}
 		if _, err := orderstate.Next(o.Status, orderstate.Refund); err != nil {
 			return err
 		}
-		out = o
 		if pm.Status == payment.StatusREFUNDING {
 			return nil // asked before
 		}
@@ -247,15 +262,13 @@ func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Or
 	if err != nil {
 		return nil, fmt.Errorf("refund order: %w", err)
 	}
-	if out == nil {
-		return s.transition(ctx, id, orderstate.Refund, anyone, func(_ *ent.Tx, _ *ent.Order, upd *ent.OrderUpdateOne, now time.Time) error {
-			upd.SetRefundReason(reason).SetClosedAt(now)
-			return nil
-		})
+	if out != nil { // refunded now
+		s.changes.Announce(touched...)
+		return out.Unwrap(), nil
 	}
 	if asked != nil {
-		payments.Audit(ctx, "refund requested", out.Number, asked.Channel, asked.Amount, "reason", reason)
+		payments.Audit(ctx, "refund requested", asked.OutTradeNo, asked.Channel, asked.Amount, "reason", reason)
 		s.askRefund(ctx, asked.ID)
 	}
-	return s.db.Client.Order.Get(ctx, id)
+	return s.db.Client.Order.Get(ctx, id) // still refunding, or refunded at once (the sandbox)
 }
