@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -48,43 +49,38 @@ type observed struct {
 	obs Observer
 }
 
-func (o observed) Start(ctx context.Context, ch Channel, c Checkout) (Request, error) {
+// timed makes a provider call and times it; ErrAlreadyPaid is an answer,
+// not a failure of the provider.
+func timed[T any](obs Observer, op string, call func() (T, error)) (T, error) {
 	t := time.Now()
-	r, err := o.p.Start(ctx, ch, c)
-	o.obs.ProviderCall("start", time.Since(t), err)
-	return r, err
+	v, err := call()
+	failed := err
+	if errors.Is(err, ErrAlreadyPaid) {
+		failed = nil
+	}
+	obs.ProviderCall(op, time.Since(t), failed)
+	return v, err
+}
+
+func (o observed) Start(ctx context.Context, ch Channel, c Checkout) (Request, error) {
+	return timed(o.obs, "start", func() (Request, error) { return o.p.Start(ctx, ch, c) })
 }
 
 func (o observed) Query(ctx context.Context, outTradeNo string) (Trade, error) {
-	t := time.Now()
-	r, err := o.p.Query(ctx, outTradeNo)
-	o.obs.ProviderCall("query", time.Since(t), err)
-	return r, err
+	return timed(o.obs, "query", func() (Trade, error) { return o.p.Query(ctx, outTradeNo) })
 }
 
 func (o observed) Close(ctx context.Context, outTradeNo string) error {
-	t := time.Now()
-	err := o.p.Close(ctx, outTradeNo)
-	if err == ErrAlreadyPaid {
-		o.obs.ProviderCall("close", time.Since(t), nil)
-		return err
-	}
-	o.obs.ProviderCall("close", time.Since(t), err)
+	_, err := timed(o.obs, "close", func() (struct{}, error) { return struct{}{}, o.p.Close(ctx, outTradeNo) })
 	return err
 }
 
 func (o observed) Refund(ctx context.Context, r Refund) (RefundResult, error) {
-	t := time.Now()
-	res, err := o.p.Refund(ctx, r)
-	o.obs.ProviderCall("refund", time.Since(t), err)
-	return res, err
+	return timed(o.obs, "refund", func() (RefundResult, error) { return o.p.Refund(ctx, r) })
 }
 
 func (o observed) QueryRefund(ctx context.Context, outRefundNo string) (RefundResult, error) {
-	t := time.Now()
-	res, err := o.p.QueryRefund(ctx, outRefundNo)
-	o.obs.ProviderCall("query_refund", time.Since(t), err)
-	return res, err
+	return timed(o.obs, "query_refund", func() (RefundResult, error) { return o.p.QueryRefund(ctx, outRefundNo) })
 }
 
 // Audit writes the audit line of a money movement: what happened to which
