@@ -2,12 +2,9 @@ package media_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"os"
 	"strings"
 	"testing"
@@ -17,47 +14,18 @@ import (
 	"unionmall/internal/testdb"
 )
 
-const uploadQ = `mutation($p: ID!, $f: Upload!, $cover: Boolean) {
-	uploadProductImage(productID: $p, file: $f, cover: $cover) { id url contentType width height bytes position } }`
-
 type image struct {
 	ID, URL, ContentType string
 	Width, Height, Bytes int
 	Position             int
 }
 
-// upload sends uploadProductImage as a multipart request (the GraphQL
-// multipart request spec), the file declared as filename and contentType.
+// upload sends uploadProductImage as a multipart request, the file
+// declared as filename and contentType.
 func upload(t *testing.T, m *servertest.Mall, token, productID string, file []byte, filename, contentType string, cover bool) *servertest.Response {
 	t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	ops, _ := json.Marshal(map[string]any{"query": uploadQ, "variables": map[string]any{"p": productID, "f": nil, "cover": cover}})
-	_ = w.WriteField("operations", string(ops))
-	_ = w.WriteField("map", `{"0": ["variables.f"]}`)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="0"; filename=%q`, filename))
-	h.Set("Content-Type", contentType)
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write(file)
-	_ = w.Close()
-	req, _ := http.NewRequest(http.MethodPost, m.HTTP.URL+"/graphql", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := m.HTTP.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out servertest.Response
-	raw, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%d %s: %v", res.StatusCode, raw, err)
-	}
-	out.Status = res.StatusCode
-	return &out
+	return m.DoMultipart(token, servertest.UploadProductImageQ, map[string]any{"p": productID, "cover": cover},
+		servertest.Upload{Var: "f", Filename: filename, ContentType: contentType, Data: file})
 }
 
 func mustUpload(t *testing.T, m *servertest.Mall, productID string, file []byte, cover bool) image {
