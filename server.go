@@ -194,6 +194,10 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 	if err != nil {
 		return err
 	}
+	store, err := mediaStore(ctx, cfg, target)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(d, server.Options{
 		TokenTTL:      cfg.TokenTTL,
 		PaymentWindow: cfg.PaymentWindow,
@@ -215,6 +219,8 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		PaymentSandbox:   pay.PaymentSandbox,
 		PublicURL:        pay.PublicURL,
 		RefundPoll:       cfg.PaymentRefundPoll,
+		Media:            store,
+		MediaMaxBytes:    cfg.Media.MaxBytes,
 	})
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
+	"unionmall/ent/productimage"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
 	"unionmall/ent/throttle"
@@ -72,6 +73,8 @@ type Client struct {
 	ProcurementRecord *ProcurementRecordClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// ProductImage is the client for interacting with the ProductImage builders.
+	ProductImage *ProductImageClient
 	// PurchasingUnit is the client for interacting with the PurchasingUnit builders.
 	PurchasingUnit *PurchasingUnitClient
 	// Supplier is the client for interacting with the Supplier builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.Payment = NewPaymentClient(c.config)
 	c.ProcurementRecord = NewProcurementRecordClient(c.config)
 	c.Product = NewProductClient(c.config)
+	c.ProductImage = NewProductImageClient(c.config)
 	c.PurchasingUnit = NewPurchasingUnitClient(c.config)
 	c.Supplier = NewSupplierClient(c.config)
 	c.Throttle = NewThrottleClient(c.config)
@@ -215,6 +219,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Payment:           NewPaymentClient(cfg),
 		ProcurementRecord: NewProcurementRecordClient(cfg),
 		Product:           NewProductClient(cfg),
+		ProductImage:      NewProductImageClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
 		Supplier:          NewSupplierClient(cfg),
 		Throttle:          NewThrottleClient(cfg),
@@ -252,6 +257,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Payment:           NewPaymentClient(cfg),
 		ProcurementRecord: NewProcurementRecordClient(cfg),
 		Product:           NewProductClient(cfg),
+		ProductImage:      NewProductImageClient(cfg),
 		PurchasingUnit:    NewPurchasingUnitClient(cfg),
 		Supplier:          NewSupplierClient(cfg),
 		Throttle:          NewThrottleClient(cfg),
@@ -287,8 +293,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
 		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
-		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
-		c.UnionOrganization,
+		c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit, c.Supplier,
+		c.Throttle, c.UnionOrganization,
 	} {
 		n.Use(hooks...)
 	}
@@ -300,8 +306,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
 		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
-		c.ProcurementRecord, c.Product, c.PurchasingUnit, c.Supplier, c.Throttle,
-		c.UnionOrganization,
+		c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit, c.Supplier,
+		c.Throttle, c.UnionOrganization,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -338,6 +344,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProcurementRecord.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
+	case *ProductImageMutation:
+		return c.ProductImage.mutate(ctx, m)
 	case *PurchasingUnitMutation:
 		return c.PurchasingUnit.mutate(ctx, m)
 	case *SupplierMutation:
@@ -2876,6 +2884,22 @@ func (c *ProductClient) QueryOrderItems(_m *Product) *OrderItemQuery {
 	return query
 }
 
+// QueryImages queries the images edge of a Product.
+func (c *ProductClient) QueryImages(_m *Product) *ProductImageQuery {
+	query := (&ProductImageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(productimage.Table, productimage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.ImagesTable, product.ImagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProductClient) Hooks() []Hook {
 	return c.hooks.Product
@@ -2898,6 +2922,155 @@ func (c *ProductClient) mutate(ctx context.Context, m *ProductMutation) (Value, 
 		return (&ProductDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Product mutation op: %q", m.Op())
+	}
+}
+
+// ProductImageClient is a client for the ProductImage schema.
+type ProductImageClient struct {
+	config
+}
+
+// NewProductImageClient returns a client for the ProductImage from the given config.
+func NewProductImageClient(c config) *ProductImageClient {
+	return &ProductImageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `productimage.Hooks(f(g(h())))`.
+func (c *ProductImageClient) Use(hooks ...Hook) {
+	c.hooks.ProductImage = append(c.hooks.ProductImage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `productimage.Intercept(f(g(h())))`.
+func (c *ProductImageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProductImage = append(c.inters.ProductImage, interceptors...)
+}
+
+// Create returns a builder for creating a ProductImage entity.
+func (c *ProductImageClient) Create() *ProductImageCreate {
+	mutation := newProductImageMutation(c.config, OpCreate)
+	return &ProductImageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProductImage entities.
+func (c *ProductImageClient) CreateBulk(builders ...*ProductImageCreate) *ProductImageCreateBulk {
+	return &ProductImageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProductImageClient) MapCreateBulk(slice any, setFunc func(*ProductImageCreate, int)) *ProductImageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProductImageCreateBulk{err: fmt.Errorf("calling to ProductImageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProductImageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProductImageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProductImage.
+func (c *ProductImageClient) Update() *ProductImageUpdate {
+	mutation := newProductImageMutation(c.config, OpUpdate)
+	return &ProductImageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProductImageClient) UpdateOne(_m *ProductImage) *ProductImageUpdateOne {
+	mutation := newProductImageMutation(c.config, OpUpdateOne, withProductImage(_m))
+	return &ProductImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProductImageClient) UpdateOneID(id gid.ID) *ProductImageUpdateOne {
+	mutation := newProductImageMutation(c.config, OpUpdateOne, withProductImageID(id))
+	return &ProductImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProductImage.
+func (c *ProductImageClient) Delete() *ProductImageDelete {
+	mutation := newProductImageMutation(c.config, OpDelete)
+	return &ProductImageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProductImageClient) DeleteOne(_m *ProductImage) *ProductImageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProductImageClient) DeleteOneID(id gid.ID) *ProductImageDeleteOne {
+	builder := c.Delete().Where(productimage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProductImageDeleteOne{builder}
+}
+
+// Query returns a query builder for ProductImage.
+func (c *ProductImageClient) Query() *ProductImageQuery {
+	return &ProductImageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProductImage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProductImage entity by its id.
+func (c *ProductImageClient) Get(ctx context.Context, id gid.ID) (*ProductImage, error) {
+	return c.Query().Where(productimage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProductImageClient) GetX(ctx context.Context, id gid.ID) *ProductImage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProduct queries the product edge of a ProductImage.
+func (c *ProductImageClient) QueryProduct(_m *ProductImage) *ProductQuery {
+	query := (&ProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productimage.Table, productimage.FieldID, id),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, productimage.ProductTable, productimage.ProductColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ProductImageClient) Hooks() []Hook {
+	return c.hooks.ProductImage
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProductImageClient) Interceptors() []Interceptor {
+	return c.inters.ProductImage
+}
+
+func (c *ProductImageClient) mutate(ctx context.Context, m *ProductImageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProductImageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProductImageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProductImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProductImageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProductImage mutation op: %q", m.Op())
 	}
 }
 
@@ -3614,13 +3787,13 @@ type (
 	hooks struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
-		ProcurementRecord, Product, PurchasingUnit, Supplier, Throttle,
+		ProcurementRecord, Product, ProductImage, PurchasingUnit, Supplier, Throttle,
 		UnionOrganization []ent.Hook
 	}
 	inters struct {
 		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
-		ProcurementRecord, Product, PurchasingUnit, Supplier, Throttle,
+		ProcurementRecord, Product, ProductImage, PurchasingUnit, Supplier, Throttle,
 		UnionOrganization []ent.Interceptor
 	}
 )

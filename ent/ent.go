@@ -22,6 +22,7 @@ import (
 	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
+	"unionmall/ent/productimage"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/supplier"
 	"unionmall/ent/throttle"
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			payment.Table:           payment.ValidColumn,
 			procurementrecord.Table: procurementrecord.ValidColumn,
 			product.Table:           product.ValidColumn,
+			productimage.Table:      productimage.ValidColumn,
 			purchasingunit.Table:    purchasingunit.ValidColumn,
 			supplier.Table:          supplier.ValidColumn,
 			throttle.Table:          throttle.ValidColumn,

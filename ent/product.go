@@ -63,14 +63,17 @@ type ProductEdges struct {
 	FlashSales []*FlashSale `json:"flash_sales,omitempty"`
 	// OrderItems holds the value of the order_items edge.
 	OrderItems []*OrderItem `json:"order_items,omitempty"`
+	// Images holds the value of the images edge.
+	Images []*ProductImage `json:"images,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
 	namedFlashSales map[string][]*FlashSale
 	namedOrderItems map[string][]*OrderItem
+	namedImages     map[string][]*ProductImage
 }
 
 // SupplierOrErr returns the Supplier value or an error if the edge
@@ -111,6 +114,15 @@ func (e ProductEdges) OrderItemsOrErr() ([]*OrderItem, error) {
 		return e.OrderItems, nil
 	}
 	return nil, &NotLoadedError{edge: "order_items"}
+}
+
+// ImagesOrErr returns the Images value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) ImagesOrErr() ([]*ProductImage, error) {
+	if e.loadedTypes[4] {
+		return e.Images, nil
+	}
+	return nil, &NotLoadedError{edge: "images"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -260,6 +272,11 @@ func (_m *Product) QueryOrderItems() *OrderItemQuery {
 	return NewProductClient(_m.config).QueryOrderItems(_m)
 }
 
+// QueryImages queries the "images" edge of the Product entity.
+func (_m *Product) QueryImages() *ProductImageQuery {
+	return NewProductClient(_m.config).QueryImages(_m)
+}
+
 // Update returns a builder for updating this Product.
 // Note that you need to call Product.Unwrap() before calling this method if this Product
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -370,6 +387,30 @@ func (_m *Product) appendNamedOrderItems(name string, edges ...*OrderItem) {
 		_m.Edges.namedOrderItems[name] = []*OrderItem{}
 	} else {
 		_m.Edges.namedOrderItems[name] = append(_m.Edges.namedOrderItems[name], edges...)
+	}
+}
+
+// NamedImages returns the Images named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Product) NamedImages(name string) ([]*ProductImage, error) {
+	if _m.Edges.namedImages == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedImages[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Product) appendNamedImages(name string, edges ...*ProductImage) {
+	if _m.Edges.namedImages == nil {
+		_m.Edges.namedImages = make(map[string][]*ProductImage)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedImages[name] = []*ProductImage{}
+	} else {
+		_m.Edges.namedImages[name] = append(_m.Edges.namedImages[name], edges...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"unionmall/ent/flashsale"
 	"unionmall/ent/orderitem"
 	"unionmall/ent/product"
+	"unionmall/ent/productimage"
 	"unionmall/ent/supplier"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -199,6 +200,21 @@ func (_c *ProductCreate) AddOrderItems(v ...*OrderItem) *ProductCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOrderItemIDs(ids...)
+}
+
+// AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
+func (_c *ProductCreate) AddImageIDs(ids ...gid.ID) *ProductCreate {
+	_c.mutation.AddImageIDs(ids...)
+	return _c
+}
+
+// AddImages adds the "images" edges to the ProductImage entity.
+func (_c *ProductCreate) AddImages(v ...*ProductImage) *ProductCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddImageIDs(ids...)
 }
 
 // Mutation returns the ProductMutation object of the builder.
@@ -468,6 +484,22 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ImagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

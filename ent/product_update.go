@@ -12,6 +12,7 @@ import (
 	"unionmall/ent/orderitem"
 	"unionmall/ent/predicate"
 	"unionmall/ent/product"
+	"unionmall/ent/productimage"
 	"unionmall/ent/supplier"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
@@ -270,6 +271,21 @@ func (_u *ProductUpdate) AddOrderItems(v ...*OrderItem) *ProductUpdate {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
+func (_u *ProductUpdate) AddImageIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.AddImageIDs(ids...)
+	return _u
+}
+
+// AddImages adds the "images" edges to the ProductImage entity.
+func (_u *ProductUpdate) AddImages(v ...*ProductImage) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddImageIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdate) Mutation() *ProductMutation {
 	return _u.mutation
@@ -327,6 +343,27 @@ func (_u *ProductUpdate) RemoveOrderItems(v ...*OrderItem) *ProductUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearImages clears all "images" edges to the ProductImage entity.
+func (_u *ProductUpdate) ClearImages() *ProductUpdate {
+	_u.mutation.ClearImages()
+	return _u
+}
+
+// RemoveImageIDs removes the "images" edge to ProductImage entities by IDs.
+func (_u *ProductUpdate) RemoveImageIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.RemoveImageIDs(ids...)
+	return _u
+}
+
+// RemoveImages removes "images" edges to ProductImage entities.
+func (_u *ProductUpdate) RemoveImages(v ...*ProductImage) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveImageIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -607,6 +644,51 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ImagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedImagesIDs(); len(nodes) > 0 && !_u.mutation.ImagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ImagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -864,6 +946,21 @@ func (_u *ProductUpdateOne) AddOrderItems(v ...*OrderItem) *ProductUpdateOne {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
+func (_u *ProductUpdateOne) AddImageIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.AddImageIDs(ids...)
+	return _u
+}
+
+// AddImages adds the "images" edges to the ProductImage entity.
+func (_u *ProductUpdateOne) AddImages(v ...*ProductImage) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddImageIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdateOne) Mutation() *ProductMutation {
 	return _u.mutation
@@ -921,6 +1018,27 @@ func (_u *ProductUpdateOne) RemoveOrderItems(v ...*OrderItem) *ProductUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearImages clears all "images" edges to the ProductImage entity.
+func (_u *ProductUpdateOne) ClearImages() *ProductUpdateOne {
+	_u.mutation.ClearImages()
+	return _u
+}
+
+// RemoveImageIDs removes the "images" edge to ProductImage entities by IDs.
+func (_u *ProductUpdateOne) RemoveImageIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.RemoveImageIDs(ids...)
+	return _u
+}
+
+// RemoveImages removes "images" edges to ProductImage entities.
+func (_u *ProductUpdateOne) RemoveImages(v ...*ProductImage) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveImageIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductUpdate builder.
@@ -1224,6 +1342,51 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ImagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedImagesIDs(); len(nodes) > 0 && !_u.mutation.ImagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ImagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.ImagesTable,
+			Columns: []string{product.ImagesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productimage.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -18,6 +18,7 @@ import (
 	"unionmall/ent/payment"
 	"unionmall/ent/procurementrecord"
 	"unionmall/ent/product"
+	"unionmall/ent/productimage"
 	"unionmall/ent/purchasingunit"
 	"unionmall/ent/schema"
 	"unionmall/ent/supplier"
@@ -327,6 +328,53 @@ func init() {
 	productDescID := productMixinFields0[0].Descriptor()
 	// product.DefaultID holds the default value on creation for the id field.
 	product.DefaultID = productDescID.Default.(func() gid.ID)
+	productimageMixin := schema.ProductImage{}.Mixin()
+	productimageMixinFields0 := productimageMixin[0].Fields()
+	_ = productimageMixinFields0
+	productimageFields := schema.ProductImage{}.Fields()
+	_ = productimageFields
+	// productimageDescHash is the schema descriptor for hash field.
+	productimageDescHash := productimageFields[1].Descriptor()
+	// productimage.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	productimage.HashValidator = func() func(string) error {
+		validators := productimageDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productimageDescWidth is the schema descriptor for width field.
+	productimageDescWidth := productimageFields[3].Descriptor()
+	// productimage.WidthValidator is a validator for the "width" field. It is called by the builders before save.
+	productimage.WidthValidator = productimageDescWidth.Validators[0].(func(int) error)
+	// productimageDescHeight is the schema descriptor for height field.
+	productimageDescHeight := productimageFields[4].Descriptor()
+	// productimage.HeightValidator is a validator for the "height" field. It is called by the builders before save.
+	productimage.HeightValidator = productimageDescHeight.Validators[0].(func(int) error)
+	// productimageDescBytes is the schema descriptor for bytes field.
+	productimageDescBytes := productimageFields[5].Descriptor()
+	// productimage.BytesValidator is a validator for the "bytes" field. It is called by the builders before save.
+	productimage.BytesValidator = productimageDescBytes.Validators[0].(func(int) error)
+	// productimageDescPosition is the schema descriptor for position field.
+	productimageDescPosition := productimageFields[6].Descriptor()
+	// productimage.PositionValidator is a validator for the "position" field. It is called by the builders before save.
+	productimage.PositionValidator = productimageDescPosition.Validators[0].(func(int) error)
+	// productimageDescCreatedAt is the schema descriptor for created_at field.
+	productimageDescCreatedAt := productimageFields[7].Descriptor()
+	// productimage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	productimage.DefaultCreatedAt = productimageDescCreatedAt.Default.(func() time.Time)
+	// productimageDescID is the schema descriptor for id field.
+	productimageDescID := productimageMixinFields0[0].Descriptor()
+	// productimage.DefaultID holds the default value on creation for the id field.
+	productimage.DefaultID = productimageDescID.Default.(func() gid.ID)
 	purchasingunitMixin := schema.PurchasingUnit{}.Mixin()
 	purchasingunitMixinFields0 := purchasingunitMixin[0].Fields()
 	_ = purchasingunitMixinFields0

@@ -42,6 +42,8 @@ type Tx struct {
 	ProcurementRecord *ProcurementRecordClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// ProductImage is the client for interacting with the ProductImage builders.
+	ProductImage *ProductImageClient
 	// PurchasingUnit is the client for interacting with the PurchasingUnit builders.
 	PurchasingUnit *PurchasingUnitClient
 	// Supplier is the client for interacting with the Supplier builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.Payment = NewPaymentClient(tx.config)
 	tx.ProcurementRecord = NewProcurementRecordClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
+	tx.ProductImage = NewProductImageClient(tx.config)
 	tx.PurchasingUnit = NewPurchasingUnitClient(tx.config)
 	tx.Supplier = NewSupplierClient(tx.config)
 	tx.Throttle = NewThrottleClient(tx.config)

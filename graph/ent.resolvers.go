@@ -103,6 +103,9 @@ func (r *Resolver) Member() generated.MemberResolver { return &memberResolver{r}
 // Order returns generated.OrderResolver implementation.
 func (r *Resolver) Order() generated.OrderResolver { return &orderResolver{r} }
 
+// Product returns generated.ProductResolver implementation.
+func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -113,5 +116,6 @@ type (
 	liveEventResolver      struct{ *Resolver }
 	memberResolver         struct{ *Resolver }
 	orderResolver          struct{ *Resolver }
+	productResolver        struct{ *Resolver }
 	queryResolver          struct{ *Resolver }
 )

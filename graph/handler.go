@@ -29,6 +29,9 @@ type HandlerOptions struct {
 	// AroundOperations, when set, wraps every operation (after the
 	// handler's own checks).
 	AroundOperations graphql.OperationMiddleware
+	// MaxUploadBytes bounds a multipart request (file uploads, the
+	// GraphQL multipart request spec); zero: uploads are not accepted.
+	MaxUploadBytes int64
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -56,6 +59,17 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if o.MaxUploadBytes > 0 {
+		// Files past MaxMemory wait in temporary files, not in memory.
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.MaxUploadBytes, MaxMemory: 2 << 20})
+	}
+	if r.Media != nil {
+		// One image loader per response (a subscription's events each
+		// get their own), so a page of products loads its images at once.
+		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+			return next(r.Media.WithLoader(ctx))
+		})
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})

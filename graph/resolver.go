@@ -12,6 +12,7 @@ import (
 	"unionmall/internal/db"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/live"
+	"unionmall/internal/media"
 	"unionmall/internal/orders"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
@@ -28,5 +29,6 @@ type Resolver struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	Media       *media.Service
 	Now         func() time.Time
 }

@@ -176,6 +176,18 @@ func (f ProductFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProductMutation", m)
 }
 
+// The ProductImageFunc type is an adapter to allow the use of ordinary
+// function as ProductImage mutator.
+type ProductImageFunc func(context.Context, *ent.ProductImageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProductImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ProductImageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProductImageMutation", m)
+}
+
 // The PurchasingUnitFunc type is an adapter to allow the use of ordinary
 // function as PurchasingUnit mutator.
 type PurchasingUnitFunc func(context.Context, *ent.PurchasingUnitMutation) (ent.Value, error)

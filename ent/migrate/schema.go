@@ -654,6 +654,39 @@ var (
 			},
 		},
 	}
+	// ProductImagesColumns holds the columns for the "product_images" table.
+	ProductImagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "hash", Type: field.TypeString, Size: 64},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "width", Type: field.TypeInt},
+		{Name: "height", Type: field.TypeInt},
+		{Name: "bytes", Type: field.TypeInt},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "product_id", Type: field.TypeString},
+	}
+	// ProductImagesTable holds the schema information for the "product_images" table.
+	ProductImagesTable = &schema.Table{
+		Name:       "product_images",
+		Columns:    ProductImagesColumns,
+		PrimaryKey: []*schema.Column{ProductImagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "product_images_products_images",
+				Columns:    []*schema.Column{ProductImagesColumns[8]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "productimage_product_id_position",
+				Unique:  true,
+				Columns: []*schema.Column{ProductImagesColumns[8], ProductImagesColumns[6]},
+			},
+		},
+	}
 	// PurchasingUnitsColumns holds the columns for the "purchasing_units" table.
 	PurchasingUnitsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -752,6 +785,7 @@ var (
 		PaymentsTable,
 		ProcurementRecordsTable,
 		ProductsTable,
+		ProductImagesTable,
 		PurchasingUnitsTable,
 		SuppliersTable,
 		ThrottlesTable,
@@ -835,6 +869,14 @@ func init() {
 		"product_sold_count_nonnegative": "sold_count >= 0",
 		"product_stock_nonnegative":      "stock >= 0",
 		"product_stock_received":         "stock <= stock_received",
+	}
+	ProductImagesTable.ForeignKeys[0].RefTable = ProductsTable
+	ProductImagesTable.Annotation = &entsql.Annotation{}
+	ProductImagesTable.Annotation.Checks = map[string]string{
+		"product_image_content_type": "content_type IN ('image/jpeg', 'image/png', 'image/webp')",
+		"product_image_hash":         "length(hash) = 64",
+		"product_image_position":     "position >= 0",
+		"product_image_size":         "width > 0 AND height > 0 AND bytes > 0",
 	}
 	PurchasingUnitsTable.ForeignKeys[0].RefTable = UnionOrganizationsTable
 	SuppliersTable.ForeignKeys[0].RefTable = CountiesTable

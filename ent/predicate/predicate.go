@@ -48,6 +48,9 @@ type ProcurementRecord func(*sql.Selector)
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
 
+// ProductImage is the predicate function for productimage builders.
+type ProductImage func(*sql.Selector)
+
 // PurchasingUnit is the predicate function for purchasingunit builders.
 type PurchasingUnit func(*sql.Selector)
 

@@ -52,6 +52,8 @@ const (
 	EdgeFlashSales = "flash_sales"
 	// EdgeOrderItems holds the string denoting the order_items edge name in mutations.
 	EdgeOrderItems = "order_items"
+	// EdgeImages holds the string denoting the images edge name in mutations.
+	EdgeImages = "images"
 	// Table holds the table name of the product in the database.
 	Table = "products"
 	// SupplierTable is the table that holds the supplier relation/edge.
@@ -82,6 +84,13 @@ const (
 	OrderItemsInverseTable = "order_items"
 	// OrderItemsColumn is the table column denoting the order_items relation/edge.
 	OrderItemsColumn = "product_id"
+	// ImagesTable is the table that holds the images relation/edge.
+	ImagesTable = "product_images"
+	// ImagesInverseTable is the table name for the ProductImage entity.
+	// It exists in this package in order to avoid circular dependency with the "productimage" package.
+	ImagesInverseTable = "product_images"
+	// ImagesColumn is the table column denoting the images relation/edge.
+	ImagesColumn = "product_id"
 )
 
 // Columns holds all SQL columns for product fields.
@@ -276,6 +285,20 @@ func ByOrderItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newOrderItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByImagesCount orders the results by images count.
+func ByImagesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newImagesStep(), opts...)
+	}
+}
+
+// ByImages orders the results by images terms.
+func ByImages(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newImagesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSupplierStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -302,6 +325,13 @@ func newOrderItemsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrderItemsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, OrderItemsTable, OrderItemsColumn),
+	)
+}
+func newImagesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ImagesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ImagesTable, ImagesColumn),
 	)
 }
 

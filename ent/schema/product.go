@@ -51,6 +51,8 @@ func (Product) Edges() []ent.Edge {
 			Unique().Required(),
 		edge.To("flash_sales", FlashSale.Type).Annotations(hidden()),
 		edge.To("order_items", OrderItem.Type).Annotations(hidden()),
+		// Served by graph/media.graphqls (ordered, batched per request).
+		edge.To("images", ProductImage.Type).Annotations(hidden()),
 	}
 }
 

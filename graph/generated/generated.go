@@ -58,6 +58,8 @@ type ResolverRoot interface {
 	Order() OrderResolver
 	OrderItem() OrderItemResolver
 	PaymentRequest() PaymentRequestResolver
+	Product() ProductResolver
+	ProductImage() ProductImageResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 }
@@ -227,11 +229,14 @@ type ComplexityRoot struct {
 		RefundOrder                 func(childComplexity int, input model.RefundOrderInput) int
 		RegisterMember              func(childComplexity int, input model.RegisterMemberInput) int
 		RegisterPurchasingUnit      func(childComplexity int, input model.RegisterPurchasingUnitInput) int
+		RemoveProductImage          func(childComplexity int, id gid.ID) int
+		ReorderProductImages        func(childComplexity int, productID gid.ID, imageIDs []gid.ID) int
 		ReviewRealNameVerifications func(childComplexity int, input model.ReviewVerificationInput) int
 		SetShippingAddress          func(childComplexity int, orderID gid.ID, input address.Shipping) int
 		ShipOrder                   func(childComplexity int, input model.ShipOrderInput) int
 		SubmitRealNameVerification  func(childComplexity int, input model.RealNameInput) int
 		UpdateProduct               func(childComplexity int, id gid.ID, input model.UpdateProductInput) int
+		UploadProductImage          func(childComplexity int, productID gid.ID, file graphql.Upload, cover *bool) int
 	}
 
 	Order struct {
@@ -329,9 +334,11 @@ type ComplexityRoot struct {
 	Product struct {
 		Category    func(childComplexity int) int
 		County      func(childComplexity int) int
+		Cover       func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Images      func(childComplexity int) int
 		Name        func(childComplexity int) int
 		OnSale      func(childComplexity int) int
 		Price       func(childComplexity int) int
@@ -355,6 +362,16 @@ type ComplexityRoot struct {
 	ProductEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ProductImage struct {
+		Bytes       func(childComplexity int) int
+		ContentType func(childComplexity int) int
+		Height      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Position    func(childComplexity int) int
+		URL         func(childComplexity int) int
+		Width       func(childComplexity int) int
 	}
 
 	PurchasingUnit struct {
@@ -494,6 +511,9 @@ type MutationResolver interface {
 	BuyFlashSale(ctx context.Context, input model.BuyFlashSaleInput) (*ent.Order, error)
 	EndFlashSale(ctx context.Context, id gid.ID) (*ent.FlashSale, error)
 	CreateFlashSale(ctx context.Context, input model.CreateFlashSaleInput) (*ent.FlashSale, error)
+	UploadProductImage(ctx context.Context, productID gid.ID, file graphql.Upload, cover *bool) (*ent.ProductImage, error)
+	RemoveProductImage(ctx context.Context, id gid.ID) (*ent.Product, error)
+	ReorderProductImages(ctx context.Context, productID gid.ID, imageIDs []gid.ID) (*ent.Product, error)
 	PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*ent.Order, error)
 	ConfirmPayment(ctx context.Context, input model.ConfirmPaymentInput) (*ent.Order, error)
 	CancelOrder(ctx context.Context, id gid.ID) (*ent.Order, error)
@@ -518,6 +538,13 @@ type PaymentRequestResolver interface {
 	App(ctx context.Context, obj *orders.Started) (*wechatpay.APPParams, error)
 	SandboxURL(ctx context.Context, obj *orders.Started) (*string, error)
 	ExpiresAt(ctx context.Context, obj *orders.Started) (*time.Time, error)
+}
+type ProductResolver interface {
+	Images(ctx context.Context, obj *ent.Product) ([]*ent.ProductImage, error)
+	Cover(ctx context.Context, obj *ent.Product) (*ent.ProductImage, error)
+}
+type ProductImageResolver interface {
+	URL(ctx context.Context, obj *ent.ProductImage) (string, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -1359,6 +1386,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterPurchasingUnit(childComplexity, args["input"].(model.RegisterPurchasingUnitInput)), true
+	case "Mutation.removeProductImage":
+		if e.ComplexityRoot.Mutation.RemoveProductImage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeProductImage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveProductImage(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.reorderProductImages":
+		if e.ComplexityRoot.Mutation.ReorderProductImages == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reorderProductImages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReorderProductImages(childComplexity, args["productID"].(gid.ID), args["imageIDs"].([]gid.ID)), true
 	case "Mutation.reviewRealNameVerifications":
 		if e.ComplexityRoot.Mutation.ReviewRealNameVerifications == nil {
 			break
@@ -1414,6 +1463,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProduct(childComplexity, args["id"].(gid.ID), args["input"].(model.UpdateProductInput)), true
+	case "Mutation.uploadProductImage":
+		if e.ComplexityRoot.Mutation.UploadProductImage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadProductImage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadProductImage(childComplexity, args["productID"].(gid.ID), args["file"].(graphql.Upload), args["cover"].(*bool)), true
 
 	case "Order.buyer":
 		if e.ComplexityRoot.Order.Buyer == nil {
@@ -1826,6 +1886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.County(childComplexity), true
+	case "Product.cover":
+		if e.ComplexityRoot.Product.Cover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Cover(childComplexity), true
 	case "Product.createdAt":
 		if e.ComplexityRoot.Product.CreatedAt == nil {
 			break
@@ -1844,6 +1910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
+	case "Product.images":
+		if e.ComplexityRoot.Product.Images == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Images(childComplexity), true
 	case "Product.name":
 		if e.ComplexityRoot.Product.Name == nil {
 			break
@@ -1931,6 +2003,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
+
+	case "ProductImage.bytes":
+		if e.ComplexityRoot.ProductImage.Bytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.Bytes(childComplexity), true
+	case "ProductImage.contentType":
+		if e.ComplexityRoot.ProductImage.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.ContentType(childComplexity), true
+	case "ProductImage.height":
+		if e.ComplexityRoot.ProductImage.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.Height(childComplexity), true
+	case "ProductImage.id":
+		if e.ComplexityRoot.ProductImage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.ID(childComplexity), true
+	case "ProductImage.position":
+		if e.ComplexityRoot.ProductImage.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.Position(childComplexity), true
+	case "ProductImage.url":
+		if e.ComplexityRoot.ProductImage.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.URL(childComplexity), true
+	case "ProductImage.width":
+		if e.ComplexityRoot.ProductImage.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductImage.Width(childComplexity), true
 
 	case "PurchasingUnit.id":
 		if e.ComplexityRoot.PurchasingUnit.ID == nil {
@@ -3831,6 +3946,51 @@ extend type Mutation {
   order(id: ID!): Order
 }
 `, BuiltIn: false},
+	{Name: "../media.graphqls", Input: `# Product images (issue 12): uploaded by ADMIN through the GraphQL
+# multipart request spec, checked by content (internal/media), stored under
+# the SHA-256 of their bytes.
+
+"A file of a multipart request (GraphQL multipart request spec)."
+scalar Upload
+
+"A product image, checked by content (JPEG, PNG or WebP; metadata stripped) and stored under its content hash."
+type ProductImage {
+  id: ID!
+  "Absolute path (or URL when the store is public S3) of the image; immutable, cache forever."
+  url: String!
+  "image/jpeg, image/png or image/webp, as found in the content."
+  contentType: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+  "Size of the stored file in bytes (after its metadata was stripped)."
+  bytes: Int!
+  "0-based position among the product's images; 0 is the cover."
+  position: Int!
+}
+
+extend type Product {
+  "The product's images in display order; the first is the cover."
+  images: [ProductImage!]!
+  "The first image, or null."
+  cover: ProductImage
+}
+
+extend type Mutation {
+  """
+  ADMIN. Adds an image to a product (last, or first when cover is true).
+  The file's content decides its type: JPEG, PNG or WebP, within the size and
+  dimension bounds, else BAD_USER_INPUT (nothing stored); EXIF, XMP and ICC
+  metadata are removed. A product has at most 20 images.
+  """
+  uploadProductImage(productID: ID!, file: Upload!, cover: Boolean = false): ProductImage! @hasRole(role: ADMIN)
+  "ADMIN. Removes an image from its product (the others close up). The file stays in the store: another image may share it."
+  removeProductImage(id: ID!): Product! @hasRole(role: ADMIN)
+  "ADMIN. Orders a product's images; imageIDs must be exactly its images (BAD_USER_INPUT otherwise)."
+  reorderProductImages(productID: ID!, imageIDs: [ID!]!): Product! @hasRole(role: ADMIN)
+}
+`, BuiltIn: false},
 	{Name: "../mutation.graphqls", Input: `type Mutation
 `, BuiltIn: false},
 	{Name: "../order.graphqls", Input: `type OrderItem {
@@ -4526,6 +4686,10 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_supplier(ctx, field)
 	case "county":
 		return ec.fieldContext_Product_county(ctx, field)
+	case "images":
+		return ec.fieldContext_Product_images(ctx, field)
+	case "cover":
+		return ec.fieldContext_Product_cover(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -4560,6 +4724,26 @@ func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field g
 		return ec.fieldContext_ProductEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductImage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProductImage_id(ctx, field)
+	case "url":
+		return ec.fieldContext_ProductImage_url(ctx, field)
+	case "contentType":
+		return ec.fieldContext_ProductImage_contentType(ctx, field)
+	case "width":
+		return ec.fieldContext_ProductImage_width(ctx, field)
+	case "height":
+		return ec.fieldContext_ProductImage_height(ctx, field)
+	case "bytes":
+		return ec.fieldContext_ProductImage_bytes(ctx, field)
+	case "position":
+		return ec.fieldContext_ProductImage_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductImage", field.Name)
 }
 
 func (ec *executionContext) childFields_PurchasingUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5104,6 +5288,42 @@ func (ec *executionContext) field_Mutation_registerPurchasingUnit_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeProductImage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reorderProductImages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "imageIDs",
+		func(ctx context.Context, v any) ([]gid.ID, error) {
+			return ec.unmarshalNID2ᚕunionmallᚋinternalᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["imageIDs"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reviewRealNameVerifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5187,6 +5407,36 @@ func (ec *executionContext) field_Mutation_updateProduct_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadProductImage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cover",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cover"] = arg2
 	return args, nil
 }
 
@@ -9001,6 +9251,192 @@ func (ec *executionContext) fieldContext_Mutation_createFlashSale(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_uploadProductImage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadProductImage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadProductImage(ctx, fc.Args["productID"].(gid.ID), fc.Args["file"].(graphql.Upload), fc.Args["cover"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2unionmallᚋinternalᚋroleᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.ProductImage
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.ProductImage
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductImage) graphql.Marshaler {
+			return ec.marshalNProductImage2ᚖunionmallᚋentᚐProductImage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadProductImage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductImage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadProductImage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeProductImage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeProductImage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveProductImage(ctx, fc.Args["id"].(gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2unionmallᚋinternalᚋroleᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Product
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Product
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖunionmallᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeProductImage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeProductImage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reorderProductImages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reorderProductImages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReorderProductImages(ctx, fc.Args["productID"].(gid.ID), fc.Args["imageIDs"].([]gid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2unionmallᚋinternalᚋroleᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.Product
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *ent.Product
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖunionmallᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reorderProductImages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reorderProductImages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11462,6 +11898,70 @@ func (ec *executionContext) fieldContext_Product_county(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_images(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_images(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Images(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductImage) graphql.Marshaler {
+			return ec.marshalNProductImage2ᚕᚖunionmallᚋentᚐProductImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_images(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductImage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Product_cover(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_cover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Cover(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductImage) graphql.Marshaler {
+			return ec.marshalOProductImage2ᚖunionmallᚋentᚐProductImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Product_cover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductImage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductCategoryInfo_category(ctx context.Context, field graphql.CollectedField, obj *catalog.Category) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11648,6 +12148,167 @@ func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ProductImage_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2unionmallᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProductImage_url(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductImage().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, true, true, "String")
+}
+
+func (ec *executionContext) _ProductImage_contentType(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProductImage_width(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProductImage_height(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProductImage_bytes(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_bytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_bytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProductImage_position(ctx context.Context, field graphql.CollectedField, obj *ent.ProductImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductImage_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductImage_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductImage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurchasingUnit_id(ctx context.Context, field graphql.CollectedField, obj *ent.PurchasingUnit) (ret graphql.Marshaler) {
@@ -19593,6 +20254,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "uploadProductImage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadProductImage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeProductImage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeProductImage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reorderProductImages":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reorderProductImages(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "placeOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_placeOrder(ctx, field)
@@ -20338,6 +21020,18 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_county(ctx, field, obj)
 				})
+		case "images":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_images(ctx, field, obj)
+				})
+		case "cover":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_cover(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20456,6 +21150,70 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ProductEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var productImageImplementors = []string{"ProductImage"}
+
+func (ec *executionContext) _ProductImage(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productImageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductImage")
+		case "id":
+			out.Values[i] = ec._ProductImage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductImage_url(ctx, field, obj)
+				})
+		case "contentType":
+			out.Values[i] = ec._ProductImage_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "width":
+			out.Values[i] = ec._ProductImage_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._ProductImage_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bytes":
+			out.Values[i] = ec._ProductImage_bytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._ProductImage_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22083,6 +22841,30 @@ func (ec *executionContext) marshalNProductConnection2ᚖunionmallᚋentᚐProdu
 	return ec._ProductConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProductImage2ᚕᚖunionmallᚋentᚐProductImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductImage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductImage2ᚖunionmallᚋentᚐProductImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProductImage2ᚖunionmallᚋentᚐProductImage(ctx context.Context, sel ast.SelectionSet, v *ent.ProductImage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProductImage!")
+		return graphql.Null
+	}
+	return ec._ProductImage(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNProductOrderField2ᚖunionmallᚋentᚐProductOrderField(ctx context.Context, v any) (*ent.ProductOrderField, error) {
 	var res = new(ent.ProductOrderField)
 	err := res.UnmarshalGQL(v)
@@ -22289,6 +23071,20 @@ func (ec *executionContext) marshalNUnionOrganizationKind2unionmallᚋentᚋunio
 func (ec *executionContext) unmarshalNUpdateProductInput2unionmallᚋgraphᚋmodelᚐUpdateProductInput(ctx context.Context, v any) (model.UpdateProductInput, error) {
 	res, err := ec.unmarshalInputUpdateProductInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNVerificationStatus2unionmallᚋentᚋmemberᚐVerificationStatus(ctx context.Context, v any) (member.VerificationStatus, error) {
@@ -23017,6 +23813,13 @@ func (ec *executionContext) marshalOProductEdge2ᚖunionmallᚋentᚐProductEdge
 		return graphql.Null
 	}
 	return ec._ProductEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductImage2ᚖunionmallᚋentᚐProductImage(ctx context.Context, sel ast.SelectionSet, v *ent.ProductImage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductImage(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOProductOrder2ᚖunionmallᚋentᚐProductOrder(ctx context.Context, v any) (*ent.ProductOrder, error) {

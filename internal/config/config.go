@@ -58,6 +58,8 @@ type Config struct {
 	// PaymentSandbox is nil when not set: then it is on for a new embedded
 	// database with demo data and off otherwise.
 	PaymentSandbox *bool
+	// Media is where product images are kept (media.go).
+	Media Media
 }
 
 // WeChatPay is the merchant's WeChat Pay (API v3) settings. Keys are read
@@ -109,11 +111,19 @@ var settings = []setting{
 	{"WECHATPAY_BASE_URL", "wechatpay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay's API (another server for tests)"},
 	{"PAYMENT_REFUND_POLL", "payment-refund-poll", "1m", "how long a refund the provider accepted waits before the provider is asked about it (its notification usually comes first; the query finds a lost one)"},
 	{"PAYMENT_SANDBOX", "payment-sandbox", "", "offer the SANDBOX channel and its cashier page /pay/sandbox/{orderID} (default: true on the embedded database unless DEMO_DATA=false; off with DATABASE_URL set)"},
+	{"MEDIA_DIR", "media-dir", "", "directory of product images (unused with MEDIA_S3_BUCKET); empty: `media` beside the embedded database file, or in the working directory with DATABASE_URL set (instances must then share it)"},
+	{"MEDIA_MAX_BYTES", "media-max-bytes", "10485760", "largest product image upload in bytes; a multipart request may be this much larger than other requests (1 MiB)"},
+	{"MEDIA_S3_ENDPOINT", "media-s3-endpoint", "", "an S3-compatible object store for product images, such as https://s3.example.org (http:// for one without TLS); with MEDIA_S3_BUCKET"},
+	{"MEDIA_S3_BUCKET", "media-s3-bucket", "", "the bucket (it must exist); when set, images are kept there instead of MEDIA_DIR"},
+	{"MEDIA_S3_ACCESS_KEY", "media-s3-access-key", "", "the store's access key"},
+	{"MEDIA_S3_SECRET_KEY", "media-s3-secret-key", "", "the store's secret key; never logged"},
+	{"MEDIA_S3_REGION", "media-s3-region", "", "the bucket's region (empty: asked of the store)"},
+	{"MEDIA_S3_PUBLIC_URL", "media-s3-public-url", "", "where anyone can fetch the bucket's objects (a public bucket or a CDN), such as https://cdn.example.org/images: image URLs point there; empty: this server serves them at /media/"},
 }
 
 // secret settings are not shown as flag defaults in -h (which would print
 // the environment's value).
-var secret = map[string]bool{"ADMIN_PASSWORD": true, "SECRET_KEY": true, "WECHATPAY_API_V3_KEY": true}
+var secret = map[string]bool{"ADMIN_PASSWORD": true, "SECRET_KEY": true, "WECHATPAY_API_V3_KEY": true, "MEDIA_S3_SECRET_KEY": true}
 
 // Load reads the settings from getenv and then from args (flags). It
 // returns the arguments left after the flags (a subcommand).
@@ -214,6 +224,9 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 		c.PaymentSandbox = &b
 	}
 	if c.WeChatPay, err = weChatPay(get, *values["WECHATPAY_API_V3_KEY"], c.PublicURL); err != nil {
+		return c, nil, err
+	}
+	if c.Media, err = media(get, *values["MEDIA_S3_SECRET_KEY"]); err != nil {
 		return c, nil, err
 	}
 	switch c.LogFormat {

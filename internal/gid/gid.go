@@ -41,6 +41,7 @@ const (
 	OrderItem         = "itm"
 	ProcurementRecord = "pcr"
 	Payment           = "pay"
+	ProductImage      = "img"
 )
 
 var (

@@ -197,6 +197,8 @@ type secCall struct {
 	token string
 	vars  map[string]any
 	check func(t *testing.T, data map[string]json.RawMessage)
+	// files, when set, are sent as a multipart request.
+	files []servertest.Upload
 }
 
 // secOp is one row of the matrix. name is the mutation, with a note in
@@ -211,6 +213,19 @@ type secOp struct {
 func (o secOp) field() string {
 	f, _, _ := strings.Cut(o.name, " (")
 	return f
+}
+
+// secImage adds an image to the product as the ADMIN and returns its ID.
+func secImage(t *testing.T, w *secWorld, product string) string {
+	t.Helper()
+	r := w.m.DoMultipart(w.m.Admin, servertest.UploadProductImageQ, map[string]any{"p": product},
+		servertest.Upload{Var: "f", Filename: "a.png", ContentType: "image/png", Data: servertest.PNG(2, 2)})
+	var out struct{ UploadProductImage struct{ ID string } }
+	if len(r.Errors) > 0 {
+		t.Fatalf("upload: %+v", r.Errors)
+	}
+	r.Decode(t, &out)
+	return out.UploadProductImage.ID
 }
 
 // secDecode decodes one field of data.
@@ -702,6 +717,38 @@ func secOps() []secOp {
 			},
 		},
 		{
+			name: "uploadProductImage", query: servertest.UploadProductImageQ, want: secAdminOnly,
+			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
+				return secCall{vars: map[string]any{"p": w.spare},
+					files: []servertest.Upload{{Var: "f", Filename: "a.png", ContentType: "image/png", Data: servertest.PNG(3, 2)}},
+					check: func(t *testing.T, data map[string]json.RawMessage) {
+						var img struct {
+							ContentType   string
+							Width, Height int
+						}
+						secDecode(t, data, "uploadProductImage", &img)
+						if img.ContentType != "image/png" || img.Width != 3 || img.Height != 2 {
+							t.Fatalf("uploadProductImage: %+v", img)
+						}
+					}}
+			},
+		},
+		{
+			name: "removeProductImage", query: `mutation($id: ID!) { removeProductImage(id: $id) { id images { id } } }`, want: secAdminOnly,
+			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
+				img := secImage(t, w, w.spare)
+				return secCall{vars: map[string]any{"id": img}}
+			},
+		},
+		{
+			name: "reorderProductImages", query: `mutation($p: ID!, $ids: [ID!]!) { reorderProductImages(productID: $p, imageIDs: $ids) { id } }`, want: secAdminOnly,
+			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
+				p := w.m.NewProduct("9.00", 1)
+				a, b := secImage(t, w, p), secImage(t, w, p)
+				return secCall{vars: map[string]any{"p": p, "ids": []string{b, a}}}
+			},
+		},
+		{
 			name: "createFlashSale", query: servertest.CreateSaleQ, want: secAdminOnly,
 			call: func(t *testing.T, w *secWorld, c secCaller) secCall {
 				return secCall{vars: map[string]any{"i": map[string]any{
@@ -851,6 +898,9 @@ func TestSecurityMutationMatrix(t *testing.T) {
 					}
 					before := secSnapshot(t, d)
 					r := w.m.Do(token, op.query, call.vars)
+					if len(call.files) > 0 {
+						r = w.m.DoMultipart(token, op.query, call.vars, call.files...)
+					}
 					if want := run.want; want != secOK {
 						if r.Code() != want {
 							t.Fatalf("%s: code %q, want %q (%+v, data %s)", run.name, r.Code(), want, r.Errors, r.Data)

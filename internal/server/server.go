@@ -26,6 +26,7 @@ import (
 	"unionmall/internal/flashsales"
 	"unionmall/internal/idcard"
 	"unionmall/internal/live"
+	"unionmall/internal/media"
 	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
 	"unionmall/internal/payhttp"
@@ -77,6 +78,11 @@ type Options struct {
 	// RefundPoll is how long an accepted refund waits before the provider
 	// is asked about it (zero: a minute).
 	RefundPoll time.Duration
+	// Media stores product images (nil: uploads fail); MediaMaxBytes
+	// bounds one image (zero: media.DefaultLimits), and multipart
+	// requests may be that much larger than MaxBodyBytes.
+	Media         media.Store
+	MediaMaxBytes int64
 }
 
 // Server is the assembled mall.
@@ -91,6 +97,7 @@ type Server struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	Media       *media.Service
 	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
@@ -142,6 +149,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
 		Live:        live.New(reg, flash, totals),
+		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
@@ -160,6 +168,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
 		Live:        s.Live,
+		Media:       s.Media,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
@@ -168,10 +177,11 @@ func New(d *db.DB, o Options) (*Server, error) {
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
 		Complexity:       o.Complexity,
+		MaxUploadBytes:   uploadBodyMax(o.MaxBodyBytes, s.Media),
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = clientAddr(trustedHops(o), limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
+	var api http.Handler = clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), queriesOnlyOverGET(s.Sessions.Middleware(gql))))
 	if len(o.AllowedOrigins) > 0 {
 		api = cors.New(cors.Options{
 			AllowedOrigins: o.AllowedOrigins,
@@ -185,6 +195,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET "+media.Route+"{name}", media.Handler(o.Media))
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	(&payhttp.Handler{Orders: s.Orders, WeChat: o.WeChatPay, Sandbox: o.PaymentSandbox, Obs: instruments.Payments()}).Register(mux)
 	mux.Handle("/", web.Handler())

@@ -17,6 +17,7 @@ import (
 	"unionmall/ent/member"
 	"unionmall/internal/auth"
 	"unionmall/internal/db"
+	"unionmall/internal/media"
 	"unionmall/internal/payments"
 	"unionmall/internal/role"
 	"unionmall/internal/server"
@@ -60,6 +61,10 @@ type Options struct {
 	PaymentSandbox bool
 	// RefundPoll: see server.Options.
 	RefundPoll time.Duration
+	// Media stores product images (default: a directory of the test's);
+	// MediaMaxBytes: see server.Options.
+	Media         media.Store
+	MediaMaxBytes int64
 }
 
 // Start runs a mall on d with an ADMIN signed in.
@@ -70,6 +75,13 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 	}
 	if o.PaymentWindow == 0 {
 		o.PaymentWindow = 15 * time.Minute
+	}
+	if o.Media == nil {
+		dir, err := media.NewDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Media = dir
 	}
 	h := d.DB
 	if o.DB != nil {
@@ -85,6 +97,8 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		WeChatPay:      o.WeChatPay,
 		PaymentSandbox: o.PaymentSandbox,
 		RefundPoll:     o.RefundPoll,
+		Media:          o.Media,
+		MediaMaxBytes:  o.MediaMaxBytes,
 	})
 	if err != nil {
 		t.Fatal(err)
