@@ -141,7 +141,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		FlashSales:  flash,
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
-		Live:        live.New(reg, flash, totals),
+		Live:        live.New(reg, d.Client, flash, totals),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
