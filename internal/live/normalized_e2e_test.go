@@ -77,8 +77,8 @@ func TestNormalizedPushesCostNoReadPerSubscriber(t *testing.T) {
 						}
 					}
 					LiveEventCounters *struct {
-						UnitsSold int
-						LiveEvent struct{ ID, Title string }
+						UnitsSold  int
+						LiveEvent  struct{ ID, Title string }
 						FlashSales []struct {
 							Sold      int
 							FlashSale struct {

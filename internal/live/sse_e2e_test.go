@@ -64,7 +64,9 @@ func TestSSE(t *testing.T) {
 		t.Run("a query: next, then complete", func(t *testing.T) {
 			s := openSSE(t, m.HTTP.URL, buyers[2].Token, `{ me { id } }`, nil)
 			ev := s.next(t, 3*time.Second)
-			var r struct{ Data struct{ Me struct{ ID string } } }
+			var r struct {
+				Data struct{ Me struct{ ID string } }
+			}
 			if err := json.Unmarshal([]byte(ev.Data), &r); ev.Event != "next" || err != nil || r.Data.Me.ID != buyers[2].ID {
 				t.Fatalf("%+v (the Authorization header signs the stream in)", ev)
 			}
