@@ -44,7 +44,11 @@ func (r *flashSaleResolver) Status(ctx context.Context, obj *ent.FlashSale) (fla
 
 // Counters is the resolver for the counters field.
 func (r *liveEventResolver) Counters(ctx context.Context, obj *ent.LiveEvent) (*flashsales.Counters, error) {
-	return flashsales.CountersOf(ctx, r.DB.Client, obj.ID, r.Now())
+	c, err := flashsales.CountersOf(ctx, r.DB.Client, obj.ID, r.Now())
+	if c != nil {
+		c.LiveEvent = obj
+	}
+	return c, err
 }
 
 // CreateCounty is the resolver for the createCounty field.

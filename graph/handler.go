@@ -35,7 +35,7 @@ type HandlerOptions struct {
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
-// default server): GET and POST transports, a parsed-query cache, automatic
+// default server): GET, POST and server-sent-events transports, a parsed-query cache, automatic
 // persisted queries, bounds on a request's shape and inputs, one root field
 // per mutation, the contract's error codes and
 // a recover function that hides internals.
@@ -58,6 +58,7 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
+	srv.AddTransport(newSSE()) // before POST: it claims POSTs that accept text/event-stream
 	srv.AddTransport(transport.POST{})
 	if o.MaxUploadBytes > 0 {
 		// Files past MaxMemory wait in temporary files, not in memory.

@@ -26,6 +26,7 @@ import (
 	"unionmall/internal/catalog"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
+	"unionmall/internal/live"
 	"unionmall/internal/money"
 	"unionmall/internal/orders"
 	"unionmall/internal/role"
@@ -119,6 +120,13 @@ type ComplexityRoot struct {
 		Threshold func(childComplexity int) int
 	}
 
+	FeedPurchase struct {
+		At          func(childComplexity int) int
+		Buyer       func(childComplexity int) int
+		ProductName func(childComplexity int) int
+		Quantity    func(childComplexity int) int
+	}
+
 	FlashSale struct {
 		CreatedAt      func(childComplexity int) int
 		EndsAt         func(childComplexity int) int
@@ -135,6 +143,7 @@ type ComplexityRoot struct {
 	}
 
 	FlashSaleStock struct {
+		FlashSale   func(childComplexity int) int
 		FlashSaleID func(childComplexity int) int
 		Quantity    func(childComplexity int) int
 		Remaining   func(childComplexity int) int
@@ -169,6 +178,7 @@ type ComplexityRoot struct {
 	LiveEventCounters struct {
 		FlashSales  func(childComplexity int) int
 		Gmv         func(childComplexity int) int
+		LiveEvent   func(childComplexity int) int
 		LiveEventID func(childComplexity int) int
 		Orders      func(childComplexity int) int
 		UnitsSold   func(childComplexity int) int
@@ -178,6 +188,13 @@ type ComplexityRoot struct {
 	LiveEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LiveEventFeed struct {
+		LiveEvent   func(childComplexity int) int
+		LiveEventID func(childComplexity int) int
+		Purchases   func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 	}
 
 	Member struct {
@@ -416,6 +433,7 @@ type ComplexityRoot struct {
 		FlashSaleStock       func(childComplexity int, flashSaleID gid.ID) int
 		LiveEventBuyers      func(childComplexity int, liveEventID gid.ID) int
 		LiveEventCounters    func(childComplexity int, liveEventID gid.ID) int
+		LiveEventFeed        func(childComplexity int, liveEventID gid.ID) int
 		PlatformStatsUpdated func(childComplexity int) int
 	}
 
@@ -573,6 +591,7 @@ type SubscriptionResolver interface {
 	FlashSaleStock(ctx context.Context, flashSaleID gid.ID) (<-chan *flashsales.Stock, error)
 	LiveEventCounters(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Counters, error)
 	PlatformStatsUpdated(ctx context.Context) (<-chan *stats.Platform, error)
+	LiveEventFeed(ctx context.Context, liveEventID gid.ID) (<-chan *live.EventFeed, error)
 	LiveEventBuyers(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Buyers, error)
 }
 
@@ -797,6 +816,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CouponTier.Threshold(childComplexity), true
 
+	case "FeedPurchase.at":
+		if e.ComplexityRoot.FeedPurchase.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedPurchase.At(childComplexity), true
+	case "FeedPurchase.buyer":
+		if e.ComplexityRoot.FeedPurchase.Buyer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedPurchase.Buyer(childComplexity), true
+	case "FeedPurchase.productName":
+		if e.ComplexityRoot.FeedPurchase.ProductName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedPurchase.ProductName(childComplexity), true
+	case "FeedPurchase.quantity":
+		if e.ComplexityRoot.FeedPurchase.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedPurchase.Quantity(childComplexity), true
+
 	case "FlashSale.createdAt":
 		if e.ComplexityRoot.FlashSale.CreatedAt == nil {
 			break
@@ -870,6 +914,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FlashSale.Status(childComplexity), true
 
+	case "FlashSaleStock.flashSale":
+		if e.ComplexityRoot.FlashSaleStock.FlashSale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleStock.FlashSale(childComplexity), true
 	case "FlashSaleStock.flashSaleID":
 		if e.ComplexityRoot.FlashSaleStock.FlashSaleID == nil {
 			break
@@ -1006,6 +1056,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveEventCounters.Gmv(childComplexity), true
+	case "LiveEventCounters.liveEvent":
+		if e.ComplexityRoot.LiveEventCounters.LiveEvent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventCounters.LiveEvent(childComplexity), true
 	case "LiveEventCounters.liveEventID":
 		if e.ComplexityRoot.LiveEventCounters.LiveEventID == nil {
 			break
@@ -1043,6 +1099,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LiveEventEdge.Node(childComplexity), true
+
+	case "LiveEventFeed.liveEvent":
+		if e.ComplexityRoot.LiveEventFeed.LiveEvent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventFeed.LiveEvent(childComplexity), true
+	case "LiveEventFeed.liveEventID":
+		if e.ComplexityRoot.LiveEventFeed.LiveEventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventFeed.LiveEventID(childComplexity), true
+	case "LiveEventFeed.purchases":
+		if e.ComplexityRoot.LiveEventFeed.Purchases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventFeed.Purchases(childComplexity), true
+	case "LiveEventFeed.updatedAt":
+		if e.ComplexityRoot.LiveEventFeed.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveEventFeed.UpdatedAt(childComplexity), true
 
 	case "Member.createdAt":
 		if e.ComplexityRoot.Member.CreatedAt == nil {
@@ -2338,6 +2419,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.LiveEventCounters(childComplexity, args["liveEventID"].(gid.ID)), true
+	case "Subscription.liveEventFeed":
+		if e.ComplexityRoot.Subscription.LiveEventFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_liveEventFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LiveEventFeed(childComplexity, args["liveEventID"].(gid.ID)), true
 	case "Subscription.platformStatsUpdated":
 		if e.ComplexityRoot.Subscription.PlatformStatsUpdated == nil {
 			break
@@ -2794,6 +2886,12 @@ type FlashSaleStock {
   remaining: Int!
   status: FlashSaleStatus!
   updatedAt: Time!
+  """
+  The sale itself, as of this snapshot (its sold, remaining and status are
+  the snapshot's), so that a push updates a normalized client cache
+  (Apollo's FlashSale:<id>).
+  """
+  flashSale: FlashSale!
 }
 
 type LiveEventCounters {
@@ -2805,6 +2903,8 @@ type LiveEventCounters {
   gmv: Money!
   flashSales: [FlashSaleStock!]!
   updatedAt: Time!
+  "The event itself, so that a push reaches a normalized client cache."
+  liveEvent: LiveEvent!
 }
 
 extend type LiveEvent {
@@ -3908,6 +4008,39 @@ enum VerificationStatus @goModel(model: "unionmall/ent/member.VerificationStatus
   REJECTED
 }
 `, BuiltIn: false},
+	{Name: "../feed.graphqls", Input: `extend type Subscription {
+  """
+  A live event's purchase ticker for broadcast overlays: its latest
+  purchases, newest first, names masked; same delivery rules as
+  flashSaleStock (the current state at once, then conflated changes,
+  from any instance). NOT_FOUND for an unknown event.
+  """
+  liveEventFeed(liveEventID: ID!): LiveEventFeed!
+}
+
+"One purchase of a live event's flash sales, as the ticker shows it."
+type FeedPurchase {
+  "Masked buyer name as on members (张*)."
+  buyer: String!
+  productName: String!
+  quantity: Int!
+  "When the order was placed."
+  at: Time!
+}
+
+"""
+A live event's latest purchases: orders of its flash sales that are live
+(awaiting payment, paid, shipped or completed; units reserved but not yet
+paid count, as 抢到了 says). An order that expires or is cancelled leaves it.
+"""
+type LiveEventFeed {
+  liveEventID: ID!
+  liveEvent: LiveEvent!
+  "Latest purchases first, at most 20."
+  purchases: [FeedPurchase!]!
+  updatedAt: Time!
+}
+`, BuiltIn: false},
 	{Name: "../flashsale.graphqls", Input: `input CreateFlashSaleInput {
   productID: ID!
   price: Money!
@@ -4302,6 +4435,20 @@ func (ec *executionContext) childFields_CouponTier(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CouponTier", field.Name)
 }
 
+func (ec *executionContext) childFields_FeedPurchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "buyer":
+		return ec.fieldContext_FeedPurchase_buyer(ctx, field)
+	case "productName":
+		return ec.fieldContext_FeedPurchase_productName(ctx, field)
+	case "quantity":
+		return ec.fieldContext_FeedPurchase_quantity(ctx, field)
+	case "at":
+		return ec.fieldContext_FeedPurchase_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedPurchase", field.Name)
+}
+
 func (ec *executionContext) childFields_FlashSale(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4346,6 +4493,8 @@ func (ec *executionContext) childFields_FlashSaleStock(ctx context.Context, fiel
 		return ec.fieldContext_FlashSaleStock_status(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_FlashSaleStock_updatedAt(ctx, field)
+	case "flashSale":
+		return ec.fieldContext_FlashSaleStock_flashSale(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FlashSaleStock", field.Name)
 }
@@ -4410,6 +4559,8 @@ func (ec *executionContext) childFields_LiveEventCounters(ctx context.Context, f
 		return ec.fieldContext_LiveEventCounters_flashSales(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_LiveEventCounters_updatedAt(ctx, field)
+	case "liveEvent":
+		return ec.fieldContext_LiveEventCounters_liveEvent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveEventCounters", field.Name)
 }
@@ -4422,6 +4573,20 @@ func (ec *executionContext) childFields_LiveEventEdge(ctx context.Context, field
 		return ec.fieldContext_LiveEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LiveEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveEventFeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "liveEventID":
+		return ec.fieldContext_LiveEventFeed_liveEventID(ctx, field)
+	case "liveEvent":
+		return ec.fieldContext_LiveEventFeed_liveEvent(ctx, field)
+	case "purchases":
+		return ec.fieldContext_LiveEventFeed_purchases(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LiveEventFeed_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveEventFeed", field.Name)
 }
 
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5920,6 +6085,20 @@ func (ec *executionContext) field_Subscription_liveEventCounters_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_liveEventFeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "liveEventID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["liveEventID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6789,6 +6968,98 @@ func (ec *executionContext) fieldContext_CouponTier_discount(_ context.Context, 
 	return graphql.NewScalarFieldContext("CouponTier", field, false, false, "Money")
 }
 
+func (ec *executionContext) _FeedPurchase_buyer(ctx context.Context, field graphql.CollectedField, obj *live.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedPurchase_buyer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buyer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedPurchase_buyer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedPurchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedPurchase_productName(ctx context.Context, field graphql.CollectedField, obj *live.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedPurchase_productName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedPurchase_productName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedPurchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedPurchase_quantity(ctx context.Context, field graphql.CollectedField, obj *live.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedPurchase_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedPurchase_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedPurchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FeedPurchase_at(ctx context.Context, field graphql.CollectedField, obj *live.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedPurchase_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedPurchase_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedPurchase", field, false, false, "Time")
+}
+
 func (ec *executionContext) _FlashSale_id(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSale) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7219,6 +7490,38 @@ func (ec *executionContext) _FlashSaleStock_updatedAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_FlashSaleStock_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FlashSaleStock", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FlashSaleStock_flashSale(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleStock_flashSale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FlashSale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlashSale) graphql.Marshaler {
+			return ec.marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleStock_flashSale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlashSaleStock",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSale(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LiveEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.LiveEvent) (ret graphql.Marshaler) {
@@ -7726,6 +8029,38 @@ func (ec *executionContext) fieldContext_LiveEventCounters_updatedAt(_ context.C
 	return graphql.NewScalarFieldContext("LiveEventCounters", field, false, false, "Time")
 }
 
+func (ec *executionContext) _LiveEventCounters_liveEvent(ctx context.Context, field graphql.CollectedField, obj *flashsales.Counters) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventCounters_liveEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveEvent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LiveEvent) graphql.Marshaler {
+			return ec.marshalNLiveEvent2ᚖunionmallᚋentᚐLiveEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventCounters_liveEvent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveEventCounters",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LiveEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.LiveEventEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7779,6 +8114,116 @@ func (ec *executionContext) _LiveEventEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_LiveEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LiveEventEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _LiveEventFeed_liveEventID(ctx context.Context, field graphql.CollectedField, obj *live.EventFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventFeed_liveEventID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveEventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2unionmallᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventFeed_liveEventID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEventFeed", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LiveEventFeed_liveEvent(ctx context.Context, field graphql.CollectedField, obj *live.EventFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventFeed_liveEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveEvent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LiveEvent) graphql.Marshaler {
+			return ec.marshalNLiveEvent2ᚖunionmallᚋentᚐLiveEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventFeed_liveEvent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveEventFeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiveEventFeed_purchases(ctx context.Context, field graphql.CollectedField, obj *live.EventFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventFeed_purchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []live.Purchase) graphql.Marshaler {
+			return ec.marshalNFeedPurchase2ᚕunionmallᚋinternalᚋliveᚐPurchaseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventFeed_purchases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LiveEventFeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedPurchase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LiveEventFeed_updatedAt(ctx context.Context, field graphql.CollectedField, obj *live.EventFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LiveEventFeed_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LiveEventFeed_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LiveEventFeed", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -13622,6 +14067,50 @@ func (ec *executionContext) fieldContext_Subscription_platformStatsUpdated(_ con
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlatformStats(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_liveEventFeed(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_liveEventFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LiveEventFeed(ctx, fc.Args["liveEventID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *live.EventFeed) graphql.Marshaler {
+			return ec.marshalNLiveEventFeed2ᚖunionmallᚋinternalᚋliveᚐEventFeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_liveEventFeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LiveEventFeed(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_liveEventFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19530,6 +20019,54 @@ func (ec *executionContext) _CouponTier(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var feedPurchaseImplementors = []string{"FeedPurchase"}
+
+func (ec *executionContext) _FeedPurchase(ctx context.Context, sel ast.SelectionSet, obj *live.Purchase) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedPurchaseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedPurchase")
+		case "buyer":
+			out.Values[i] = ec._FeedPurchase_buyer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productName":
+			out.Values[i] = ec._FeedPurchase_productName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._FeedPurchase_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._FeedPurchase_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var flashSaleImplementors = []string{"FlashSale", "Node"}
 
 func (ec *executionContext) _FlashSale(ctx context.Context, sel ast.SelectionSet, obj *ent.FlashSale) graphql.Marshaler {
@@ -19660,6 +20197,11 @@ func (ec *executionContext) _FlashSaleStock(ctx context.Context, sel ast.Selecti
 			}
 		case "updatedAt":
 			out.Values[i] = ec._FlashSaleStock_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flashSale":
+			out.Values[i] = ec._FlashSaleStock_flashSale(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19877,6 +20419,11 @@ func (ec *executionContext) _LiveEventCounters(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "liveEvent":
+			out.Values[i] = ec._LiveEventCounters_liveEvent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19912,6 +20459,54 @@ func (ec *executionContext) _LiveEventEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "cursor":
 			out.Values[i] = ec._LiveEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var liveEventFeedImplementors = []string{"LiveEventFeed"}
+
+func (ec *executionContext) _LiveEventFeed(ctx context.Context, sel ast.SelectionSet, obj *live.EventFeed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liveEventFeedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LiveEventFeed")
+		case "liveEventID":
+			out.Values[i] = ec._LiveEventFeed_liveEventID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "liveEvent":
+			out.Values[i] = ec._LiveEventFeed_liveEvent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchases":
+			out.Values[i] = ec._LiveEventFeed_purchases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._LiveEventFeed_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21524,6 +22119,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_liveEventCounters(ctx, fields[0])
 	case "platformStatsUpdated":
 		return ec._Subscription_platformStatsUpdated(ctx, fields[0])
+	case "liveEventFeed":
+		return ec._Subscription_liveEventFeed(ctx, fields[0])
 	case "liveEventBuyers":
 		return ec._Subscription_liveEventBuyers(ctx, fields[0])
 	default:
@@ -22415,6 +23012,26 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNFeedPurchase2unionmallᚋinternalᚋliveᚐPurchase(ctx context.Context, sel ast.SelectionSet, v live.Purchase) graphql.Marshaler {
+	return ec._FeedPurchase(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeedPurchase2ᚕunionmallᚋinternalᚋliveᚐPurchaseᚄ(ctx context.Context, sel ast.SelectionSet, v []live.Purchase) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedPurchase2unionmallᚋinternalᚋliveᚐPurchase(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx context.Context, sel ast.SelectionSet, v *ent.FlashSale) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FlashSale!")
@@ -22549,6 +23166,14 @@ func (ec *executionContext) marshalNLiveEventCounters2ᚖunionmallᚋinternalᚋ
 		return graphql.Null
 	}
 	return ec._LiveEventCounters(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLiveEventFeed2ᚖunionmallᚋinternalᚋliveᚐEventFeed(ctx context.Context, sel ast.SelectionSet, v *live.EventFeed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LiveEventFeed!")
+		return graphql.Null
+	}
+	return ec._LiveEventFeed(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNLiveEventOrderField2ᚖunionmallᚋentᚐLiveEventOrderField(ctx context.Context, v any) (*ent.LiveEventOrderField, error) {

@@ -22,6 +22,10 @@ type Counters struct {
 	Gmv         money.Fen
 	FlashSales  []Stock
 	UpdatedAt   time.Time
+	// LiveEvent is the event's row as read with the counters (for
+	// LiveEventCounters.liveEvent; nil from CountersOf). Shared: nobody
+	// may mutate it.
+	LiveEvent *ent.LiveEvent
 }
 
 // CountersOf computes a live event's counters from the database: its sales'

@@ -272,10 +272,24 @@ func (s *Service) StockNow(ctx context.Context, id gid.ID) (*Stock, error) {
 // CountersNow is a live event's counters from the database (the broker's
 // loader).
 func (s *Service) CountersNow(ctx context.Context, liveEventID gid.ID) (*Counters, error) {
-	if err := s.liveEventExists(ctx, liveEventID); err != nil {
+	ev, err := s.LiveEventNow(ctx, liveEventID)
+	if err != nil {
 		return nil, fmt.Errorf("live counters: %w", err)
 	}
-	return CountersOf(ctx, s.db.Client, liveEventID, s.now())
+	c, err := CountersOf(ctx, s.db.Client, liveEventID, s.now())
+	if c != nil {
+		c.LiveEvent = ev
+	}
+	return c, err
+}
+
+// LiveEventNow reads a live event's row: NOT_FOUND for an unknown ID.
+func (s *Service) LiveEventNow(ctx context.Context, id gid.ID) (*ent.LiveEvent, error) {
+	ev, err := s.db.Client.LiveEvent.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "no live event has that ID")
+	}
+	return ev, err
 }
 
 func (s *Service) liveEventExists(ctx context.Context, id gid.ID) error {

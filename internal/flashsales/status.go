@@ -65,6 +65,10 @@ type Stock struct {
 	Remaining   int
 	Status      Status
 	UpdatedAt   time.Time
+	// FlashSale is the row the snapshot was taken from, for the
+	// normalized FlashSaleStock.flashSale (the same values, no read per
+	// subscriber). Shared: nobody may mutate it.
+	FlashSale *ent.FlashSale
 }
 
 // StockOf snapshots a sale at now.
@@ -76,5 +80,6 @@ func StockOf(s *ent.FlashSale, now time.Time) Stock {
 		Remaining:   Remaining(s),
 		Status:      StatusAt(s, now),
 		UpdatedAt:   now.UTC(),
+		FlashSale:   s,
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"unionmall/ent"
 	"unionmall/internal/broker"
 	"unionmall/internal/changes"
 	"unionmall/internal/flashsales"
@@ -31,13 +32,15 @@ type Hub struct {
 	Counters *Feed[*flashsales.Counters]
 	Stats    *Feed[*stats.Platform]
 	Buyers   *Feed[*flashsales.Buyers]
+	Feed     *Feed[*EventFeed]
 
 	feeds []feed
 }
 
 // New registers the feeds for their kinds of change. Their states load
-// from the flash-sale service and the platform totals' cache.
-func New(reg *changes.Registry, sales *flashsales.Service, totals *stats.Cache) *Hub {
+// from the flash-sale service, the platform totals' cache and (the
+// purchase ticker) client.
+func New(reg *changes.Registry, client *ent.Client, sales *flashsales.Service, totals *stats.Cache) *Hub {
 	h := &Hub{}
 	h.Stock = register(h, reg, changes.FlashSaleKind, func(ctx context.Context, c changes.Change) (*flashsales.Stock, error) {
 		return sales.StockNow(ctx, gid.ID(c.ID))
@@ -50,6 +53,13 @@ func New(reg *changes.Registry, sales *flashsales.Service, totals *stats.Cache) 
 	})
 	h.Buyers = register(h, reg, changes.LiveEventKind, func(ctx context.Context, c changes.Change) (*flashsales.Buyers, error) {
 		return sales.BuyersNow(ctx, gid.ID(c.ID))
+	})
+	h.Feed = register(h, reg, changes.LiveEventKind, func(ctx context.Context, c changes.Change) (*EventFeed, error) {
+		ev, err := sales.LiveEventNow(ctx, gid.ID(c.ID))
+		if err != nil {
+			return nil, err
+		}
+		return FeedOf(ctx, client, ev, time.Now())
 	})
 	return h
 }

@@ -844,7 +844,7 @@ func secSchemaFields(t testing.TB, m *servertest.Mall, root string) []string {
 			Fields []struct{ Name string }
 		} `json:"__schema"`
 	}
-	m.MustDo("", `{ __schema { mutationType { fields { name } } queryType { fields { name } } } }`, nil, &out)
+	m.MustDo("", `{ __schema { mutationType { fields { name } } queryType { fields { name } } subscriptionType { fields { name } } } }`, nil, &out)
 	typ := out.Schema[root]
 	if typ == nil || len(typ.Fields) == 0 {
 		t.Fatalf("the schema has no %s", root)

@@ -148,7 +148,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		FlashSales:  flash,
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
-		Live:        live.New(reg, flash, totals),
+		Live:        live.New(reg, d.Client, flash, totals),
 		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,

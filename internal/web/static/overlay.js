@@ -49,6 +49,9 @@
         '{ title startsAt endsAt flashSales { id price product { name } } } } }',
       sub: 'subscription OverlayLiveEventCounters($id: ID!) { liveEventCounters(liveEventID: $id) ' +
         '{ liveEventID orders unitsSold gmv flashSales { flashSaleID quantity sold remaining status } updatedAt } }',
+      // The purchase ticker, a second subscription on the same socket.
+      feed: 'subscription OverlayLiveEventFeed($id: ID!) { liveEventFeed(liveEventID: $id) ' +
+        '{ purchases { buyer productName quantity at } } }',
       notFound: '未找到该直播间'
     }
   };
@@ -536,6 +539,13 @@
       type: 'subscribe',
       payload: { query: ops.sub, variables: { id: id } }
     });
+    if (ops.feed && window.mallOverlayTicker) {
+      send(sock, {
+        id: 'feed' + subscriptionID,
+        type: 'subscribe',
+        payload: { query: ops.feed, variables: { id: id } }
+      });
+    }
   }
 
   function codeOf(errors) {
@@ -583,6 +593,14 @@
         send(sock, { type: 'pong' });
         break;
       case 'next':
+        if (msg.id === 'feed' + subscriptionID) {
+          // The ticker; its refusals are the counters' too, shown by them.
+          var feed = msg.payload && msg.payload.data && msg.payload.data.liveEventFeed;
+          if (feed) {
+            window.mallOverlayTicker.render($('ticker'), feed.purchases);
+          }
+          break;
+        }
         if (!current) {
           break;
         }
