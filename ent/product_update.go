@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/orderitem"
@@ -270,6 +271,21 @@ func (_u *ProductUpdate) AddOrderItems(v ...*OrderItem) *ProductUpdate {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *ProductUpdate) AddCartLineIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdate) AddCartLines(v ...*CartLine) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdate) Mutation() *ProductMutation {
 	return _u.mutation
@@ -327,6 +343,27 @@ func (_u *ProductUpdate) RemoveOrderItems(v ...*OrderItem) *ProductUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdate) ClearCartLines() *ProductUpdate {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *ProductUpdate) RemoveCartLineIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *ProductUpdate) RemoveCartLines(v ...*CartLine) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -607,6 +644,51 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -864,6 +946,21 @@ func (_u *ProductUpdateOne) AddOrderItems(v ...*OrderItem) *ProductUpdateOne {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *ProductUpdateOne) AddCartLineIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdateOne) AddCartLines(v ...*CartLine) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdateOne) Mutation() *ProductMutation {
 	return _u.mutation
@@ -921,6 +1018,27 @@ func (_u *ProductUpdateOne) RemoveOrderItems(v ...*OrderItem) *ProductUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdateOne) ClearCartLines() *ProductUpdateOne {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *ProductUpdateOne) RemoveCartLineIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *ProductUpdateOne) RemoveCartLines(v ...*CartLine) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductUpdate builder.
@@ -1224,6 +1342,51 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

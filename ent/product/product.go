@@ -52,6 +52,8 @@ const (
 	EdgeFlashSales = "flash_sales"
 	// EdgeOrderItems holds the string denoting the order_items edge name in mutations.
 	EdgeOrderItems = "order_items"
+	// EdgeCartLines holds the string denoting the cart_lines edge name in mutations.
+	EdgeCartLines = "cart_lines"
 	// Table holds the table name of the product in the database.
 	Table = "products"
 	// SupplierTable is the table that holds the supplier relation/edge.
@@ -82,6 +84,13 @@ const (
 	OrderItemsInverseTable = "order_items"
 	// OrderItemsColumn is the table column denoting the order_items relation/edge.
 	OrderItemsColumn = "product_id"
+	// CartLinesTable is the table that holds the cart_lines relation/edge.
+	CartLinesTable = "cart_lines"
+	// CartLinesInverseTable is the table name for the CartLine entity.
+	// It exists in this package in order to avoid circular dependency with the "cartline" package.
+	CartLinesInverseTable = "cart_lines"
+	// CartLinesColumn is the table column denoting the cart_lines relation/edge.
+	CartLinesColumn = "product_id"
 )
 
 // Columns holds all SQL columns for product fields.
@@ -276,6 +285,20 @@ func ByOrderItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newOrderItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCartLinesCount orders the results by cart_lines count.
+func ByCartLinesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCartLinesStep(), opts...)
+	}
+}
+
+// ByCartLines orders the results by cart_lines terms.
+func ByCartLines(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCartLinesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSupplierStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -302,6 +325,13 @@ func newOrderItemsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrderItemsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, OrderItemsTable, OrderItemsColumn),
+	)
+}
+func newCartLinesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CartLinesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CartLinesTable, CartLinesColumn),
 	)
 }
 

@@ -41,6 +41,7 @@ const (
 	OrderItem         = "itm"
 	ProcurementRecord = "pcr"
 	Payment           = "pay"
+	CartLine          = "cln"
 )
 
 var (
