@@ -50,7 +50,7 @@ func TestQuoteCoupons(t *testing.T) {
 			{name: "满40减20, the one expiring first", qty: 40, best: s["40.00"], applied: s["40.00"], discount: "20.00", total: "20.00",
 				applicable: []string{s["40.00"], c["40.00"], c["20.00"]}},
 			{name: "满100减50", qty: 150, best: c["100.00"], applied: c["100.00"], discount: "50.00", total: "100.00",
-				applicable: []string{c["100.00"], s["40.00"], c["40.00"], c["20.00"]},
+				applicable:       []string{c["100.00"], s["40.00"], c["40.00"], c["20.00"]},
 				notApplicableWhy: map[string]string{c["200.00"]: "COUPON_NOT_APPLICABLE", s["60.00"]: "COUPON_UNAVAILABLE"}},
 			{name: "满200减100", qty: 250, best: c["200.00"], applied: c["200.00"], discount: "100.00", total: "150.00",
 				applicable: []string{c["200.00"], c["100.00"], s["40.00"], c["40.00"], c["20.00"]}},
