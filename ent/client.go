@@ -13,6 +13,7 @@ import (
 	"unionmall/internal/gid"
 
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/coupon"
 	"unionmall/ent/couponcampaign"
@@ -47,6 +48,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// CartLine is the client for interacting with the CartLine builders.
+	CartLine *CartLineClient
 	// County is the client for interacting with the County builders.
 	County *CountyClient
 	// Coupon is the client for interacting with the Coupon builders.
@@ -95,6 +98,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuthToken = NewAuthTokenClient(c.config)
+	c.CartLine = NewCartLineClient(c.config)
 	c.County = NewCountyClient(c.config)
 	c.Coupon = NewCouponClient(c.config)
 	c.CouponCampaign = NewCouponCampaignClient(c.config)
@@ -206,6 +210,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:               ctx,
 		config:            cfg,
 		AuthToken:         NewAuthTokenClient(cfg),
+		CartLine:          NewCartLineClient(cfg),
 		County:            NewCountyClient(cfg),
 		Coupon:            NewCouponClient(cfg),
 		CouponCampaign:    NewCouponCampaignClient(cfg),
@@ -244,6 +249,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:               ctx,
 		config:            cfg,
 		AuthToken:         NewAuthTokenClient(cfg),
+		CartLine:          NewCartLineClient(cfg),
 		County:            NewCountyClient(cfg),
 		Coupon:            NewCouponClient(cfg),
 		CouponCampaign:    NewCouponCampaignClient(cfg),
@@ -291,10 +297,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
-		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
-		c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit, c.Supplier,
-		c.Throttle, c.UnionOrganization,
+		c.AuthToken, c.CartLine, c.County, c.Coupon, c.CouponCampaign, c.CouponTier,
+		c.FlashSale, c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
+		c.Payment, c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit,
+		c.Supplier, c.Throttle, c.UnionOrganization,
 	} {
 		n.Use(hooks...)
 	}
@@ -304,10 +310,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuthToken, c.County, c.Coupon, c.CouponCampaign, c.CouponTier, c.FlashSale,
-		c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem, c.Payment,
-		c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit, c.Supplier,
-		c.Throttle, c.UnionOrganization,
+		c.AuthToken, c.CartLine, c.County, c.Coupon, c.CouponCampaign, c.CouponTier,
+		c.FlashSale, c.FlashSaleHolding, c.LiveEvent, c.Member, c.Order, c.OrderItem,
+		c.Payment, c.ProcurementRecord, c.Product, c.ProductImage, c.PurchasingUnit,
+		c.Supplier, c.Throttle, c.UnionOrganization,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,6 +324,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuthTokenMutation:
 		return c.AuthToken.mutate(ctx, m)
+	case *CartLineMutation:
+		return c.CartLine.mutate(ctx, m)
 	case *CountyMutation:
 		return c.County.mutate(ctx, m)
 	case *CouponMutation:
@@ -505,6 +513,171 @@ func (c *AuthTokenClient) mutate(ctx context.Context, m *AuthTokenMutation) (Val
 		return (&AuthTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuthToken mutation op: %q", m.Op())
+	}
+}
+
+// CartLineClient is a client for the CartLine schema.
+type CartLineClient struct {
+	config
+}
+
+// NewCartLineClient returns a client for the CartLine from the given config.
+func NewCartLineClient(c config) *CartLineClient {
+	return &CartLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cartline.Hooks(f(g(h())))`.
+func (c *CartLineClient) Use(hooks ...Hook) {
+	c.hooks.CartLine = append(c.hooks.CartLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cartline.Intercept(f(g(h())))`.
+func (c *CartLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CartLine = append(c.inters.CartLine, interceptors...)
+}
+
+// Create returns a builder for creating a CartLine entity.
+func (c *CartLineClient) Create() *CartLineCreate {
+	mutation := newCartLineMutation(c.config, OpCreate)
+	return &CartLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CartLine entities.
+func (c *CartLineClient) CreateBulk(builders ...*CartLineCreate) *CartLineCreateBulk {
+	return &CartLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CartLineClient) MapCreateBulk(slice any, setFunc func(*CartLineCreate, int)) *CartLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CartLineCreateBulk{err: fmt.Errorf("calling to CartLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CartLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CartLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CartLine.
+func (c *CartLineClient) Update() *CartLineUpdate {
+	mutation := newCartLineMutation(c.config, OpUpdate)
+	return &CartLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CartLineClient) UpdateOne(_m *CartLine) *CartLineUpdateOne {
+	mutation := newCartLineMutation(c.config, OpUpdateOne, withCartLine(_m))
+	return &CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CartLineClient) UpdateOneID(id gid.ID) *CartLineUpdateOne {
+	mutation := newCartLineMutation(c.config, OpUpdateOne, withCartLineID(id))
+	return &CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CartLine.
+func (c *CartLineClient) Delete() *CartLineDelete {
+	mutation := newCartLineMutation(c.config, OpDelete)
+	return &CartLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CartLineClient) DeleteOne(_m *CartLine) *CartLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CartLineClient) DeleteOneID(id gid.ID) *CartLineDeleteOne {
+	builder := c.Delete().Where(cartline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CartLineDeleteOne{builder}
+}
+
+// Query returns a query builder for CartLine.
+func (c *CartLineClient) Query() *CartLineQuery {
+	return &CartLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCartLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CartLine entity by its id.
+func (c *CartLineClient) Get(ctx context.Context, id gid.ID) (*CartLine, error) {
+	return c.Query().Where(cartline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CartLineClient) GetX(ctx context.Context, id gid.ID) *CartLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMember queries the member edge of a CartLine.
+func (c *CartLineClient) QueryMember(_m *CartLine) *MemberQuery {
+	query := (&MemberClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartline.Table, cartline.FieldID, id),
+			sqlgraph.To(member.Table, member.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartline.MemberTable, cartline.MemberColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProduct queries the product edge of a CartLine.
+func (c *CartLineClient) QueryProduct(_m *CartLine) *ProductQuery {
+	query := (&ProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartline.Table, cartline.FieldID, id),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartline.ProductTable, cartline.ProductColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CartLineClient) Hooks() []Hook {
+	return c.hooks.CartLine
+}
+
+// Interceptors returns the client interceptors.
+func (c *CartLineClient) Interceptors() []Interceptor {
+	return c.inters.CartLine
+}
+
+func (c *CartLineClient) mutate(ctx context.Context, m *CartLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CartLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CartLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CartLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CartLine mutation op: %q", m.Op())
 	}
 }
 
@@ -1947,6 +2120,22 @@ func (c *MemberClient) QueryProcurementRecords(_m *Member) *ProcurementRecordQue
 	return query
 }
 
+// QueryCartLines queries the cart_lines edge of a Member.
+func (c *MemberClient) QueryCartLines(_m *Member) *CartLineQuery {
+	query := (&CartLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, id),
+			sqlgraph.To(cartline.Table, cartline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, member.CartLinesTable, member.CartLinesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MemberClient) Hooks() []Hook {
 	return c.hooks.Member
@@ -2884,6 +3073,22 @@ func (c *ProductClient) QueryOrderItems(_m *Product) *OrderItemQuery {
 	return query
 }
 
+// QueryCartLines queries the cart_lines edge of a Product.
+func (c *ProductClient) QueryCartLines(_m *Product) *CartLineQuery {
+	query := (&CartLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(cartline.Table, cartline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.CartLinesTable, product.CartLinesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryImages queries the images edge of a Product.
 func (c *ProductClient) QueryImages(_m *Product) *ProductImageQuery {
 	query := (&ProductImageClient{config: c.config}).Query()
@@ -3785,13 +3990,13 @@ func (c *UnionOrganizationClient) mutate(ctx context.Context, m *UnionOrganizati
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
+		AuthToken, CartLine, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
 		ProcurementRecord, Product, ProductImage, PurchasingUnit, Supplier, Throttle,
 		UnionOrganization []ent.Hook
 	}
 	inters struct {
-		AuthToken, County, Coupon, CouponCampaign, CouponTier, FlashSale,
+		AuthToken, CartLine, County, Coupon, CouponCampaign, CouponTier, FlashSale,
 		FlashSaleHolding, LiveEvent, Member, Order, OrderItem, Payment,
 		ProcurementRecord, Product, ProductImage, PurchasingUnit, Supplier, Throttle,
 		UnionOrganization []ent.Interceptor

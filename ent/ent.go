@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sync"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/coupon"
 	"unionmall/ent/couponcampaign"
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			authtoken.Table:         authtoken.ValidColumn,
+			cartline.Table:          cartline.ValidColumn,
 			county.Table:            county.ValidColumn,
 			coupon.Table:            coupon.ValidColumn,
 			couponcampaign.Table:    couponcampaign.ValidColumn,

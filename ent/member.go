@@ -72,9 +72,11 @@ type MemberEdges struct {
 	FlashSaleHoldings []*FlashSaleHolding `json:"flash_sale_holdings,omitempty"`
 	// ProcurementRecords holds the value of the procurement_records edge.
 	ProcurementRecords []*ProcurementRecord `json:"procurement_records,omitempty"`
+	// CartLines holds the value of the cart_lines edge.
+	CartLines []*CartLine `json:"cart_lines,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
@@ -83,6 +85,7 @@ type MemberEdges struct {
 	namedCoupons            map[string][]*Coupon
 	namedFlashSaleHoldings  map[string][]*FlashSaleHolding
 	namedProcurementRecords map[string][]*ProcurementRecord
+	namedCartLines          map[string][]*CartLine
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -150,6 +153,15 @@ func (e MemberEdges) ProcurementRecordsOrErr() ([]*ProcurementRecord, error) {
 		return e.ProcurementRecords, nil
 	}
 	return nil, &NotLoadedError{edge: "procurement_records"}
+}
+
+// CartLinesOrErr returns the CartLines value or an error if the edge
+// was not loaded in eager-loading.
+func (e MemberEdges) CartLinesOrErr() ([]*CartLine, error) {
+	if e.loadedTypes[7] {
+		return e.CartLines, nil
+	}
+	return nil, &NotLoadedError{edge: "cart_lines"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -328,6 +340,11 @@ func (_m *Member) QueryFlashSaleHoldings() *FlashSaleHoldingQuery {
 // QueryProcurementRecords queries the "procurement_records" edge of the Member entity.
 func (_m *Member) QueryProcurementRecords() *ProcurementRecordQuery {
 	return NewMemberClient(_m.config).QueryProcurementRecords(_m)
+}
+
+// QueryCartLines queries the "cart_lines" edge of the Member entity.
+func (_m *Member) QueryCartLines() *CartLineQuery {
+	return NewMemberClient(_m.config).QueryCartLines(_m)
 }
 
 // Update returns a builder for updating this Member.
@@ -527,6 +544,30 @@ func (_m *Member) appendNamedProcurementRecords(name string, edges ...*Procureme
 		_m.Edges.namedProcurementRecords[name] = []*ProcurementRecord{}
 	} else {
 		_m.Edges.namedProcurementRecords[name] = append(_m.Edges.namedProcurementRecords[name], edges...)
+	}
+}
+
+// NamedCartLines returns the CartLines named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Member) NamedCartLines(name string) ([]*CartLine, error) {
+	if _m.Edges.namedCartLines == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCartLines[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Member) appendNamedCartLines(name string, edges ...*CartLine) {
+	if _m.Edges.namedCartLines == nil {
+		_m.Edges.namedCartLines = make(map[string][]*CartLine)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCartLines[name] = []*CartLine{}
+	} else {
+		_m.Edges.namedCartLines[name] = append(_m.Edges.namedCartLines[name], edges...)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/coupon"
 	"unionmall/ent/flashsaleholding"
 	"unionmall/ent/member"
@@ -295,6 +296,21 @@ func (_c *MemberCreate) AddProcurementRecords(v ...*ProcurementRecord) *MemberCr
 	return _c.AddProcurementRecordIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_c *MemberCreate) AddCartLineIDs(ids ...gid.ID) *MemberCreate {
+	_c.mutation.AddCartLineIDs(ids...)
+	return _c
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_c *MemberCreate) AddCartLines(v ...*CartLine) *MemberCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCartLineIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_c *MemberCreate) Mutation() *MemberMutation {
 	return _c.mutation
@@ -570,6 +586,22 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(procurementrecord.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/coupon"
 	"unionmall/ent/flashsaleholding"
 	"unionmall/ent/member"
@@ -39,6 +40,7 @@ type MemberQuery struct {
 	withCoupons                 *CouponQuery
 	withFlashSaleHoldings       *FlashSaleHoldingQuery
 	withProcurementRecords      *ProcurementRecordQuery
+	withCartLines               *CartLineQuery
 	loadTotal                   []func(context.Context, []*Member) error
 	modifiers                   []func(*sql.Selector)
 	withNamedTokens             map[string]*AuthTokenQuery
@@ -46,6 +48,7 @@ type MemberQuery struct {
 	withNamedCoupons            map[string]*CouponQuery
 	withNamedFlashSaleHoldings  map[string]*FlashSaleHoldingQuery
 	withNamedProcurementRecords map[string]*ProcurementRecordQuery
+	withNamedCartLines          map[string]*CartLineQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -229,6 +232,28 @@ func (_q *MemberQuery) QueryProcurementRecords() *ProcurementRecordQuery {
 			sqlgraph.From(member.Table, member.FieldID, selector),
 			sqlgraph.To(procurementrecord.Table, procurementrecord.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, member.ProcurementRecordsTable, member.ProcurementRecordsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCartLines chains the current query on the "cart_lines" edge.
+func (_q *MemberQuery) QueryCartLines() *CartLineQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(member.Table, member.FieldID, selector),
+			sqlgraph.To(cartline.Table, cartline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, member.CartLinesTable, member.CartLinesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -435,6 +460,7 @@ func (_q *MemberQuery) Clone() *MemberQuery {
 		withCoupons:            _q.withCoupons.Clone(),
 		withFlashSaleHoldings:  _q.withFlashSaleHoldings.Clone(),
 		withProcurementRecords: _q.withProcurementRecords.Clone(),
+		withCartLines:          _q.withCartLines.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -519,6 +545,17 @@ func (_q *MemberQuery) WithProcurementRecords(opts ...func(*ProcurementRecordQue
 	return _q
 }
 
+// WithCartLines tells the query-builder to eager-load the nodes that are connected to
+// the "cart_lines" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithCartLines(opts ...func(*CartLineQuery)) *MemberQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCartLines = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -597,7 +634,7 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 	var (
 		nodes       = []*Member{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withOrganization != nil,
 			_q.withPurchasingUnit != nil,
 			_q.withTokens != nil,
@@ -605,6 +642,7 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 			_q.withCoupons != nil,
 			_q.withFlashSaleHoldings != nil,
 			_q.withProcurementRecords != nil,
+			_q.withCartLines != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -677,6 +715,13 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 			return nil, err
 		}
 	}
+	if query := _q.withCartLines; query != nil {
+		if err := _q.loadCartLines(ctx, query, nodes,
+			func(n *Member) { n.Edges.CartLines = []*CartLine{} },
+			func(n *Member, e *CartLine) { n.Edges.CartLines = append(n.Edges.CartLines, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedTokens {
 		if err := _q.loadTokens(ctx, query, nodes,
 			func(n *Member) { n.appendNamedTokens(name) },
@@ -709,6 +754,13 @@ func (_q *MemberQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Membe
 		if err := _q.loadProcurementRecords(ctx, query, nodes,
 			func(n *Member) { n.appendNamedProcurementRecords(name) },
 			func(n *Member, e *ProcurementRecord) { n.appendNamedProcurementRecords(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCartLines {
+		if err := _q.loadCartLines(ctx, query, nodes,
+			func(n *Member) { n.appendNamedCartLines(name) },
+			func(n *Member, e *CartLine) { n.appendNamedCartLines(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -937,6 +989,36 @@ func (_q *MemberQuery) loadProcurementRecords(ctx context.Context, query *Procur
 	}
 	return nil
 }
+func (_q *MemberQuery) loadCartLines(ctx context.Context, query *CartLineQuery, nodes []*Member, init func(*Member), assign func(*Member, *CartLine)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Member)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(cartline.FieldMemberID)
+	}
+	query.Where(predicate.CartLine(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(member.CartLinesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MemberID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "member_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *MemberQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1130,6 +1212,20 @@ func (_q *MemberQuery) WithNamedProcurementRecords(name string, opts ...func(*Pr
 		_q.withNamedProcurementRecords = make(map[string]*ProcurementRecordQuery)
 	}
 	_q.withNamedProcurementRecords[name] = query
+	return _q
+}
+
+// WithNamedCartLines tells the query-builder to eager-load the nodes that are connected to the "cart_lines"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MemberQuery) WithNamedCartLines(name string, opts ...func(*CartLineQuery)) *MemberQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCartLines == nil {
+		_q.withNamedCartLines = make(map[string]*CartLineQuery)
+	}
+	_q.withNamedCartLines[name] = query
 	return _q
 }
 

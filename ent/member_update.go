@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/coupon"
 	"unionmall/ent/flashsaleholding"
 	"unionmall/ent/member"
@@ -352,6 +353,21 @@ func (_u *MemberUpdate) AddProcurementRecords(v ...*ProcurementRecord) *MemberUp
 	return _u.AddProcurementRecordIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *MemberUpdate) AddCartLineIDs(ids ...gid.ID) *MemberUpdate {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *MemberUpdate) AddCartLines(v ...*CartLine) *MemberUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdate) Mutation() *MemberMutation {
 	return _u.mutation
@@ -472,6 +488,27 @@ func (_u *MemberUpdate) RemoveProcurementRecords(v ...*ProcurementRecord) *Membe
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProcurementRecordIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *MemberUpdate) ClearCartLines() *MemberUpdate {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *MemberUpdate) RemoveCartLineIDs(ids ...gid.ID) *MemberUpdate {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *MemberUpdate) RemoveCartLines(v ...*CartLine) *MemberUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -878,6 +915,51 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1213,6 +1295,21 @@ func (_u *MemberUpdateOne) AddProcurementRecords(v ...*ProcurementRecord) *Membe
 	return _u.AddProcurementRecordIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *MemberUpdateOne) AddCartLineIDs(ids ...gid.ID) *MemberUpdateOne {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *MemberUpdateOne) AddCartLines(v ...*CartLine) *MemberUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // Mutation returns the MemberMutation object of the builder.
 func (_u *MemberUpdateOne) Mutation() *MemberMutation {
 	return _u.mutation
@@ -1333,6 +1430,27 @@ func (_u *MemberUpdateOne) RemoveProcurementRecords(v ...*ProcurementRecord) *Me
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProcurementRecordIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *MemberUpdateOne) ClearCartLines() *MemberUpdateOne {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *MemberUpdateOne) RemoveCartLineIDs(ids ...gid.ID) *MemberUpdateOne {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *MemberUpdateOne) RemoveCartLines(v ...*CartLine) *MemberUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // Where appends a list predicates to the MemberUpdate builder.
@@ -1762,6 +1880,51 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(procurementrecord.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   member.CartLinesTable,
+			Columns: []string{member.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

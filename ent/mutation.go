@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/coupon"
 	"unionmall/ent/couponcampaign"
@@ -47,6 +48,7 @@ const (
 
 	// Node types.
 	TypeAuthToken         = "AuthToken"
+	TypeCartLine          = "CartLine"
 	TypeCounty            = "County"
 	TypeCoupon            = "Coupon"
 	TypeCouponCampaign    = "CouponCampaign"
@@ -613,6 +615,690 @@ func (m *AuthTokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown AuthToken edge %s", name)
+}
+
+// CartLineMutation represents an operation that mutates the CartLine nodes in the graph.
+type CartLineMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *gid.ID
+	quantity       *int
+	addquantity    *int
+	created_at     *time.Time
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	member         *gid.ID
+	clearedmember  bool
+	product        *gid.ID
+	clearedproduct bool
+	done           bool
+	oldValue       func(context.Context) (*CartLine, error)
+	predicates     []predicate.CartLine
+}
+
+var _ ent.Mutation = (*CartLineMutation)(nil)
+
+// cartlineOption allows management of the mutation configuration using functional options.
+type cartlineOption func(*CartLineMutation)
+
+// newCartLineMutation creates new mutation for the CartLine entity.
+func newCartLineMutation(c config, op Op, opts ...cartlineOption) *CartLineMutation {
+	m := &CartLineMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCartLine,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCartLineID sets the ID field of the mutation.
+func withCartLineID(id gid.ID) cartlineOption {
+	return func(m *CartLineMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CartLine
+		)
+		m.oldValue = func(ctx context.Context) (*CartLine, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CartLine.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCartLine sets the old CartLine of the mutation.
+func withCartLine(node *CartLine) cartlineOption {
+	return func(m *CartLineMutation) {
+		m.oldValue = func(context.Context) (*CartLine, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CartLineMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CartLineMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CartLine entities.
+func (m *CartLineMutation) SetID(id gid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CartLineMutation) ID() (id gid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CartLineMutation) IDs(ctx context.Context) ([]gid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []gid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CartLine.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *CartLineMutation) SetMemberID(gi gid.ID) {
+	m.member = &gi
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *CartLineMutation) MemberID() (r gid.ID, exists bool) {
+	v := m.member
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the CartLine entity.
+// If the CartLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartLineMutation) OldMemberID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *CartLineMutation) ResetMemberID() {
+	m.member = nil
+}
+
+// SetProductID sets the "product_id" field.
+func (m *CartLineMutation) SetProductID(gi gid.ID) {
+	m.product = &gi
+}
+
+// ProductID returns the value of the "product_id" field in the mutation.
+func (m *CartLineMutation) ProductID() (r gid.ID, exists bool) {
+	v := m.product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductID returns the old "product_id" field's value of the CartLine entity.
+// If the CartLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartLineMutation) OldProductID(ctx context.Context) (v gid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductID: %w", err)
+	}
+	return oldValue.ProductID, nil
+}
+
+// ResetProductID resets all changes to the "product_id" field.
+func (m *CartLineMutation) ResetProductID() {
+	m.product = nil
+}
+
+// SetQuantity sets the "quantity" field.
+func (m *CartLineMutation) SetQuantity(i int) {
+	m.quantity = &i
+	m.addquantity = nil
+}
+
+// Quantity returns the value of the "quantity" field in the mutation.
+func (m *CartLineMutation) Quantity() (r int, exists bool) {
+	v := m.quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuantity returns the old "quantity" field's value of the CartLine entity.
+// If the CartLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartLineMutation) OldQuantity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuantity: %w", err)
+	}
+	return oldValue.Quantity, nil
+}
+
+// AddQuantity adds i to the "quantity" field.
+func (m *CartLineMutation) AddQuantity(i int) {
+	if m.addquantity != nil {
+		*m.addquantity += i
+	} else {
+		m.addquantity = &i
+	}
+}
+
+// AddedQuantity returns the value that was added to the "quantity" field in this mutation.
+func (m *CartLineMutation) AddedQuantity() (r int, exists bool) {
+	v := m.addquantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetQuantity resets all changes to the "quantity" field.
+func (m *CartLineMutation) ResetQuantity() {
+	m.quantity = nil
+	m.addquantity = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CartLineMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CartLineMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CartLine entity.
+// If the CartLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartLineMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CartLineMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CartLineMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CartLineMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CartLine entity.
+// If the CartLine object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CartLineMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CartLineMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearMember clears the "member" edge to the Member entity.
+func (m *CartLineMutation) ClearMember() {
+	m.clearedmember = true
+	m.clearedFields[cartline.FieldMemberID] = struct{}{}
+}
+
+// MemberCleared reports if the "member" edge to the Member entity was cleared.
+func (m *CartLineMutation) MemberCleared() bool {
+	return m.clearedmember
+}
+
+// MemberIDs returns the "member" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MemberID instead. It exists only for internal usage by the builders.
+func (m *CartLineMutation) MemberIDs() (ids []gid.ID) {
+	if id := m.member; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMember resets all changes to the "member" edge.
+func (m *CartLineMutation) ResetMember() {
+	m.member = nil
+	m.clearedmember = false
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *CartLineMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[cartline.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *CartLineMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *CartLineMutation) ProductIDs() (ids []gid.ID) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *CartLineMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// Where appends a list predicates to the CartLineMutation builder.
+func (m *CartLineMutation) Where(ps ...predicate.CartLine) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CartLineMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CartLineMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CartLine, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CartLineMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CartLineMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CartLine).
+func (m *CartLineMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CartLineMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.member != nil {
+		fields = append(fields, cartline.FieldMemberID)
+	}
+	if m.product != nil {
+		fields = append(fields, cartline.FieldProductID)
+	}
+	if m.quantity != nil {
+		fields = append(fields, cartline.FieldQuantity)
+	}
+	if m.created_at != nil {
+		fields = append(fields, cartline.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, cartline.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CartLineMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cartline.FieldMemberID:
+		return m.MemberID()
+	case cartline.FieldProductID:
+		return m.ProductID()
+	case cartline.FieldQuantity:
+		return m.Quantity()
+	case cartline.FieldCreatedAt:
+		return m.CreatedAt()
+	case cartline.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CartLineMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cartline.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case cartline.FieldProductID:
+		return m.OldProductID(ctx)
+	case cartline.FieldQuantity:
+		return m.OldQuantity(ctx)
+	case cartline.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case cartline.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CartLine field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CartLineMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cartline.FieldMemberID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case cartline.FieldProductID:
+		v, ok := value.(gid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductID(v)
+		return nil
+	case cartline.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuantity(v)
+		return nil
+	case cartline.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case cartline.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CartLine field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CartLineMutation) AddedFields() []string {
+	var fields []string
+	if m.addquantity != nil {
+		fields = append(fields, cartline.FieldQuantity)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CartLineMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case cartline.FieldQuantity:
+		return m.AddedQuantity()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CartLineMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case cartline.FieldQuantity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddQuantity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CartLine numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CartLineMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CartLineMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CartLineMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CartLine nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CartLineMutation) ResetField(name string) error {
+	switch name {
+	case cartline.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case cartline.FieldProductID:
+		m.ResetProductID()
+		return nil
+	case cartline.FieldQuantity:
+		m.ResetQuantity()
+		return nil
+	case cartline.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case cartline.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CartLine field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CartLineMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.member != nil {
+		edges = append(edges, cartline.EdgeMember)
+	}
+	if m.product != nil {
+		edges = append(edges, cartline.EdgeProduct)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CartLineMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case cartline.EdgeMember:
+		if id := m.member; id != nil {
+			return []ent.Value{*id}
+		}
+	case cartline.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CartLineMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CartLineMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CartLineMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedmember {
+		edges = append(edges, cartline.EdgeMember)
+	}
+	if m.clearedproduct {
+		edges = append(edges, cartline.EdgeProduct)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CartLineMutation) EdgeCleared(name string) bool {
+	switch name {
+	case cartline.EdgeMember:
+		return m.clearedmember
+	case cartline.EdgeProduct:
+		return m.clearedproduct
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CartLineMutation) ClearEdge(name string) error {
+	switch name {
+	case cartline.EdgeMember:
+		m.ClearMember()
+		return nil
+	case cartline.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown CartLine unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CartLineMutation) ResetEdge(name string) error {
+	switch name {
+	case cartline.EdgeMember:
+		m.ResetMember()
+		return nil
+	case cartline.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown CartLine edge %s", name)
 }
 
 // CountyMutation represents an operation that mutates the County nodes in the graph.
@@ -7159,6 +7845,9 @@ type MemberMutation struct {
 	procurement_records        map[gid.ID]struct{}
 	removedprocurement_records map[gid.ID]struct{}
 	clearedprocurement_records bool
+	cart_lines                 map[gid.ID]struct{}
+	removedcart_lines          map[gid.ID]struct{}
+	clearedcart_lines          bool
 	done                       bool
 	oldValue                   func(context.Context) (*Member, error)
 	predicates                 []predicate.Member
@@ -8215,6 +8904,60 @@ func (m *MemberMutation) ResetProcurementRecords() {
 	m.removedprocurement_records = nil
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by ids.
+func (m *MemberMutation) AddCartLineIDs(ids ...gid.ID) {
+	if m.cart_lines == nil {
+		m.cart_lines = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.cart_lines[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCartLines clears the "cart_lines" edge to the CartLine entity.
+func (m *MemberMutation) ClearCartLines() {
+	m.clearedcart_lines = true
+}
+
+// CartLinesCleared reports if the "cart_lines" edge to the CartLine entity was cleared.
+func (m *MemberMutation) CartLinesCleared() bool {
+	return m.clearedcart_lines
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to the CartLine entity by IDs.
+func (m *MemberMutation) RemoveCartLineIDs(ids ...gid.ID) {
+	if m.removedcart_lines == nil {
+		m.removedcart_lines = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.cart_lines, ids[i])
+		m.removedcart_lines[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCartLines returns the removed IDs of the "cart_lines" edge to the CartLine entity.
+func (m *MemberMutation) RemovedCartLinesIDs() (ids []gid.ID) {
+	for id := range m.removedcart_lines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CartLinesIDs returns the "cart_lines" edge IDs in the mutation.
+func (m *MemberMutation) CartLinesIDs() (ids []gid.ID) {
+	for id := range m.cart_lines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCartLines resets all changes to the "cart_lines" edge.
+func (m *MemberMutation) ResetCartLines() {
+	m.cart_lines = nil
+	m.clearedcart_lines = false
+	m.removedcart_lines = nil
+}
+
 // Where appends a list predicates to the MemberMutation builder.
 func (m *MemberMutation) Where(ps ...predicate.Member) {
 	m.predicates = append(m.predicates, ps...)
@@ -8620,7 +9363,7 @@ func (m *MemberMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MemberMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.organization != nil {
 		edges = append(edges, member.EdgeOrganization)
 	}
@@ -8641,6 +9384,9 @@ func (m *MemberMutation) AddedEdges() []string {
 	}
 	if m.procurement_records != nil {
 		edges = append(edges, member.EdgeProcurementRecords)
+	}
+	if m.cart_lines != nil {
+		edges = append(edges, member.EdgeCartLines)
 	}
 	return edges
 }
@@ -8687,13 +9433,19 @@ func (m *MemberMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgeCartLines:
+		ids := make([]ent.Value, 0, len(m.cart_lines))
+		for id := range m.cart_lines {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MemberMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedtokens != nil {
 		edges = append(edges, member.EdgeTokens)
 	}
@@ -8708,6 +9460,9 @@ func (m *MemberMutation) RemovedEdges() []string {
 	}
 	if m.removedprocurement_records != nil {
 		edges = append(edges, member.EdgeProcurementRecords)
+	}
+	if m.removedcart_lines != nil {
+		edges = append(edges, member.EdgeCartLines)
 	}
 	return edges
 }
@@ -8746,13 +9501,19 @@ func (m *MemberMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case member.EdgeCartLines:
+		ids := make([]ent.Value, 0, len(m.removedcart_lines))
+		for id := range m.removedcart_lines {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MemberMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedorganization {
 		edges = append(edges, member.EdgeOrganization)
 	}
@@ -8773,6 +9534,9 @@ func (m *MemberMutation) ClearedEdges() []string {
 	}
 	if m.clearedprocurement_records {
 		edges = append(edges, member.EdgeProcurementRecords)
+	}
+	if m.clearedcart_lines {
+		edges = append(edges, member.EdgeCartLines)
 	}
 	return edges
 }
@@ -8795,6 +9559,8 @@ func (m *MemberMutation) EdgeCleared(name string) bool {
 		return m.clearedflash_sale_holdings
 	case member.EdgeProcurementRecords:
 		return m.clearedprocurement_records
+	case member.EdgeCartLines:
+		return m.clearedcart_lines
 	}
 	return false
 }
@@ -8837,6 +9603,9 @@ func (m *MemberMutation) ResetEdge(name string) error {
 		return nil
 	case member.EdgeProcurementRecords:
 		m.ResetProcurementRecords()
+		return nil
+	case member.EdgeCartLines:
+		m.ResetCartLines()
 		return nil
 	}
 	return fmt.Errorf("unknown Member edge %s", name)
@@ -14380,6 +15149,9 @@ type ProductMutation struct {
 	order_items        map[gid.ID]struct{}
 	removedorder_items map[gid.ID]struct{}
 	clearedorder_items bool
+	cart_lines         map[gid.ID]struct{}
+	removedcart_lines  map[gid.ID]struct{}
+	clearedcart_lines  bool
 	images             map[gid.ID]struct{}
 	removedimages      map[gid.ID]struct{}
 	clearedimages      bool
@@ -15222,6 +15994,60 @@ func (m *ProductMutation) ResetOrderItems() {
 	m.removedorder_items = nil
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by ids.
+func (m *ProductMutation) AddCartLineIDs(ids ...gid.ID) {
+	if m.cart_lines == nil {
+		m.cart_lines = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		m.cart_lines[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCartLines clears the "cart_lines" edge to the CartLine entity.
+func (m *ProductMutation) ClearCartLines() {
+	m.clearedcart_lines = true
+}
+
+// CartLinesCleared reports if the "cart_lines" edge to the CartLine entity was cleared.
+func (m *ProductMutation) CartLinesCleared() bool {
+	return m.clearedcart_lines
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to the CartLine entity by IDs.
+func (m *ProductMutation) RemoveCartLineIDs(ids ...gid.ID) {
+	if m.removedcart_lines == nil {
+		m.removedcart_lines = make(map[gid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.cart_lines, ids[i])
+		m.removedcart_lines[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCartLines returns the removed IDs of the "cart_lines" edge to the CartLine entity.
+func (m *ProductMutation) RemovedCartLinesIDs() (ids []gid.ID) {
+	for id := range m.removedcart_lines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CartLinesIDs returns the "cart_lines" edge IDs in the mutation.
+func (m *ProductMutation) CartLinesIDs() (ids []gid.ID) {
+	for id := range m.cart_lines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCartLines resets all changes to the "cart_lines" edge.
+func (m *ProductMutation) ResetCartLines() {
+	m.cart_lines = nil
+	m.clearedcart_lines = false
+	m.removedcart_lines = nil
+}
+
 // AddImageIDs adds the "images" edge to the ProductImage entity by ids.
 func (m *ProductMutation) AddImageIDs(ids ...gid.ID) {
 	if m.images == nil {
@@ -15676,7 +16502,7 @@ func (m *ProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.supplier != nil {
 		edges = append(edges, product.EdgeSupplier)
 	}
@@ -15688,6 +16514,9 @@ func (m *ProductMutation) AddedEdges() []string {
 	}
 	if m.order_items != nil {
 		edges = append(edges, product.EdgeOrderItems)
+	}
+	if m.cart_lines != nil {
+		edges = append(edges, product.EdgeCartLines)
 	}
 	if m.images != nil {
 		edges = append(edges, product.EdgeImages)
@@ -15719,6 +16548,12 @@ func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeCartLines:
+		ids := make([]ent.Value, 0, len(m.cart_lines))
+		for id := range m.cart_lines {
+			ids = append(ids, id)
+		}
+		return ids
 	case product.EdgeImages:
 		ids := make([]ent.Value, 0, len(m.images))
 		for id := range m.images {
@@ -15731,12 +16566,15 @@ func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedflash_sales != nil {
 		edges = append(edges, product.EdgeFlashSales)
 	}
 	if m.removedorder_items != nil {
 		edges = append(edges, product.EdgeOrderItems)
+	}
+	if m.removedcart_lines != nil {
+		edges = append(edges, product.EdgeCartLines)
 	}
 	if m.removedimages != nil {
 		edges = append(edges, product.EdgeImages)
@@ -15760,6 +16598,12 @@ func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeCartLines:
+		ids := make([]ent.Value, 0, len(m.removedcart_lines))
+		for id := range m.removedcart_lines {
+			ids = append(ids, id)
+		}
+		return ids
 	case product.EdgeImages:
 		ids := make([]ent.Value, 0, len(m.removedimages))
 		for id := range m.removedimages {
@@ -15772,7 +16616,7 @@ func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedsupplier {
 		edges = append(edges, product.EdgeSupplier)
 	}
@@ -15784,6 +16628,9 @@ func (m *ProductMutation) ClearedEdges() []string {
 	}
 	if m.clearedorder_items {
 		edges = append(edges, product.EdgeOrderItems)
+	}
+	if m.clearedcart_lines {
+		edges = append(edges, product.EdgeCartLines)
 	}
 	if m.clearedimages {
 		edges = append(edges, product.EdgeImages)
@@ -15803,6 +16650,8 @@ func (m *ProductMutation) EdgeCleared(name string) bool {
 		return m.clearedflash_sales
 	case product.EdgeOrderItems:
 		return m.clearedorder_items
+	case product.EdgeCartLines:
+		return m.clearedcart_lines
 	case product.EdgeImages:
 		return m.clearedimages
 	}
@@ -15838,6 +16687,9 @@ func (m *ProductMutation) ResetEdge(name string) error {
 		return nil
 	case product.EdgeOrderItems:
 		m.ResetOrderItems()
+		return nil
+	case product.EdgeCartLines:
+		m.ResetCartLines()
 		return nil
 	case product.EdgeImages:
 		m.ResetImages()

@@ -63,16 +63,19 @@ type ProductEdges struct {
 	FlashSales []*FlashSale `json:"flash_sales,omitempty"`
 	// OrderItems holds the value of the order_items edge.
 	OrderItems []*OrderItem `json:"order_items,omitempty"`
+	// CartLines holds the value of the cart_lines edge.
+	CartLines []*CartLine `json:"cart_lines,omitempty"`
 	// Images holds the value of the images edge.
 	Images []*ProductImage `json:"images,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
 	namedFlashSales map[string][]*FlashSale
 	namedOrderItems map[string][]*OrderItem
+	namedCartLines  map[string][]*CartLine
 	namedImages     map[string][]*ProductImage
 }
 
@@ -116,10 +119,19 @@ func (e ProductEdges) OrderItemsOrErr() ([]*OrderItem, error) {
 	return nil, &NotLoadedError{edge: "order_items"}
 }
 
+// CartLinesOrErr returns the CartLines value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) CartLinesOrErr() ([]*CartLine, error) {
+	if e.loadedTypes[4] {
+		return e.CartLines, nil
+	}
+	return nil, &NotLoadedError{edge: "cart_lines"}
+}
+
 // ImagesOrErr returns the Images value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProductEdges) ImagesOrErr() ([]*ProductImage, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.Images, nil
 	}
 	return nil, &NotLoadedError{edge: "images"}
@@ -272,6 +284,11 @@ func (_m *Product) QueryOrderItems() *OrderItemQuery {
 	return NewProductClient(_m.config).QueryOrderItems(_m)
 }
 
+// QueryCartLines queries the "cart_lines" edge of the Product entity.
+func (_m *Product) QueryCartLines() *CartLineQuery {
+	return NewProductClient(_m.config).QueryCartLines(_m)
+}
+
 // QueryImages queries the "images" edge of the Product entity.
 func (_m *Product) QueryImages() *ProductImageQuery {
 	return NewProductClient(_m.config).QueryImages(_m)
@@ -387,6 +404,30 @@ func (_m *Product) appendNamedOrderItems(name string, edges ...*OrderItem) {
 		_m.Edges.namedOrderItems[name] = []*OrderItem{}
 	} else {
 		_m.Edges.namedOrderItems[name] = append(_m.Edges.namedOrderItems[name], edges...)
+	}
+}
+
+// NamedCartLines returns the CartLines named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Product) NamedCartLines(name string) ([]*CartLine, error) {
+	if _m.Edges.namedCartLines == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCartLines[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Product) appendNamedCartLines(name string, edges ...*CartLine) {
+	if _m.Edges.namedCartLines == nil {
+		_m.Edges.namedCartLines = make(map[string][]*CartLine)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCartLines[name] = []*CartLine{}
+	} else {
+		_m.Edges.namedCartLines[name] = append(_m.Edges.namedCartLines[name], edges...)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/orderitem"
@@ -200,6 +201,21 @@ func (_c *ProductCreate) AddOrderItems(v ...*OrderItem) *ProductCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOrderItemIDs(ids...)
+}
+
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_c *ProductCreate) AddCartLineIDs(ids ...gid.ID) *ProductCreate {
+	_c.mutation.AddCartLineIDs(ids...)
+	return _c
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_c *ProductCreate) AddCartLines(v ...*CartLine) *ProductCreate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCartLineIDs(ids...)
 }
 
 // AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
@@ -484,6 +500,22 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/orderitem"
@@ -34,11 +35,13 @@ type ProductQuery struct {
 	withCounty          *CountyQuery
 	withFlashSales      *FlashSaleQuery
 	withOrderItems      *OrderItemQuery
+	withCartLines       *CartLineQuery
 	withImages          *ProductImageQuery
 	loadTotal           []func(context.Context, []*Product) error
 	modifiers           []func(*sql.Selector)
 	withNamedFlashSales map[string]*FlashSaleQuery
 	withNamedOrderItems map[string]*OrderItemQuery
+	withNamedCartLines  map[string]*CartLineQuery
 	withNamedImages     map[string]*ProductImageQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -157,6 +160,28 @@ func (_q *ProductQuery) QueryOrderItems() *OrderItemQuery {
 			sqlgraph.From(product.Table, product.FieldID, selector),
 			sqlgraph.To(orderitem.Table, orderitem.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, product.OrderItemsTable, product.OrderItemsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCartLines chains the current query on the "cart_lines" edge.
+func (_q *ProductQuery) QueryCartLines() *CartLineQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(cartline.Table, cartline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.CartLinesTable, product.CartLinesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -382,6 +407,7 @@ func (_q *ProductQuery) Clone() *ProductQuery {
 		withCounty:     _q.withCounty.Clone(),
 		withFlashSales: _q.withFlashSales.Clone(),
 		withOrderItems: _q.withOrderItems.Clone(),
+		withCartLines:  _q.withCartLines.Clone(),
 		withImages:     _q.withImages.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -431,6 +457,17 @@ func (_q *ProductQuery) WithOrderItems(opts ...func(*OrderItemQuery)) *ProductQu
 		opt(query)
 	}
 	_q.withOrderItems = query
+	return _q
+}
+
+// WithCartLines tells the query-builder to eager-load the nodes that are connected to
+// the "cart_lines" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithCartLines(opts ...func(*CartLineQuery)) *ProductQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCartLines = query
 	return _q
 }
 
@@ -523,11 +560,12 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 	var (
 		nodes       = []*Product{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withSupplier != nil,
 			_q.withCounty != nil,
 			_q.withFlashSales != nil,
 			_q.withOrderItems != nil,
+			_q.withCartLines != nil,
 			_q.withImages != nil,
 		}
 	)
@@ -578,6 +616,13 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 			return nil, err
 		}
 	}
+	if query := _q.withCartLines; query != nil {
+		if err := _q.loadCartLines(ctx, query, nodes,
+			func(n *Product) { n.Edges.CartLines = []*CartLine{} },
+			func(n *Product, e *CartLine) { n.Edges.CartLines = append(n.Edges.CartLines, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withImages; query != nil {
 		if err := _q.loadImages(ctx, query, nodes,
 			func(n *Product) { n.Edges.Images = []*ProductImage{} },
@@ -596,6 +641,13 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 		if err := _q.loadOrderItems(ctx, query, nodes,
 			func(n *Product) { n.appendNamedOrderItems(name) },
 			func(n *Product, e *OrderItem) { n.appendNamedOrderItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCartLines {
+		if err := _q.loadCartLines(ctx, query, nodes,
+			func(n *Product) { n.appendNamedCartLines(name) },
+			func(n *Product, e *CartLine) { n.appendNamedCartLines(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -717,6 +769,36 @@ func (_q *ProductQuery) loadOrderItems(ctx context.Context, query *OrderItemQuer
 	}
 	query.Where(predicate.OrderItem(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(product.OrderItemsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProductID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "product_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProductQuery) loadCartLines(ctx context.Context, query *CartLineQuery, nodes []*Product, init func(*Product), assign func(*Product, *CartLine)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[gid.ID]*Product)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(cartline.FieldProductID)
+	}
+	query.Where(predicate.CartLine(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(product.CartLinesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -913,6 +995,20 @@ func (_q *ProductQuery) WithNamedOrderItems(name string, opts ...func(*OrderItem
 		_q.withNamedOrderItems = make(map[string]*OrderItemQuery)
 	}
 	_q.withNamedOrderItems[name] = query
+	return _q
+}
+
+// WithNamedCartLines tells the query-builder to eager-load the nodes that are connected to the "cart_lines"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithNamedCartLines(name string, opts ...func(*CartLineQuery)) *ProductQuery {
+	query := (&CartLineClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCartLines == nil {
+		_q.withNamedCartLines = make(map[string]*CartLineQuery)
+	}
+	_q.withNamedCartLines[name] = query
 	return _q
 }
 

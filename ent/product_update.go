@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/flashsale"
 	"unionmall/ent/orderitem"
@@ -271,6 +272,21 @@ func (_u *ProductUpdate) AddOrderItems(v ...*OrderItem) *ProductUpdate {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *ProductUpdate) AddCartLineIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdate) AddCartLines(v ...*CartLine) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
 func (_u *ProductUpdate) AddImageIDs(ids ...gid.ID) *ProductUpdate {
 	_u.mutation.AddImageIDs(ids...)
@@ -343,6 +359,27 @@ func (_u *ProductUpdate) RemoveOrderItems(v ...*OrderItem) *ProductUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdate) ClearCartLines() *ProductUpdate {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *ProductUpdate) RemoveCartLineIDs(ids ...gid.ID) *ProductUpdate {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *ProductUpdate) RemoveCartLines(v ...*CartLine) *ProductUpdate {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // ClearImages clears all "images" edges to the ProductImage entity.
@@ -637,6 +674,51 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -946,6 +1028,21 @@ func (_u *ProductUpdateOne) AddOrderItems(v ...*OrderItem) *ProductUpdateOne {
 	return _u.AddOrderItemIDs(ids...)
 }
 
+// AddCartLineIDs adds the "cart_lines" edge to the CartLine entity by IDs.
+func (_u *ProductUpdateOne) AddCartLineIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.AddCartLineIDs(ids...)
+	return _u
+}
+
+// AddCartLines adds the "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdateOne) AddCartLines(v ...*CartLine) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartLineIDs(ids...)
+}
+
 // AddImageIDs adds the "images" edge to the ProductImage entity by IDs.
 func (_u *ProductUpdateOne) AddImageIDs(ids ...gid.ID) *ProductUpdateOne {
 	_u.mutation.AddImageIDs(ids...)
@@ -1018,6 +1115,27 @@ func (_u *ProductUpdateOne) RemoveOrderItems(v ...*OrderItem) *ProductUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrderItemIDs(ids...)
+}
+
+// ClearCartLines clears all "cart_lines" edges to the CartLine entity.
+func (_u *ProductUpdateOne) ClearCartLines() *ProductUpdateOne {
+	_u.mutation.ClearCartLines()
+	return _u
+}
+
+// RemoveCartLineIDs removes the "cart_lines" edge to CartLine entities by IDs.
+func (_u *ProductUpdateOne) RemoveCartLineIDs(ids ...gid.ID) *ProductUpdateOne {
+	_u.mutation.RemoveCartLineIDs(ids...)
+	return _u
+}
+
+// RemoveCartLines removes "cart_lines" edges to CartLine entities.
+func (_u *ProductUpdateOne) RemoveCartLines(v ...*CartLine) *ProductUpdateOne {
+	ids := make([]gid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartLineIDs(ids...)
 }
 
 // ClearImages clears all "images" edges to the ProductImage entity.
@@ -1342,6 +1460,51 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartLinesIDs(); len(nodes) > 0 && !_u.mutation.CartLinesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartLinesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartLinesTable,
+			Columns: []string{product.CartLinesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartline.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

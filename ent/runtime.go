@@ -5,6 +5,7 @@ package ent
 import (
 	"time"
 	"unionmall/ent/authtoken"
+	"unionmall/ent/cartline"
 	"unionmall/ent/county"
 	"unionmall/ent/coupon"
 	"unionmall/ent/couponcampaign"
@@ -49,6 +50,29 @@ func init() {
 	authtokenDescID := authtokenMixinFields0[0].Descriptor()
 	// authtoken.DefaultID holds the default value on creation for the id field.
 	authtoken.DefaultID = authtokenDescID.Default.(func() gid.ID)
+	cartlineMixin := schema.CartLine{}.Mixin()
+	cartlineMixinFields0 := cartlineMixin[0].Fields()
+	_ = cartlineMixinFields0
+	cartlineFields := schema.CartLine{}.Fields()
+	_ = cartlineFields
+	// cartlineDescQuantity is the schema descriptor for quantity field.
+	cartlineDescQuantity := cartlineFields[2].Descriptor()
+	// cartline.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	cartline.QuantityValidator = cartlineDescQuantity.Validators[0].(func(int) error)
+	// cartlineDescCreatedAt is the schema descriptor for created_at field.
+	cartlineDescCreatedAt := cartlineFields[3].Descriptor()
+	// cartline.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cartline.DefaultCreatedAt = cartlineDescCreatedAt.Default.(func() time.Time)
+	// cartlineDescUpdatedAt is the schema descriptor for updated_at field.
+	cartlineDescUpdatedAt := cartlineFields[4].Descriptor()
+	// cartline.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cartline.DefaultUpdatedAt = cartlineDescUpdatedAt.Default.(func() time.Time)
+	// cartline.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cartline.UpdateDefaultUpdatedAt = cartlineDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cartlineDescID is the schema descriptor for id field.
+	cartlineDescID := cartlineMixinFields0[0].Descriptor()
+	// cartline.DefaultID holds the default value on creation for the id field.
+	cartline.DefaultID = cartlineDescID.Default.(func() gid.ID)
 	countyMixin := schema.County{}.Mixin()
 	countyMixinFields0 := countyMixin[0].Fields()
 	_ = countyMixinFields0

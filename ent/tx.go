@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// AuthToken is the client for interacting with the AuthToken builders.
 	AuthToken *AuthTokenClient
+	// CartLine is the client for interacting with the CartLine builders.
+	CartLine *CartLineClient
 	// County is the client for interacting with the County builders.
 	County *CountyClient
 	// Coupon is the client for interacting with the Coupon builders.
@@ -184,6 +186,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuthToken = NewAuthTokenClient(tx.config)
+	tx.CartLine = NewCartLineClient(tx.config)
 	tx.County = NewCountyClient(tx.config)
 	tx.Coupon = NewCouponClient(tx.config)
 	tx.CouponCampaign = NewCouponCampaignClient(tx.config)

@@ -37,6 +37,9 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrde
 	for _, it := range input.Items {
 		p.Lines = append(p.Lines, orders.Line{ProductID: it.ProductID, Quantity: it.Quantity})
 	}
+	if input.FromCart != nil && *input.FromCart {
+		p.Cart = r.Cart
+	}
 	return r.Orders.Place(ctx, p)
 }
 

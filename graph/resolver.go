@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"unionmall/internal/account"
+	"unionmall/internal/cart"
 	"unionmall/internal/catalog"
 	"unionmall/internal/coupons"
 	"unionmall/internal/db"
@@ -25,6 +26,7 @@ type Resolver struct {
 	Catalog     *catalog.Service
 	Coupons     *coupons.Service
 	Orders      *orders.Service
+	Cart        *cart.Service
 	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache

@@ -60,6 +60,8 @@ const (
 	EdgeFlashSaleHoldings = "flash_sale_holdings"
 	// EdgeProcurementRecords holds the string denoting the procurement_records edge name in mutations.
 	EdgeProcurementRecords = "procurement_records"
+	// EdgeCartLines holds the string denoting the cart_lines edge name in mutations.
+	EdgeCartLines = "cart_lines"
 	// Table holds the table name of the member in the database.
 	Table = "members"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -111,6 +113,13 @@ const (
 	ProcurementRecordsInverseTable = "procurement_records"
 	// ProcurementRecordsColumn is the table column denoting the procurement_records relation/edge.
 	ProcurementRecordsColumn = "recorded_by_id"
+	// CartLinesTable is the table that holds the cart_lines relation/edge.
+	CartLinesTable = "cart_lines"
+	// CartLinesInverseTable is the table name for the CartLine entity.
+	// It exists in this package in order to avoid circular dependency with the "cartline" package.
+	CartLinesInverseTable = "cart_lines"
+	// CartLinesColumn is the table column denoting the cart_lines relation/edge.
+	CartLinesColumn = "member_id"
 )
 
 // Columns holds all SQL columns for member fields.
@@ -337,6 +346,20 @@ func ByProcurementRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newProcurementRecordsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCartLinesCount orders the results by cart_lines count.
+func ByCartLinesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCartLinesStep(), opts...)
+	}
+}
+
+// ByCartLines orders the results by cart_lines terms.
+func ByCartLines(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCartLinesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -384,6 +407,13 @@ func newProcurementRecordsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProcurementRecordsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ProcurementRecordsTable, ProcurementRecordsColumn),
+	)
+}
+func newCartLinesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CartLinesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CartLinesTable, CartLinesColumn),
 	)
 }
 

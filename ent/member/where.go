@@ -1092,6 +1092,29 @@ func HasProcurementRecordsWith(preds ...predicate.ProcurementRecord) predicate.M
 	})
 }
 
+// HasCartLines applies the HasEdge predicate on the "cart_lines" edge.
+func HasCartLines() predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CartLinesTable, CartLinesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCartLinesWith applies the HasEdge predicate on the "cart_lines" edge with a given conditions (other predicates).
+func HasCartLinesWith(preds ...predicate.CartLine) predicate.Member {
+	return predicate.Member(func(s *sql.Selector) {
+		step := newCartLinesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Member) predicate.Member {
 	return predicate.Member(sql.AndPredicates(predicates...))

@@ -43,6 +43,47 @@ var (
 			},
 		},
 	}
+	// CartLinesColumns holds the columns for the "cart_lines" table.
+	CartLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "member_id", Type: field.TypeString},
+		{Name: "product_id", Type: field.TypeString},
+	}
+	// CartLinesTable holds the schema information for the "cart_lines" table.
+	CartLinesTable = &schema.Table{
+		Name:       "cart_lines",
+		Columns:    CartLinesColumns,
+		PrimaryKey: []*schema.Column{CartLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cart_lines_members_cart_lines",
+				Columns:    []*schema.Column{CartLinesColumns[4]},
+				RefColumns: []*schema.Column{MembersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "cart_lines_products_cart_lines",
+				Columns:    []*schema.Column{CartLinesColumns[5]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cartline_member_id_product_id",
+				Unique:  true,
+				Columns: []*schema.Column{CartLinesColumns[4], CartLinesColumns[5]},
+			},
+			{
+				Name:    "cartline_product_id",
+				Unique:  false,
+				Columns: []*schema.Column{CartLinesColumns[5]},
+			},
+		},
+	}
 	// CountiesColumns holds the columns for the "counties" table.
 	CountiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -772,6 +813,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuthTokensTable,
+		CartLinesTable,
 		CountiesTable,
 		CouponsTable,
 		CouponCampaignsTable,
@@ -795,6 +837,12 @@ var (
 
 func init() {
 	AuthTokensTable.ForeignKeys[0].RefTable = MembersTable
+	CartLinesTable.ForeignKeys[0].RefTable = MembersTable
+	CartLinesTable.ForeignKeys[1].RefTable = ProductsTable
+	CartLinesTable.Annotation = &entsql.Annotation{}
+	CartLinesTable.Annotation.Checks = map[string]string{
+		"cart_line_quantity": "quantity BETWEEN 1 AND 999",
+	}
 	CouponsTable.ForeignKeys[0].RefTable = CouponCampaignsTable
 	CouponsTable.ForeignKeys[1].RefTable = CouponTiersTable
 	CouponsTable.ForeignKeys[2].RefTable = MembersTable

@@ -9,6 +9,9 @@ import (
 // AuthToken is the predicate function for authtoken builders.
 type AuthToken func(*sql.Selector)
 
+// CartLine is the predicate function for cartline builders.
+type CartLine func(*sql.Selector)
+
 // County is the predicate function for county builders.
 type County func(*sql.Selector)
 

@@ -52,6 +52,8 @@ const (
 	EdgeFlashSales = "flash_sales"
 	// EdgeOrderItems holds the string denoting the order_items edge name in mutations.
 	EdgeOrderItems = "order_items"
+	// EdgeCartLines holds the string denoting the cart_lines edge name in mutations.
+	EdgeCartLines = "cart_lines"
 	// EdgeImages holds the string denoting the images edge name in mutations.
 	EdgeImages = "images"
 	// Table holds the table name of the product in the database.
@@ -84,6 +86,13 @@ const (
 	OrderItemsInverseTable = "order_items"
 	// OrderItemsColumn is the table column denoting the order_items relation/edge.
 	OrderItemsColumn = "product_id"
+	// CartLinesTable is the table that holds the cart_lines relation/edge.
+	CartLinesTable = "cart_lines"
+	// CartLinesInverseTable is the table name for the CartLine entity.
+	// It exists in this package in order to avoid circular dependency with the "cartline" package.
+	CartLinesInverseTable = "cart_lines"
+	// CartLinesColumn is the table column denoting the cart_lines relation/edge.
+	CartLinesColumn = "product_id"
 	// ImagesTable is the table that holds the images relation/edge.
 	ImagesTable = "product_images"
 	// ImagesInverseTable is the table name for the ProductImage entity.
@@ -286,6 +295,20 @@ func ByOrderItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByCartLinesCount orders the results by cart_lines count.
+func ByCartLinesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCartLinesStep(), opts...)
+	}
+}
+
+// ByCartLines orders the results by cart_lines terms.
+func ByCartLines(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCartLinesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByImagesCount orders the results by images count.
 func ByImagesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -325,6 +348,13 @@ func newOrderItemsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrderItemsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, OrderItemsTable, OrderItemsColumn),
+	)
+}
+func newCartLinesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CartLinesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CartLinesTable, CartLinesColumn),
 	)
 }
 func newImagesStep() *sqlgraph.Step {

@@ -819,6 +819,29 @@ func HasOrderItemsWith(preds ...predicate.OrderItem) predicate.Product {
 	})
 }
 
+// HasCartLines applies the HasEdge predicate on the "cart_lines" edge.
+func HasCartLines() predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CartLinesTable, CartLinesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCartLinesWith applies the HasEdge predicate on the "cart_lines" edge with a given conditions (other predicates).
+func HasCartLinesWith(preds ...predicate.CartLine) predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := newCartLinesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasImages applies the HasEdge predicate on the "images" edge.
 func HasImages() predicate.Product {
 	return predicate.Product(func(s *sql.Selector) {

@@ -54,6 +54,7 @@ func (Member) Edges() []ent.Edge {
 		edge.To("coupons", Coupon.Type).Annotations(hidden()),
 		edge.To("flash_sale_holdings", FlashSaleHolding.Type).Annotations(hidden()),
 		edge.To("procurement_records", ProcurementRecord.Type).Annotations(hidden()),
+		edge.To("cart_lines", CartLine.Type).Annotations(hidden()),
 	}
 }
 

@@ -51,6 +51,7 @@ func (Product) Edges() []ent.Edge {
 			Unique().Required(),
 		edge.To("flash_sales", FlashSale.Type).Annotations(hidden()),
 		edge.To("order_items", OrderItem.Type).Annotations(hidden()),
+		edge.To("cart_lines", CartLine.Type).Annotations(hidden()),
 		// Served by graph/media.graphqls (ordered, batched per request).
 		edge.To("images", ProductImage.Type).Annotations(hidden()),
 	}

@@ -26,6 +26,11 @@ type BuyFlashSaleInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+type CartLineInput struct {
+	ProductID gid.ID `json:"productID"`
+	Quantity  int    `json:"quantity"`
+}
+
 type ChangePasswordInput struct {
 	OldPassword string `json:"oldPassword"`
 	NewPassword string `json:"newPassword"`
@@ -140,6 +145,18 @@ type PlaceOrderInput struct {
 	PurchasingUnitID *gid.ID `json:"purchasingUnitID,omitempty"`
 	// The same key from the same member returns the first order instead of a second one.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// Order the cart's lines (items must then be empty); ordered lines leave the cart. A line with a problem refuses the order (PRODUCT_UNAVAILABLE, OUT_OF_STOCK); an empty cart is BAD_USER_INPUT.
+	FromCart *bool `json:"fromCart,omitempty"`
+}
+
+// What quote prices. Orders for a purchasing unit are priced the same way; the unit is not asked for.
+type QuoteInput struct {
+	// Price these lines (unknown or off-sale products: PRODUCT_UNAVAILABLE); omit to price the cart.
+	Items []*OrderItemInput `json:"items,omitempty"`
+	// Price with this coupon instead of the best.
+	CouponID *gid.ID `json:"couponID,omitempty"`
+	// Set to price with no coupon at all.
+	NoCoupon *bool `json:"noCoupon,omitempty"`
 }
 
 type RealNameInput struct {

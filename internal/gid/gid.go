@@ -42,6 +42,7 @@ const (
 	ProcurementRecord = "pcr"
 	Payment           = "pay"
 	ProductImage      = "img"
+	CartLine          = "cln"
 )
 
 var (

@@ -22,8 +22,8 @@ import (
 	"unionmall/internal/pricing"
 )
 
-// maxLines bounds one order.
-const maxLines = 50
+// MaxLines bounds one order (and a cart, so that a full cart is one order).
+const MaxLines = 50
 
 // Line is one product and quantity of an order being placed.
 type Line struct {
@@ -39,14 +39,30 @@ type Placement struct {
 	CouponID         *gid.ID
 	PurchasingUnitID *gid.ID
 	IdempotencyKey   *string
+	// Cart, when set, gives the lines instead of Lines (placeOrder
+	// fromCart) and takes them out of the cart in the order's transaction.
+	Cart Cart
 }
 
-func (p *Placement) check() error {
-	if len(p.Lines) == 0 || len(p.Lines) > maxLines {
-		return apperr.BadInput("items", "an order has 1 to %d lines", maxLines)
+// Cart is a member's cart as placeOrder fromCart orders it (internal/cart).
+type Cart interface {
+	// Lines are the buyer's cart lines, or the refusal of a cart that
+	// cannot be ordered as it is (empty, a line off sale or short of
+	// stock).
+	Lines(ctx context.Context, buyer gid.ID) ([]Line, error)
+	// Ordered takes the ordered quantities out of the cart, in the order's
+	// transaction.
+	Ordered(ctx context.Context, tx *ent.Tx, buyer gid.ID, lines []Line) error
+}
+
+// CheckLines refuses lines that no order may have (BAD_USER_INPUT): none
+// or more than MaxLines, a quantity out of bounds, a product on two lines.
+func CheckLines(lines []Line) error {
+	if len(lines) == 0 || len(lines) > MaxLines {
+		return apperr.BadInput("items", "an order has 1 to %d lines", MaxLines)
 	}
-	seen := make(map[gid.ID]bool, len(p.Lines))
-	for _, l := range p.Lines {
+	seen := make(map[gid.ID]bool, len(lines))
+	for _, l := range lines {
 		if err := pricing.CheckQuantity(l.Quantity); err != nil {
 			return err
 		}
@@ -54,6 +70,13 @@ func (p *Placement) check() error {
 			return apperr.BadInput("items", "each product may appear on one line only")
 		}
 		seen[l.ProductID] = true
+	}
+	return nil
+}
+
+func (p *Placement) check() error {
+	if err := CheckLines(p.Lines); err != nil {
+		return err
 	}
 	if p.Address != nil {
 		a, err := p.Address.Normalize()
@@ -83,6 +106,24 @@ func buysFor(ctx context.Context, unit *gid.ID) error {
 func (s *Service) Place(ctx context.Context, p Placement) (*ent.Order, error) {
 	if err := buysFor(ctx, p.PurchasingUnitID); err != nil {
 		return nil, err
+	}
+	if p.Cart != nil {
+		if len(p.Lines) > 0 {
+			return nil, apperr.BadInput("items", "items must be empty when ordering the cart")
+		}
+		// A repeated key answers before the cart is read: its lines have
+		// left the cart.
+		if err := idempotency.Check(p.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		if o, err := s.byKey(ctx, p); o != nil || err != nil {
+			return o, err
+		}
+		lines, err := p.Cart.Lines(ctx, p.BuyerID)
+		if err != nil {
+			return nil, err
+		}
+		p.Lines = lines
 	}
 	if err := p.check(); err != nil {
 		return nil, err
@@ -149,13 +190,13 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, id gid.ID, p Placement,
 	priced := make([]pricing.Line, len(lines))
 	for i, l := range lines {
 		pr := byID[l.ProductID]
-		if pr == nil || !pr.OnSale {
-			return apperr.New(apperr.ProductUnavailable, "a product of the order is off sale or unknown")
+		if err := catalog.Orderable(pr); err != nil {
+			return err
 		}
 		if err := catalog.TakeStock(ctx, tx, pr, l.Quantity); err != nil {
 			return err
 		}
-		priced[i] = pricing.Line{Quantity: l.Quantity, UnitPrice: pr.SalePrice}
+		priced[i] = catalog.PriceLine(pr, l.Quantity)
 	}
 	subtotal := pricing.Price(priced, 0).Subtotal
 	var c *ent.Coupon
@@ -196,7 +237,12 @@ func (s *Service) place(ctx context.Context, tx *ent.Tx, id gid.ID, p Placement,
 		return err
 	}
 	if c != nil {
-		return coupons.Reserve(ctx, tx, c.ID, p.BuyerID, id, now)
+		if err := coupons.Reserve(ctx, tx, c.ID, p.BuyerID, id, now); err != nil {
+			return err
+		}
+	}
+	if p.Cart != nil {
+		return p.Cart.Ordered(ctx, tx, p.BuyerID, lines)
 	}
 	return nil
 }
@@ -221,10 +267,17 @@ func (s *Service) byKey(ctx context.Context, p Placement) (*ent.Order, error) {
 	return idempotency.Answer(o, nil, p.sameAs(o))
 }
 
-// sameAs reports whether o has this placement's lines, coupon and unit.
+// sameAs reports whether o has this placement's lines, coupon and unit
+// (a placement from the cart: its coupon and unit; the cart has changed
+// since, by the order itself).
 func (p *Placement) sameAs(o *ent.Order) bool {
-	if !sameID(o.CouponID, p.CouponID) || !sameID(o.PurchasingUnitID, p.PurchasingUnitID) ||
-		len(o.Edges.Items) != len(p.Lines) {
+	if !sameID(o.CouponID, p.CouponID) || !sameID(o.PurchasingUnitID, p.PurchasingUnitID) {
+		return false
+	}
+	if p.Cart != nil {
+		return true
+	}
+	if len(o.Edges.Items) != len(p.Lines) {
 		return false
 	}
 	want := make(map[gid.ID]int, len(p.Lines))

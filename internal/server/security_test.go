@@ -819,7 +819,7 @@ func secOps() []secOp {
 // secTables is every table a call could write.
 var secTables = []string{"members", "auth_tokens", "union_organizations", "purchasing_units", "counties",
 	"suppliers", "products", "coupon_campaigns", "coupon_tiers", "coupons", "live_events", "flash_sales",
-	"flash_sale_holdings", "orders", "order_items", "procurement_records"}
+	"flash_sale_holdings", "orders", "order_items", "procurement_records", "cart_lines"}
 
 // secSnapshot is the whole database, a line a row (tokens without their
 // last use, which reading may record).
@@ -862,7 +862,7 @@ func secSchemaFields(t testing.TB, m *servertest.Mall, root string) []string {
 func TestSecurityMutationMatrix(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		w := secNewWorld(t, d)
-		ops := secOps()
+		ops := append(secOps(), secCartOps()...)
 
 		// A mutation of the schema without a row fails the test, so a new
 		// mutation cannot go untested; so does a row of no mutation.
@@ -933,7 +933,7 @@ func TestSecurityMutationMatrix(t *testing.T) {
 var (
 	secPublicQueries = []string{"node", "nodes", "me", "products", "suppliers", "counties", "couponCampaigns", "liveEvents", "flashSale", "platformStats", "unionOrganizations",
 		"product", "supplier", "county", "liveEvent", "productCategories"}
-	secPrivateQueries = []string{"myOrders", "myCoupons", "orders", "pendingVerifications", "order"}
+	secPrivateQueries = []string{"myOrders", "myCoupons", "orders", "pendingVerifications", "order", "cart", "quote"}
 )
 
 const secMemberFields = `id phone realName idNumberMasked verificationSubmittedAt verificationNote verificationStatus`

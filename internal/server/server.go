@@ -19,6 +19,7 @@ import (
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
+	"unionmall/internal/cart"
 	"unionmall/internal/catalog"
 	"unionmall/internal/changes"
 	"unionmall/internal/coupons"
@@ -93,6 +94,7 @@ type Server struct {
 	Catalog     *catalog.Service
 	Coupons     *coupons.Service
 	Orders      *orders.Service
+	Cart        *cart.Service
 	FlashSales  *flashsales.Service
 	Procurement *procurement.Service
 	Stats       *stats.Cache
@@ -145,6 +147,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Catalog:     catalog.New(d),
 		Coupons:     coupons.New(d, reg),
 		Orders:      orders.New(d, o.PaymentWindow, reg, orderOpts...),
+		Cart:        cart.New(d),
 		FlashSales:  flash,
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
@@ -164,6 +167,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Catalog:     s.Catalog,
 		Coupons:     s.Coupons,
 		Orders:      s.Orders,
+		Cart:        s.Cart,
 		FlashSales:  s.FlashSales,
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
