@@ -170,7 +170,15 @@ func TestUploadRefusals(t *testing.T) {
 		})
 		t.Run("not an ADMIN", func(t *testing.T) {
 			servertest.WantCode(t, upload(t, m, "", p, pngOf(t, 4, 4), "x.png", "image/png", false), "UNAUTHENTICATED")
-			servertest.WantCode(t, upload(t, m, m.Verified("买家").Token, p, pngOf(t, 4, 4), "x.png", "image/png", false), "FORBIDDEN")
+			member := m.Verified("买家").Token
+			servertest.WantCode(t, upload(t, m, member, p, pngOf(t, 4, 4), "x.png", "image/png", false), "FORBIDDEN")
+			// Only an ADMIN's multipart body may pass the ordinary bound:
+			// a body a member could not upload anyway is not even read.
+			for who, token := range map[string]string{"anonymous": "", "a member": member} {
+				if r := upload(t, m, token, p, noise(1100<<10), "x.png", "image/png", false); r.Status != http.StatusRequestEntityTooLarge {
+					t.Errorf("%s's 1.1 MiB multipart body (an ADMIN may send up to 1.2): status %d, want 413", who, r.Status)
+				}
+			}
 			if got := files(t, dir); len(got) != 0 {
 				t.Fatalf("stored %v", got)
 			}

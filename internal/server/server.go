@@ -185,7 +185,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), queriesOnlyOverGET(s.Sessions.Middleware(gql))))
+	var api http.Handler = clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
 	if len(o.AllowedOrigins) > 0 {
 		api = cors.New(cors.Options{
 			AllowedOrigins: o.AllowedOrigins,
