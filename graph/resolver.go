@@ -13,6 +13,7 @@ import (
 	"unionmall/internal/flashsales"
 	"unionmall/internal/live"
 	"unionmall/internal/orders"
+	"unionmall/internal/orderwatch"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
 )
@@ -28,5 +29,6 @@ type Resolver struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	OrderWatch  *orderwatch.Watcher
 	Now         func() time.Time
 }

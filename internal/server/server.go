@@ -19,6 +19,7 @@ import (
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
+	"unionmall/internal/broker"
 	"unionmall/internal/catalog"
 	"unionmall/internal/changes"
 	"unionmall/internal/coupons"
@@ -28,6 +29,7 @@ import (
 	"unionmall/internal/live"
 	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
+	"unionmall/internal/orderwatch"
 	"unionmall/internal/payhttp"
 	"unionmall/internal/payments"
 	"unionmall/internal/procurement"
@@ -91,6 +93,7 @@ type Server struct {
 	Procurement *procurement.Service
 	Stats       *stats.Cache
 	Live        *live.Hub
+	OrderWatch  *orderwatch.Watcher
 	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
@@ -142,6 +145,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
 		Live:        live.New(reg, flash, totals),
+		OrderWatch:  orderwatch.New(reg, d.Client, sessions),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
@@ -149,7 +153,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		s.Accounts.LimitLogins(account.LoginLimits{})
 	}
 	s.Metrics.Pool(d.Pool)
-	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.Live.BrokerStats()) })
+	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.brokerStats()) })
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
@@ -160,6 +164,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: s.Procurement,
 		Stats:       s.Stats,
 		Live:        s.Live,
+		OrderWatch:  s.OrderWatch,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
@@ -192,6 +197,18 @@ func New(d *db.DB, o Options) (*Server, error) {
 	return s, nil
 }
 
+// brokerStats sums the live feeds' and the order subscriptions' brokers.
+func (s *Server) brokerStats() broker.Stats {
+	out, o := s.Live.BrokerStats(), s.OrderWatch.Stats()
+	out.Pushes += o.Pushes
+	out.Skipped += o.Skipped
+	out.Loads += o.Loads
+	out.LoadErrors += o.LoadErrors
+	out.Subscribers += o.Subscribers
+	out.Topics += o.Topics
+	return out
+}
+
 // statsTTL is how stale the platform totals may be when another instance
 // changed them; this instance's own changes show at once.
 const statsTTL = 2 * time.Second
@@ -208,6 +225,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 		}
 	}
 	context.AfterFunc(ctx, s.Live.Close)
+	context.AfterFunc(ctx, s.OrderWatch.Close)
 	go every(ctx, time.Second, func() {
 		for {
 			n, err := s.Orders.ExpireDue(ctx, 100)
