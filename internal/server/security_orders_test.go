@@ -29,7 +29,9 @@ func TestSecurityOrderSearchFlashSalesOrderUpdated(t *testing.T) {
 		owner := w.owner()
 
 		var schema struct {
-			Schema struct{ SubscriptionType struct{ Fields []struct{ Name string } } } `json:"__schema"`
+			Schema struct {
+				SubscriptionType struct{ Fields []struct{ Name string } }
+			} `json:"__schema"`
 		}
 		m.MustDo("", `{ __schema { subscriptionType { fields { name } } } }`, nil, &schema)
 		for _, f := range schema.Schema.SubscriptionType.Fields {
@@ -75,7 +77,9 @@ func TestSecurityOrderSearchFlashSalesOrderUpdated(t *testing.T) {
 
 				// flashSales: anyone; the off-sale product's sale for ADMIN only.
 				var sales struct {
-					FlashSales struct{ Edges []struct{ Node struct{ ID string } } }
+					FlashSales struct {
+						Edges []struct{ Node struct{ ID string } }
+					}
 				}
 				m.MustDo(run.c.Token, salesQ, nil, &sales)
 				var ids []string
