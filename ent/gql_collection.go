@@ -457,6 +457,28 @@ func newFlashSalePaginateArgs(rv map[string]any) *flashsalePaginateArgs {
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
 	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FlashSaleOrder{Field: &FlashSaleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFlashSaleOrder(order))
+			}
+		case *FlashSaleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFlashSaleOrder(v))
+			}
+		}
+	}
 	return args
 }
 

@@ -1065,6 +1065,53 @@ func (_m *FlashSaleQuery) Paginate(
 	return conn, nil
 }
 
+var (
+	// FlashSaleOrderFieldStartsAt orders FlashSale by starts_at.
+	FlashSaleOrderFieldStartsAt = &FlashSaleOrderField{
+		Value: func(_m *FlashSale) (ent.Value, error) {
+			return _m.StartsAt, nil
+		},
+		column: flashsale.FieldStartsAt,
+		toTerm: flashsale.ByStartsAt,
+		toCursor: func(_m *FlashSale) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartsAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FlashSaleOrderField) String() string {
+	var str string
+	switch f.column {
+	case FlashSaleOrderFieldStartsAt.column:
+		str = "STARTS_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FlashSaleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FlashSaleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FlashSaleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "STARTS_AT":
+		*f = *FlashSaleOrderFieldStartsAt
+	default:
+		return fmt.Errorf("%s is not a valid FlashSaleOrderField", str)
+	}
+	return nil
+}
+
 // FlashSaleOrderField defines the ordering field of FlashSale.
 type FlashSaleOrderField struct {
 	// Value extracts the ordering value from the given FlashSale.

@@ -3,6 +3,7 @@ package graph
 import (
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -12,6 +13,7 @@ import (
 	"unionmall/ent/coupon"
 	"unionmall/ent/order"
 	"unionmall/graph/generated"
+	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 
 	"entgo.io/contrib/entgql"
@@ -116,7 +118,10 @@ func complexity() generated.ComplexityRoot {
 	c.Query.MyOrders = func(child int, _ cur, first *int, _ cur, last *int, _ *order.Status) int {
 		return 1 + child*pageCost(first, last)
 	}
-	c.Query.Orders = func(child int, _ cur, first *int, _ cur, last *int, _ *order.Status) int {
+	c.Query.Orders = func(child int, _ cur, first *int, _ cur, last *int, _ *order.Status, _, _ *string, _, _ *time.Time) int {
+		return 1 + child*pageCost(first, last)
+	}
+	c.Query.FlashSales = func(child int, _ cur, first *int, _ cur, last *int, _ *flashsales.Status, _, _ *time.Time) int {
 		return 1 + child*pageCost(first, last)
 	}
 	c.Query.PendingVerifications = func(child int, _ cur, first *int, _ cur, last *int) int {

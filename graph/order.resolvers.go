@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 	"unionmall/ent"
 	"unionmall/ent/order"
 	"unionmall/ent/orderitem"
@@ -129,12 +130,13 @@ func (r *queryResolver) MyOrders(ctx context.Context, after *entgql.Cursor[gid.I
 }
 
 // Orders is the resolver for the orders field.
-func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error) {
-	q := r.DB.Client.Order.Query()
-	if status != nil {
-		q = q.Where(order.StatusEQ(*status))
+func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status, number *string, buyerPhone *string, placedAfter *time.Time, placedBefore *time.Time) (*ent.OrderConnection, error) {
+	where, err := orders.Search{Status: status, Number: number, BuyerPhone: buyerPhone,
+		PlacedAfter: placedAfter, PlacedBefore: placedBefore}.Where()
+	if err != nil {
+		return nil, err
 	}
-	return r.orderPage(ctx, q, after, first, before, last)
+	return r.orderPage(ctx, r.DB.Client.Order.Query().Where(where...), after, first, before, last)
 }
 
 // OrderItem returns generated.OrderItemResolver implementation.

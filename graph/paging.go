@@ -1,6 +1,11 @@
 package graph
 
-import "unionmall/internal/apperr"
+import (
+	"unionmall/ent"
+	"unionmall/internal/apperr"
+
+	"entgo.io/contrib/entgql"
+)
 
 // Connection sizes of the contract: 20 by default, at most 100.
 const (
@@ -25,3 +30,6 @@ func pageSize(first, last *int) (*int, *int, error) {
 	}
 	return first, last, nil
 }
+
+// byStart is flashSales' order: by startsAt, then ID (entgql's tiebreak).
+var byStart = &ent.FlashSaleOrder{Direction: entgql.OrderDirectionAsc, Field: ent.FlashSaleOrderFieldStartsAt}

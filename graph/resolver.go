@@ -15,6 +15,7 @@ import (
 	"unionmall/internal/live"
 	"unionmall/internal/media"
 	"unionmall/internal/orders"
+	"unionmall/internal/orderwatch"
 	"unionmall/internal/procurement"
 	"unionmall/internal/stats"
 )
@@ -32,5 +33,6 @@ type Resolver struct {
 	Stats       *stats.Cache
 	Live        *live.Hub
 	Media       *media.Service
+	OrderWatch  *orderwatch.Watcher
 	Now         func() time.Time
 }

@@ -268,6 +268,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{FlashSalesColumns[7], FlashSalesColumns[6]},
 			},
+			{
+				Name:    "flashsale_starts_at",
+				Unique:  false,
+				Columns: []*schema.Column{FlashSalesColumns[5]},
+			},
 		},
 	}
 	// FlashSaleHoldingsColumns holds the columns for the "flash_sale_holdings" table.
@@ -456,6 +461,11 @@ var (
 				Name:    "order_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{OrdersColumns[6]},
+			},
+			{
+				Name:    "order_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[5], OrdersColumns[6]},
 			},
 		},
 	}

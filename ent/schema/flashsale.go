@@ -32,7 +32,7 @@ func (FlashSale) Fields() []ent.Field {
 		// Units held by live orders of the sale.
 		field.Int("sold").Default(0).NonNegative(),
 		field.Int("per_member_limit").Positive().Immutable(),
-		field.Time("starts_at").Immutable(),
+		field.Time("starts_at").Immutable().Annotations(entgql.OrderField("STARTS_AT")),
 		field.Time("ends_at"),
 		// When the unsold units went back to the product; set once.
 		field.Time("settled_at").Optional().Nillable().Annotations(hidden()),
@@ -57,11 +57,14 @@ func (FlashSale) Indexes() []ent.Index {
 		index.Fields("product_id"),
 		// The settlement worker looks for ended, unsettled sales.
 		index.Fields("settled_at", "ends_at"),
+		// flashSales (秒杀日历): by start time, then id.
+		index.Fields("starts_at"),
 	}
 }
 
 func (FlashSale) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		entgql.RelayConnection(),
 		entgql.Skip(entgql.SkipWhereInput),
 		entsql.Checks(map[string]string{
 			"flash_sale_sold_range": "sold >= 0 AND sold <= quantity",

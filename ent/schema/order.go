@@ -78,6 +78,8 @@ func (Order) Indexes() []ent.Index {
 		index.Fields("status", "pay_by"),
 		index.Fields("flash_sale_id", "status"),
 		index.Fields("created_at"),
+		// orders(status:) for ADMIN, newest first.
+		index.Fields("status", "created_at"),
 	}
 }
 

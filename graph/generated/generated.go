@@ -167,6 +167,17 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 	}
 
+	FlashSaleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FlashSaleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	FlashSaleStock struct {
 		FlashSale   func(childComplexity int) int
 		FlashSaleID func(childComplexity int) int
@@ -433,6 +444,7 @@ type ComplexityRoot struct {
 		County               func(childComplexity int, id gid.ID) int
 		CouponCampaigns      func(childComplexity int, activeOnly *bool) int
 		FlashSale            func(childComplexity int, id gid.ID) int
+		FlashSales           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *flashsales.Status, startsAfter *time.Time, startsBefore *time.Time) int
 		LiveEvent            func(childComplexity int, id gid.ID) int
 		LiveEvents           func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, orderBy *ent.LiveEventOrder, where *ent.LiveEventWhereInput) int
 		Me                   func(childComplexity int) int
@@ -441,7 +453,7 @@ type ComplexityRoot struct {
 		Node                 func(childComplexity int, id gid.ID) int
 		Nodes                func(childComplexity int, ids []gid.ID) int
 		Order                func(childComplexity int, id gid.ID) int
-		Orders               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) int
+		Orders               func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status, number *string, buyerPhone *string, placedAfter *time.Time, placedBefore *time.Time) int
 		PendingVerifications func(childComplexity int, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int) int
 		PlatformStats        func(childComplexity int) int
 		Product              func(childComplexity int, id gid.ID) int
@@ -484,6 +496,7 @@ type ComplexityRoot struct {
 		LiveEventBuyers      func(childComplexity int, liveEventID gid.ID) int
 		LiveEventCounters    func(childComplexity int, liveEventID gid.ID) int
 		LiveEventFeed        func(childComplexity int, liveEventID gid.ID) int
+		OrderUpdated         func(childComplexity int, orderID gid.ID) int
 		PlatformStatsUpdated func(childComplexity int) int
 	}
 
@@ -641,13 +654,15 @@ type QueryResolver interface {
 	LiveEvent(ctx context.Context, id gid.ID) (*ent.LiveEvent, error)
 	Order(ctx context.Context, id gid.ID) (*ent.Order, error)
 	MyOrders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error)
-	Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status) (*ent.OrderConnection, error)
+	Orders(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *order.Status, number *string, buyerPhone *string, placedAfter *time.Time, placedBefore *time.Time) (*ent.OrderConnection, error)
+	FlashSales(ctx context.Context, after *entgql.Cursor[gid.ID], first *int, before *entgql.Cursor[gid.ID], last *int, status *flashsales.Status, startsAfter *time.Time, startsBefore *time.Time) (*ent.FlashSaleConnection, error)
 }
 type SubscriptionResolver interface {
 	FlashSaleStock(ctx context.Context, flashSaleID gid.ID) (<-chan *flashsales.Stock, error)
 	LiveEventCounters(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Counters, error)
 	PlatformStatsUpdated(ctx context.Context) (<-chan *stats.Platform, error)
 	LiveEventFeed(ctx context.Context, liveEventID gid.ID) (<-chan *live.EventFeed, error)
+	OrderUpdated(ctx context.Context, orderID gid.ID) (<-chan *ent.Order, error)
 	LiveEventBuyers(ctx context.Context, liveEventID gid.ID) (<-chan *flashsales.Buyers, error)
 }
 
@@ -1056,6 +1071,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FlashSale.Status(childComplexity), true
+
+	case "FlashSaleConnection.edges":
+		if e.ComplexityRoot.FlashSaleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleConnection.Edges(childComplexity), true
+	case "FlashSaleConnection.pageInfo":
+		if e.ComplexityRoot.FlashSaleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleConnection.PageInfo(childComplexity), true
+	case "FlashSaleConnection.totalCount":
+		if e.ComplexityRoot.FlashSaleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleConnection.TotalCount(childComplexity), true
+
+	case "FlashSaleEdge.cursor":
+		if e.ComplexityRoot.FlashSaleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleEdge.Cursor(childComplexity), true
+	case "FlashSaleEdge.node":
+		if e.ComplexityRoot.FlashSaleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlashSaleEdge.Node(childComplexity), true
 
 	case "FlashSaleStock.flashSale":
 		if e.ComplexityRoot.FlashSaleStock.FlashSale == nil {
@@ -2380,6 +2427,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FlashSale(childComplexity, args["id"].(gid.ID)), true
+	case "Query.flashSales":
+		if e.ComplexityRoot.Query.FlashSales == nil {
+			break
+		}
+
+		args, err := ec.field_Query_flashSales_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FlashSales(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["status"].(*flashsales.Status), args["startsAfter"].(*time.Time), args["startsBefore"].(*time.Time)), true
 
 	case "Query.liveEvent":
 		if e.ComplexityRoot.Query.LiveEvent == nil {
@@ -2474,7 +2532,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Orders(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["status"].(*order.Status)), true
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["after"].(*entgql.Cursor[gid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[gid.ID]), args["last"].(*int), args["status"].(*order.Status), args["number"].(*string), args["buyerPhone"].(*string), args["placedAfter"].(*time.Time), args["placedBefore"].(*time.Time)), true
 	case "Query.pendingVerifications":
 		if e.ComplexityRoot.Query.PendingVerifications == nil {
 			break
@@ -2709,6 +2767,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.LiveEventFeed(childComplexity, args["liveEventID"].(gid.ID)), true
+	case "Subscription.orderUpdated":
+		if e.ComplexityRoot.Subscription.OrderUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orderUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrderUpdated(childComplexity, args["orderID"].(gid.ID)), true
 	case "Subscription.platformStatsUpdated":
 		if e.ComplexityRoot.Subscription.PlatformStatsUpdated == nil {
 			break
@@ -2905,6 +2974,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateLiveEventInput", ec.unmarshalInputCreateLiveEventInput),
 			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
 			graphql.NewInputUnmarshaler("CreateSupplierInput", ec.unmarshalInputCreateSupplierInput),
+			graphql.NewInputUnmarshaler("FlashSaleOrder", ec.unmarshalInputFlashSaleOrder),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("LiveEventOrder", ec.unmarshalInputLiveEventOrder),
 			graphql.NewInputUnmarshaler("LiveEventWhereInput", ec.unmarshalInputLiveEventWhereInput),
@@ -3555,6 +3625,55 @@ type FlashSale implements Node {
   createdAt: Time!
   product: Product!
   liveEvent: LiveEvent
+}
+"""
+A connection to a list of items.
+"""
+type FlashSaleConnection {
+  """
+  A list of edges.
+  """
+  edges: [FlashSaleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type FlashSaleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: FlashSale
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for FlashSale connections
+"""
+input FlashSaleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order FlashSales.
+  """
+  field: FlashSaleOrderField!
+}
+"""
+Properties by which FlashSale connections can be ordered.
+"""
+enum FlashSaleOrderField {
+  STARTS_AT
 }
 type LiveEvent implements Node {
   id: ID!
@@ -4591,8 +4710,12 @@ input OfflineProcurementInput {
 extend type Query {
   "The signed-in member's orders, newest first."
   myOrders(after: Cursor, first: Int, before: Cursor, last: Int, "Only orders in this state (the 待付款 / 待发货 / 已完成 tabs)." status: OrderStatus): OrderConnection! @signedIn
-  "ADMIN. All orders, newest first."
-  orders(after: Cursor, first: Int, before: Cursor, last: Int, status: OrderStatus): OrderConnection! @hasRole(role: ADMIN)
+  "ADMIN. All orders, newest first; the filters given must all hold (customer service's order search)."
+  orders(after: Cursor, first: Int, before: Cursor, last: Int, status: OrderStatus,
+    "Exactly this order number (24 digits, as on the member's order page)." number: String,
+    "Orders of the member with exactly this phone (11 digits)." buyerPhone: String,
+    "Placed at or after this time." placedAfter: Time,
+    "Placed before this time (placedAfter must be earlier)." placedBefore: Time): OrderConnection! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
@@ -4612,6 +4735,28 @@ extend type Mutation {
   refundOrder(input: RefundOrderInput!): Order! @hasRole(role: ADMIN)
   "ADMIN or a PURCHASER of that unit."
   recordOfflineProcurement(input: OfflineProcurementInput!): ProcurementRecord! @signedIn
+}
+`, BuiltIn: false},
+	{Name: "../ordersearch.graphqls", Input: `extend type Query {
+  """
+  Public. Flash sales ordered by start time, then ID (秒杀日历), with or
+  without a live event. status means what FlashSale.status says at the
+  moment of the query; startsAfter/startsBefore bound startsAt as
+  [startsAfter, startsBefore). Sales of products off sale are listed to
+  ADMIN only, as node shows them.
+  """
+  flashSales(after: Cursor, first: Int, before: Cursor, last: Int, status: FlashSaleStatus, startsAfter: Time, startsBefore: Time): FlashSaleConnection!
+}
+
+extend type Subscription {
+  """
+  The buyer or ADMIN (anyone else, and unknown IDs: NOT_FOUND): the order at
+  once, then on every change of its status, its payment or its shipping,
+  made on any instance. A slow subscriber may skip intermediate states,
+  never the latest. Ends when the connection's token is revoked or no
+  longer may see the order.
+  """
+  orderUpdated(orderID: ID!): Order!
 }
 `, BuiltIn: false},
 	{Name: "../payment.graphqls", Input: `"How a member pays."
@@ -4915,6 +5060,28 @@ func (ec *executionContext) childFields_FlashSale(ctx context.Context, field gra
 		return ec.fieldContext_FlashSale_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FlashSale", field.Name)
+}
+
+func (ec *executionContext) childFields_FlashSaleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FlashSaleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FlashSaleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FlashSaleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlashSaleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FlashSaleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_FlashSaleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_FlashSaleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlashSaleEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_FlashSaleStock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6179,6 +6346,68 @@ func (ec *executionContext) field_Query_flashSale_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_flashSales_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[gid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*flashsales.Status, error) {
+			return ec.unmarshalOFlashSaleStatus2ᚖunionmallᚋinternalᚋflashsalesᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "startsAfter",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startsAfter"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "startsBefore",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startsBefore"] = arg6
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_liveEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6392,6 +6621,38 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["status"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "buyerPhone",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["buyerPhone"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "placedAfter",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placedAfter"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "placedBefore",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placedBefore"] = arg8
 	return args, nil
 }
 
@@ -6628,6 +6889,20 @@ func (ec *executionContext) field_Subscription_liveEventFeed_args(ctx context.Co
 		return nil, err
 	}
 	args["liveEventID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_orderUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orderID",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2unionmallᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderID"] = arg0
 	return args, nil
 }
 
@@ -8233,6 +8508,148 @@ func (ec *executionContext) _FlashSale_status(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_FlashSale_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FlashSale", field, true, true, "FlashSaleStatus")
+}
+
+func (ec *executionContext) _FlashSaleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSaleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FlashSaleEdge) graphql.Marshaler {
+			return ec.marshalOFlashSaleEdge2ᚕᚖunionmallᚋentᚐFlashSaleEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlashSaleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSaleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlashSaleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSaleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[gid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlashSaleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlashSaleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSaleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlashSaleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FlashSaleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSaleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlashSale) graphql.Marshaler {
+			return ec.marshalOFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlashSaleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSale(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlashSaleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FlashSaleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlashSaleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[gid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlashSaleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlashSaleEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _FlashSaleStock_flashSaleID(ctx context.Context, field graphql.CollectedField, obj *flashsales.Stock) (ret graphql.Marshaler) {
@@ -14930,7 +15347,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Orders(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["status"].(*order.Status))
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["status"].(*order.Status), fc.Args["number"].(*string), fc.Args["buyerPhone"].(*string), fc.Args["placedAfter"].(*time.Time), fc.Args["placedBefore"].(*time.Time))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14976,6 +15393,50 @@ func (ec *executionContext) fieldContext_Query_orders(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_orders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_flashSales(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_flashSales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FlashSales(ctx, fc.Args["after"].(*entgql.Cursor[gid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[gid.ID]), fc.Args["last"].(*int), fc.Args["status"].(*flashsales.Status), fc.Args["startsAfter"].(*time.Time), fc.Args["startsBefore"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlashSaleConnection) graphql.Marshaler {
+			return ec.marshalNFlashSaleConnection2ᚖunionmallᚋentᚐFlashSaleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_flashSales(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlashSaleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_flashSales_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15652,6 +16113,50 @@ func (ec *executionContext) fieldContext_Subscription_liveEventFeed(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_liveEventFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orderUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OrderUpdated(ctx, fc.Args["orderID"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖunionmallᚋentᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_orderUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18471,6 +18976,59 @@ func (ec *executionContext) unmarshalInputCreateSupplierInput(ctx context.Contex
 func UnmarshalCreateSupplierInput(ctx context.Context, raw any) (model.CreateSupplierInput, error) {
 	var out model.CreateSupplierInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSupplierInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFlashSaleOrder(ctx context.Context, obj any) (ent.FlashSaleOrder, error) {
+	var it ent.FlashSaleOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFlashSaleOrderField2ᚖunionmallᚋentᚐFlashSaleOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFlashSaleOrder unmarshals raw into the FlashSaleOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFlashSaleOrder(ctx context.Context, raw any) (ent.FlashSaleOrder, error) {
+	var out ent.FlashSaleOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlashSaleOrder", raw, &out)
 	return out, err
 }
 
@@ -21976,6 +22534,87 @@ func (ec *executionContext) _FlashSale(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var flashSaleConnectionImplementors = []string{"FlashSaleConnection"}
+
+func (ec *executionContext) _FlashSaleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FlashSaleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flashSaleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlashSaleConnection")
+		case "edges":
+			out.Values[i] = ec._FlashSaleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FlashSaleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._FlashSaleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var flashSaleEdgeImplementors = []string{"FlashSaleEdge"}
+
+func (ec *executionContext) _FlashSaleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FlashSaleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flashSaleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlashSaleEdge")
+		case "node":
+			out.Values[i] = ec._FlashSaleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._FlashSaleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var flashSaleStockImplementors = []string{"FlashSaleStock"}
 
 func (ec *executionContext) _FlashSaleStock(ctx context.Context, sel ast.SelectionSet, obj *flashsales.Stock) graphql.Marshaler {
@@ -23878,6 +24517,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_orders(ctx, field)
 				})
+		case "flashSales":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_flashSales(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -24099,6 +24744,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_platformStatsUpdated(ctx, fields[0])
 	case "liveEventFeed":
 		return ec._Subscription_liveEventFeed(ctx, fields[0])
+	case "orderUpdated":
+		return ec._Subscription_orderUpdated(ctx, fields[0])
 	case "liveEventBuyers":
 		return ec._Subscription_liveEventBuyers(ctx, fields[0])
 	default:
@@ -25073,6 +25720,28 @@ func (ec *executionContext) marshalNFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx
 		return graphql.Null
 	}
 	return ec._FlashSale(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFlashSaleConnection2ᚖunionmallᚋentᚐFlashSaleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FlashSaleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlashSaleConnection!")
+		return graphql.Null
+	}
+	return ec._FlashSaleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFlashSaleOrderField2ᚖunionmallᚋentᚐFlashSaleOrderField(ctx context.Context, v any) (*ent.FlashSaleOrderField, error) {
+	var res = new(ent.FlashSaleOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFlashSaleOrderField2ᚖunionmallᚋentᚐFlashSaleOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FlashSaleOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlashSaleOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNFlashSaleStatus2unionmallᚋinternalᚋflashsalesᚐStatus(ctx context.Context, v any) (flashsales.Status, error) {
@@ -26124,6 +26793,42 @@ func (ec *executionContext) marshalOFlashSale2ᚖunionmallᚋentᚐFlashSale(ctx
 		return graphql.Null
 	}
 	return ec._FlashSale(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFlashSaleEdge2ᚕᚖunionmallᚋentᚐFlashSaleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.FlashSaleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOFlashSaleEdge2ᚖunionmallᚋentᚐFlashSaleEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFlashSaleEdge2ᚖunionmallᚋentᚐFlashSaleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.FlashSaleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FlashSaleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFlashSaleStatus2ᚖunionmallᚋinternalᚋflashsalesᚐStatus(ctx context.Context, v any) (*flashsales.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(flashsales.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFlashSaleStatus2ᚖunionmallᚋinternalᚋflashsalesᚐStatus(ctx context.Context, sel ast.SelectionSet, v *flashsales.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOID2ᚕunionmallᚋinternalᚋgidᚐIDᚄ(ctx context.Context, v any) ([]gid.ID, error) {

@@ -102,7 +102,20 @@ func (s *Sessions) Authenticate(ctx context.Context, token string) (*Viewer, err
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return nil, ErrInvalidToken
 	}
-	hash := hashToken(token)
+	return s.authenticate(ctx, hashToken(token))
+}
+
+// Recheck is Authenticate again for the token v was authenticated from
+// (v nil: ErrInvalidToken): for what outlives one request, such as a
+// private subscription, that must stop once the token is revoked.
+func (s *Sessions) Recheck(ctx context.Context, v *Viewer) (*Viewer, error) {
+	if v == nil || v.tokenHash == "" {
+		return nil, ErrInvalidToken
+	}
+	return s.authenticate(ctx, []byte(v.tokenHash))
+}
+
+func (s *Sessions) authenticate(ctx context.Context, hash []byte) (*Viewer, error) {
 	fresh := s.fresh()
 	gen := s.cache.generation()
 	if c, ok := s.cache.get(string(hash)); ok && fresh {

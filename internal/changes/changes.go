@@ -38,10 +38,11 @@ const (
 	StatsKind     Kind = "stats" // the platform's totals
 	TokenKind     Kind = "tok"   // a bearer token (its hash, hex) was revoked
 	MemberKind    Kind = "mem"   // a member's roles, verification or tokens
+	OrderKind     Kind = "ord"   // an order's status, payment or shipping
 )
 
 // Kinds lists every kind, for the check that each has a handler.
-var Kinds = []Kind{FlashSaleKind, LiveEventKind, StatsKind, TokenKind, MemberKind}
+var Kinds = []Kind{FlashSaleKind, LiveEventKind, StatsKind, TokenKind, MemberKind, OrderKind}
 
 // Change names one changed thing. It is comparable, so it can key a map.
 type Change struct {
@@ -63,6 +64,9 @@ func Token(hashHex string) Change { return Change{TokenKind, hashHex} }
 
 // Member is a change of a member's roles, verification or tokens.
 func Member(id gid.ID) Change { return Change{MemberKind, string(id)} }
+
+// Order is a change of one order: its status, its payment or its shipping.
+func Order(id gid.ID) Change { return Change{OrderKind, string(id)} }
 
 // String is the change on the wire, and its topic for subscriptions:
 // "fls:ID", or the kind alone when there is no ID.

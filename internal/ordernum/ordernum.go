@@ -31,3 +31,16 @@ func Clash(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "orders_number_key") || strings.Contains(s, "orders.number")
 }
+
+// Valid reports whether s has the form of a number New makes: 24 digits.
+func Valid(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -38,3 +38,19 @@ func TestClash(t *testing.T) {
 		}
 	}
 }
+
+func TestValid(t *testing.T) {
+	for s, want := range map[string]bool{
+		New(time.Now()):             true,
+		"202611091030011234567890":  true,
+		"20261109103001123456789":   false, // 23 digits
+		"2026110910300112345678901": false,
+		"20261109103001123456789x":  false,
+		"２０２６１１０９１０３００１１２３４５６７８９０": false, // full-width digits
+		"": false,
+	} {
+		if Valid(s) != want {
+			t.Errorf("Valid(%q) = %v", s, !want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"unionmall/ent/payment"
 	"unionmall/ent/product"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/gid"
 	"unionmall/internal/orderstate"
 	"unionmall/internal/payments"
@@ -90,6 +91,9 @@ func (s *Service) StartPayment(ctx context.Context, id gid.ID, ch payments.Chann
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start payment: %w", err)
+	}
+	if fresh {
+		s.changes.Announce(changes.Order(o.ID)) // it has a PENDING payment
 	}
 	c := payments.Checkout{OrderID: o.ID, OutTradeNo: pm.OutTradeNo, Description: desc, Total: pm.Amount,
 		ExpiresAt: *o.PayBy, OpenID: openID}

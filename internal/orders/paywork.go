@@ -193,6 +193,7 @@ func (s *Service) closeUnpaid(ctx context.Context, pm *ent.Payment) error {
 				return err
 			}
 		}
+		touched = append(touched, changes.Order(o.ID)) // its payment is CLOSED
 		return setPayment(ctx, tx, cur, payment.StatusPENDING, func(u *ent.PaymentUpdate) {
 			u.SetStatus(payment.StatusCLOSED).SetClosedAt(now).ClearNextCheckAt()
 		})

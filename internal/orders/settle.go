@@ -109,11 +109,13 @@ func (s *Service) Settle(ctx context.Context, p payments.Paid) (Settlement, erro
 			// transaction, its notification lost: the payment is the
 			// order's, not a second one to refund.
 			outcome = Duplicate
+			touched = append(touched, changes.Order(o.ID)) // its payment is PAID
 			return setPayment(ctx, tx, cur, cur.Status, func(u *ent.PaymentUpdate) {
 				u.SetStatus(payment.StatusPAID).SetProviderTransactionID(p.TransactionID).SetPaidAt(paidAt).ClearNextCheckAt()
 			})
 		}
 		outcome = Late
+		touched = append(touched, changes.Order(o.ID)) // its payment is REFUNDING
 		return setPayment(ctx, tx, cur, cur.Status, func(u *ent.PaymentUpdate) {
 			u.SetStatus(payment.StatusREFUNDING).SetProviderTransactionID(p.TransactionID).SetPaidAt(paidAt).
 				SetLate(true).SetOutRefundNo(payments.OutRefundNo(o.Number)).
@@ -230,6 +232,7 @@ func (s *Service) confirmRefund(ctx context.Context, pm *ent.Payment, refundID s
 			return err
 		}
 		if cur.Late {
+			touched = append(touched, changes.Order(o.ID)) // its payment is REFUNDED
 			return nil
 		}
 		reason := "退款"

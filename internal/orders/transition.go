@@ -95,7 +95,7 @@ func (s *Service) lockWithPayment(ctx context.Context, tx *ent.Tx, id gid.ID) (*
 // deadlines are compared with the database's clock at the moment the
 // decision is made, not with an instance's clock before a lock wait.
 func (s *Service) step(ctx context.Context, tx *ent.Tx, o *ent.Order, a orderstate.Action, apply applyFunc) (*ent.Order, []changes.Change, error) {
-	touched := []changes.Change{changes.Stats}
+	touched := []changes.Change{changes.Stats, changes.Order(o.ID)}
 	next, err := orderstate.Next(o.Status, a)
 	if err != nil {
 		return nil, nil, err
@@ -267,6 +267,7 @@ func (s *Service) Refund(ctx context.Context, id gid.ID, reason string) (*ent.Or
 		return out.Unwrap(), nil
 	}
 	if asked != nil {
+		s.changes.Announce(changes.Order(id)) // its payment is REFUNDING
 		payments.Audit(ctx, "refund requested", asked.OutTradeNo, asked.Channel, asked.Amount, "reason", reason)
 		s.askRefund(ctx, asked.ID)
 	}

@@ -23,7 +23,7 @@ import (
 // secPrivateSubscriptions and covered by a test of who may call it.
 var (
 	secPublicSubscriptions  = []string{"flashSaleStock", "liveEventCounters", "platformStatsUpdated", "liveEventBuyers", "liveEventFeed"}
-	secPrivateSubscriptions = []string{}
+	secPrivateSubscriptions = []string{"orderUpdated"} // TestSecurityOrderSearchFlashSalesOrderUpdated
 )
 
 // TestSecuritySubscriptions: every served subscription field is known, and

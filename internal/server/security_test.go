@@ -932,7 +932,8 @@ func TestSecurityMutationMatrix(t *testing.T) {
 // schema must be among those TestSecurityPrivateFields covers.
 var (
 	secPublicQueries = []string{"node", "nodes", "me", "products", "suppliers", "counties", "couponCampaigns", "liveEvents", "flashSale", "platformStats", "unionOrganizations",
-		"product", "supplier", "county", "liveEvent", "productCategories"}
+		"product", "supplier", "county", "liveEvent", "productCategories",
+		"flashSales"}
 	secPrivateQueries = []string{"myOrders", "myCoupons", "orders", "pendingVerifications", "order", "cart", "quote"}
 )
 

@@ -19,6 +19,7 @@ import (
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
+	"unionmall/internal/broker"
 	"unionmall/internal/cart"
 	"unionmall/internal/catalog"
 	"unionmall/internal/changes"
@@ -30,6 +31,7 @@ import (
 	"unionmall/internal/media"
 	"unionmall/internal/metrics"
 	"unionmall/internal/orders"
+	"unionmall/internal/orderwatch"
 	"unionmall/internal/payhttp"
 	"unionmall/internal/payments"
 	"unionmall/internal/procurement"
@@ -100,6 +102,7 @@ type Server struct {
 	Stats       *stats.Cache
 	Live        *live.Hub
 	Media       *media.Service
+	OrderWatch  *orderwatch.Watcher
 	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
@@ -153,6 +156,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Stats:       totals,
 		Live:        live.New(reg, d.Client, flash, totals),
 		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}),
+		OrderWatch:  orderwatch.New(reg, d.Client, sessions),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
@@ -160,7 +164,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		s.Accounts.LimitLogins(account.LoginLimits{})
 	}
 	s.Metrics.Pool(d.Pool)
-	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.Live.BrokerStats()) })
+	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.brokerStats()) })
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
@@ -173,6 +177,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Stats:       s.Stats,
 		Live:        s.Live,
 		Media:       s.Media,
+		OrderWatch:  s.OrderWatch,
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
@@ -207,6 +212,18 @@ func New(d *db.DB, o Options) (*Server, error) {
 	return s, nil
 }
 
+// brokerStats sums the live feeds' and the order subscriptions' brokers.
+func (s *Server) brokerStats() broker.Stats {
+	out, o := s.Live.BrokerStats(), s.OrderWatch.Stats()
+	out.Pushes += o.Pushes
+	out.Skipped += o.Skipped
+	out.Loads += o.Loads
+	out.LoadErrors += o.LoadErrors
+	out.Subscribers += o.Subscribers
+	out.Topics += o.Topics
+	return out
+}
+
 // statsTTL is how stale the platform totals may be when another instance
 // changed them; this instance's own changes show at once.
 const statsTTL = 2 * time.Second
@@ -223,6 +240,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 		}
 	}
 	context.AfterFunc(ctx, s.Live.Close)
+	context.AfterFunc(ctx, s.OrderWatch.Close)
 	go every(ctx, time.Second, func() {
 		for {
 			n, err := s.Orders.ExpireDue(ctx, 100)
