@@ -223,7 +223,16 @@ func (s *Service) takeAttempts(ctx context.Context, phone, addr string) error {
 	}
 	if !okPhone || !okAddr {
 		slog.WarnContext(ctx, "login throttled", "phone", mask.Phone(phone), "addr", addr)
-		return errThrottled
+		var wait time.Duration
+		if !okPhone {
+			wait, err = s.attempts.phone.Wait(ctx, phone)
+		} else {
+			wait, err = s.attempts.addr.Wait(ctx, addr)
+		}
+		if err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+		return errThrottled.After(wait)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.
 	if beneficiaries < 0 || beneficiaries > MaxBeneficiaries {
 		return nil, apperr.BadInput("beneficiaries", "beneficiaries must be between 0 and %d", MaxBeneficiaries)
 	}
-	if err := s.exists(ctx, "county", s.db.Client.County.Query().Where(county.ID(countyID)).Exist); err != nil {
+	if err := s.countyExists(ctx, s.db.Client.County.Query().Where(county.ID(countyID)).Exist); err != nil {
 		return nil, err
 	}
 	sup, err := s.db.Client.Supplier.Create().
@@ -70,13 +70,13 @@ func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.
 	return sup, nil
 }
 
-func (s *Service) exists(ctx context.Context, what string, exist func(context.Context) (bool, error)) error {
+func (s *Service) countyExists(ctx context.Context, exist func(context.Context) (bool, error)) error {
 	ok, err := exist(ctx)
 	if err != nil {
-		return fmt.Errorf("look up %s: %w", what, err)
+		return fmt.Errorf("look up county: %w", err)
 	}
 	if !ok {
-		return apperr.New(apperr.NotFound, "no %s has that ID", what)
+		return apperr.New(apperr.NotFound, "no county has that ID")
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product
 	}
 	countyID := sup.CountyID
 	if p.CountyID != nil {
-		if err := s.exists(ctx, "county", s.db.Client.County.Query().Where(county.ID(*p.CountyID)).Exist); err != nil {
+		if err := s.countyExists(ctx, s.db.Client.County.Query().Where(county.ID(*p.CountyID)).Exist); err != nil {
 			return nil, err
 		}
 		countyID = *p.CountyID

@@ -33,7 +33,8 @@ type Service struct {
 	gates map[gid.ID]*gate
 }
 
-// ErrBuyingTooFast is the refusal of a buyer over the buying rate.
+// ErrBuyingTooFast is the refusal of a buyer over the buying rate (Buy
+// returns it with the wait, After).
 var ErrBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
 
 // DefaultBuyLimit: twenty attempts at once, then ten a second, per member
