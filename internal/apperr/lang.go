@@ -3,6 +3,7 @@ package apperr
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"golang.org/x/text/language"
 )
@@ -58,6 +59,9 @@ func Message(ctx context.Context, err *Error) string { return err.In(LangOf(ctx)
 func translate(lang Lang, format string, args []any) string {
 	if lang == Chinese {
 		if zh, ok := zh[format]; ok {
+			if !strings.Contains(zh, "%") {
+				return zh // its arguments left out
+			}
 			format = zh
 		}
 	}
