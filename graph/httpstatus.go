@@ -118,6 +118,17 @@ func noteResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Re
 	return resp
 }
 
+// noteNoData records that an operation was refused as a whole, before it
+// ran, by an operation middleware (whose answers the response middlewares,
+// noteResponse among them, never see).
+func noteNoData(ctx context.Context) {
+	if a := answerOf(ctx); a != nil {
+		a.mu.Lock()
+		a.answered, a.noData = true, true
+		a.mu.Unlock()
+	}
+}
+
 // statusWriter holds the status back until the body starts (gqlgen sets
 // it before the answer is presented), then writes the one the answer
 // calls for.

@@ -41,6 +41,7 @@ func oneRootMutation(ctx context.Context, next graphql.OperationHandler) graphql
 // refusal is the answer to an operation refused as a whole: the error and
 // no data.
 func refusal(ctx context.Context, why *apperr.Error) graphql.ResponseHandler {
+	noteNoData(ctx) // response middlewares do not see it
 	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, why)}})
 }
 
