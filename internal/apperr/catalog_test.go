@@ -127,13 +127,13 @@ func scanFormats(t *testing.T, root string) (map[string]string, []string) {
 			rel == "ent" || rel == filepath.Join("graph", "generated") || rel == filepath.Join("internal", "apperr") {
 			return skipDir(path, root)
 		}
-		pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		pkgs, err := parseDir(fset, path)
 		if err != nil {
 			return err
 		}
-		for _, pkg := range pkgs {
-			consts := stringConsts(pkg)
-			for fname, f := range pkg.Files {
+		for _, files := range pkgs {
+			consts := stringConsts(files)
+			for fname, f := range files {
 				local := apperrImport(f)
 				if local == "" {
 					continue
@@ -193,10 +193,35 @@ func apperrImport(f *ast.File) string {
 	return ""
 }
 
+// parseDir parses a directory's Go files but tests, by package name.
+func parseDir(fset *token.FileSet, dir string) (map[string]map[string]*ast.File, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]*ast.File{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		if out[f.Name.Name] == nil {
+			out[f.Name.Name] = map[string]*ast.File{}
+		}
+		out[f.Name.Name][path] = f
+	}
+	return out, nil
+}
+
 // stringConsts are a package's string constants (literals and sums of them).
-func stringConsts(pkg *ast.Package) map[string]ast.Expr {
+func stringConsts(files map[string]*ast.File) map[string]ast.Expr {
 	out := map[string]ast.Expr{}
-	for _, f := range pkg.Files {
+	for _, f := range files {
 		for _, decl := range f.Decls {
 			g, ok := decl.(*ast.GenDecl)
 			if !ok || g.Tok != token.CONST {
