@@ -41,21 +41,26 @@ func TestEveryNodeTypeHasAPrefix(t *testing.T) {
 }
 
 func TestPresentError(t *testing.T) {
-	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, nil)
+	zh := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, nil)
+	en := apperr.WithLang(zh, apperr.English)
 	tests := []struct {
 		name     string
+		ctx      context.Context
 		err      error
 		wantCode string
 		wantMsg  string
 	}{
-		{"domain refusal", apperr.New(apperr.SoldOut, "sold out"), "SOLD_OUT", "sold out"},
-		{"wrapped domain refusal", errors.Join(errors.New("context"), apperr.BadInput("price", "bad price")), "BAD_USER_INPUT", "bad price"},
-		{"internal", errors.New("pq: relation \"secret_table\" does not exist"), "INTERNAL_SERVER_ERROR", "internal server error"},
-		{"gqlgen's own", &gqlerror.Error{Message: "syntax", Extensions: map[string]any{"code": "GRAPHQL_PARSE_FAILED"}}, "GRAPHQL_PARSE_FAILED", "syntax"},
+		{"domain refusal", en, apperr.New(apperr.SoldOut, "sold out (已抢光)"), "SOLD_OUT", "sold out (已抢光)"},
+		{"domain refusal in Chinese", zh, apperr.New(apperr.SoldOut, "sold out (已抢光)"), "SOLD_OUT", "已售罄（已抢光）"},
+		{"wrapped domain refusal", en, errors.Join(errors.New("context"), apperr.BadInput("price", "bad price")), "BAD_USER_INPUT", "bad price"},
+		{"internal", en, errors.New("pq: relation \"secret_table\" does not exist"), "INTERNAL_SERVER_ERROR", "internal server error"},
+		{"internal in Chinese", zh, errors.New("pq: relation \"secret_table\" does not exist"), "INTERNAL_SERVER_ERROR", "服务器内部错误"},
+		{"gqlgen's own", en, &gqlerror.Error{Message: "syntax", Extensions: map[string]any{"code": "GRAPHQL_PARSE_FAILED"}}, "GRAPHQL_PARSE_FAILED", "syntax"},
+		{"gqlgen's own in Chinese", zh, &gqlerror.Error{Message: "syntax", Extensions: map[string]any{"code": "GRAPHQL_PARSE_FAILED"}}, "GRAPHQL_PARSE_FAILED", "查询无法解析：syntax"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := presentError(ctx, tt.err)
+			got := presentError(tt.ctx, tt.err)
 			if got.Extensions["code"] != tt.wantCode || got.Message != tt.wantMsg {
 				t.Fatalf("got %q %v, want %q %q", got.Message, got.Extensions, tt.wantMsg, tt.wantCode)
 			}
@@ -67,7 +72,7 @@ func TestPresentError(t *testing.T) {
 }
 
 func TestRecoverHidesThePanic(t *testing.T) {
-	err := recoverPanic(context.Background(), "runtime error: index out of range [secret]")
+	err := recoverPanic(apperr.WithLang(context.Background(), apperr.English), "runtime error: index out of range [secret]")
 	var ge *gqlerror.Error
 	if !errors.As(err, &ge) || ge.Message != "internal server error" || ge.Extensions["code"] != "INTERNAL_SERVER_ERROR" {
 		t.Fatalf("%#v", err)

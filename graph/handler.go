@@ -85,6 +85,7 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	}
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
+	srv.AroundResponses(noteResponse)
 	if o.Observe != nil {
 		srv.AroundResponses(observe(o.Observe))
 	}

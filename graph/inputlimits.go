@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -54,8 +53,10 @@ func (inputLimits) MutateOperationContext(_ context.Context, oc *graphql.Operati
 	return nil
 }
 
-func inputRefusal(why string) *gqlerror.Error {
-	return &gqlerror.Error{Message: why, Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
+// inputRefusal carries why to the error presenter, which words it in the
+// caller's language.
+func inputRefusal(why *apperr.Error) *gqlerror.Error {
+	return &gqlerror.Error{Message: why.Message, Err: why, Extensions: map[string]any{"code": string(apperr.BadUserInput)}}
 }
 
 // Bounds of one operation's inputs.
@@ -72,7 +73,7 @@ const (
 	MaxInputValues = 2000
 )
 
-var depthRefusal = fmt.Sprintf("an input nests objects and lists deeper than %d levels", MaxInputDepth)
+var depthRefusal = apperr.New(apperr.BadUserInput, "an input nests objects and lists deeper than %d levels", MaxInputDepth)
 
 // literalTooDeep reports whether a document's input literals nest deeper
 // than MaxInputDepth, by its text: inputs are what stands inside
@@ -141,7 +142,7 @@ func stringEnd(doc string, i int) int {
 // says why a walk stopped.
 type inputBudget struct {
 	values int
-	why    string
+	why    *apperr.Error
 }
 
 func newInputBudget() *inputBudget { return &inputBudget{values: MaxInputValues} }
@@ -152,7 +153,7 @@ func newInputBudget() *inputBudget { return &inputBudget{values: MaxInputValues}
 func (b *inputBudget) take(level int, composite bool) bool {
 	switch b.values--; {
 	case b.values < 0:
-		b.why = fmt.Sprintf("the inputs hold more than %d values", MaxInputValues)
+		b.why = apperr.New(apperr.BadUserInput, "the inputs hold more than %d values", MaxInputValues)
 	case composite && level > MaxInputDepth:
 		b.why = depthRefusal
 	default:

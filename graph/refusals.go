@@ -2,12 +2,13 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"unionmall/internal/apperr"
 )
 
 // refuseNUL refuses an operation carrying a NUL character in its text or
@@ -17,7 +18,7 @@ import (
 func refuseNUL(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	if strings.Contains(oc.RawQuery, "\x00") || strings.Contains(oc.RawQuery, `\u0000`) || hasNUL(oc.Variables) {
-		return refusal("text may not contain the NUL character")
+		return refusal(ctx, apperr.New(apperr.BadUserInput, "text may not contain the NUL character"))
 	}
 	return next(ctx)
 }
@@ -31,16 +32,17 @@ func oneRootMutation(ctx context.Context, next graphql.OperationHandler) graphql
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
 		if n := len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"})); n > 1 {
-			return refusal(fmt.Sprintf("a mutation may select one root field, not %d: send each in a request of its own", n))
+			return refusal(ctx, apperr.New(apperr.BadUserInput, "a mutation may select one root field, not %d: send each in a request of its own", n))
 		}
 	}
 	return next(ctx)
 }
 
-// refusal is the answer to an operation refused as a whole: BAD_USER_INPUT
-// and no data.
-func refusal(msg string) graphql.ResponseHandler {
-	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{inputRefusal(msg)}})
+// refusal is the answer to an operation refused as a whole: the error and
+// no data.
+func refusal(ctx context.Context, why *apperr.Error) graphql.ResponseHandler {
+	noteNoData(ctx) // response middlewares do not see it
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{presentError(ctx, why)}})
 }
 
 func hasNUL(v any) bool {

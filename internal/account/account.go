@@ -98,15 +98,15 @@ type Registration struct {
 
 // Register creates an UNVERIFIED member and signs them in.
 func (s *Service) Register(ctx context.Context, r Registration) (*Session, error) {
+	var p apperr.Problems
 	phone := strings.TrimSpace(r.Phone)
 	if !mask.ValidPhone(phone) {
-		return nil, apperr.BadInput("phone", "the phone must be an 11-digit mainland mobile number starting with 1")
+		p.Add(apperr.BadInput("phone", "the phone must be an 11-digit mainland mobile number starting with 1"))
 	}
-	if err := checkPassword("password", r.Password); err != nil {
-		return nil, err
-	}
+	p.Add(checkPassword("password", r.Password))
 	name, err := text.Clean("displayName", r.DisplayName, 32)
-	if err != nil {
+	p.Add(err)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	if r.OrganizationID != nil {
@@ -223,7 +223,16 @@ func (s *Service) takeAttempts(ctx context.Context, phone, addr string) error {
 	}
 	if !okPhone || !okAddr {
 		slog.WarnContext(ctx, "login throttled", "phone", mask.Phone(phone), "addr", addr)
-		return errThrottled
+		var wait time.Duration
+		if !okPhone {
+			wait, err = s.attempts.phone.Wait(ctx, phone)
+		} else {
+			wait, err = s.attempts.addr.Wait(ctx, addr)
+		}
+		if err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+		return errThrottled.After(wait)
 	}
 	return nil
 }

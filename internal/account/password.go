@@ -45,7 +45,11 @@ func (s *Service) ChangePassword(ctx context.Context, v *auth.Viewer, oldPasswor
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
-		return apperr.New(apperr.RateLimited, "too many wrong passwords; wait a minute and try again")
+		wait, err := s.attempts.oldPassword.Wait(ctx, string(v.MemberID))
+		if err != nil {
+			return fmt.Errorf("change password: %w", err)
+		}
+		return apperr.Limited(wait, "too many wrong passwords; wait a minute and try again")
 	}
 	m, err := s.db.Client.Member.Get(ctx, v.MemberID)
 	if err != nil {

@@ -29,12 +29,12 @@ const maxReview = 100
 // shown: the UPDATE is conditional on the state it read, so of two
 // submissions at once only the first applies.
 func (s *Service) SubmitRealName(ctx context.Context, v *auth.Viewer, realName, idNumber string) (*ent.Member, error) {
+	var p apperr.Problems
 	name, err := text.Clean("realName", realName, 50)
-	if err != nil {
-		return nil, err
-	}
+	p.Add(err)
 	number, err := idcard.Normalize(idNumber)
-	if err != nil {
+	p.Add(err)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	digest := s.ids.Digest(number)

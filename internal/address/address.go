@@ -20,8 +20,9 @@ type Shipping struct {
 
 // Normalize trims the fields and checks them (text.Clean: no controls, no
 // characters that hide or reorder what a courier or an admin reads); it
-// returns BAD_USER_INPUT naming the first field at fault.
+// returns BAD_USER_INPUT naming every field at fault.
 func (a Shipping) Normalize() (Shipping, error) {
+	var p apperr.Problems
 	for _, f := range []struct {
 		name string
 		v    *string
@@ -29,16 +30,15 @@ func (a Shipping) Normalize() (Shipping, error) {
 		{"recipient", &a.Recipient}, {"region", &a.Region}, {"detail", &a.Detail},
 	} {
 		v, err := text.Clean(f.name, *f.v, 200)
-		if err != nil {
-			return a, err
+		if p.Check(err) {
+			*f.v = v
 		}
-		*f.v = v
 	}
 	a.Phone = strings.TrimSpace(a.Phone)
 	if !mask.ValidPhone(a.Phone) {
-		return a, apperr.BadInput("phone", "the recipient's phone must be an 11-digit mainland mobile number")
+		p.Add(apperr.BadInput("phone", "the recipient's phone must be an 11-digit mainland mobile number"))
 	}
-	return a, nil
+	return a, p.Err()
 }
 
 // Masked returns the address with the phone masked, for anyone but the buyer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/alexedwards/argon2id"
 	"golang.org/x/sync/semaphore"
@@ -68,7 +69,9 @@ func NewHasher(p HashParams, concurrent int) (*Hasher, error) {
 // them either; this is the bound should that rule ever be relaxed.)
 const MaxHashesPerRequest = 2
 
-var errTooManyHashes = apperr.New(apperr.RateLimited, "too many password checks in one request")
+// errTooManyHashes may be retried at once in a request of its own; a
+// second is the least Retry-After says.
+var errTooManyHashes = apperr.Limited(time.Second, "too many password checks in one request")
 
 // spend counts one hash against the request's budget; requests without a
 // slot (the server's own work, such as creating the ADMIN) are not bounded.

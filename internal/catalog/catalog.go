@@ -56,7 +56,7 @@ func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.
 	if beneficiaries < 0 || beneficiaries > MaxBeneficiaries {
 		return nil, apperr.BadInput("beneficiaries", "beneficiaries must be between 0 and %d", MaxBeneficiaries)
 	}
-	if err := s.exists(ctx, "county", s.db.Client.County.Query().Where(county.ID(countyID)).Exist); err != nil {
+	if err := s.countyExists(ctx, s.db.Client.County.Query().Where(county.ID(countyID)).Exist); err != nil {
 		return nil, err
 	}
 	sup, err := s.db.Client.Supplier.Create().
@@ -70,13 +70,13 @@ func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.
 	return sup, nil
 }
 
-func (s *Service) exists(ctx context.Context, what string, exist func(context.Context) (bool, error)) error {
+func (s *Service) countyExists(ctx context.Context, exist func(context.Context) (bool, error)) error {
 	ok, err := exist(ctx)
 	if err != nil {
-		return fmt.Errorf("look up %s: %w", what, err)
+		return fmt.Errorf("look up county: %w", err)
 	}
 	if !ok {
-		return apperr.New(apperr.NotFound, "no %s has that ID", what)
+		return apperr.New(apperr.NotFound, "no county has that ID")
 	}
 	return nil
 }
@@ -106,36 +106,37 @@ type NewProduct struct {
 
 // checkPrices enforces 0 < salePrice <= price.
 func checkPrices(price, sale money.Fen) error {
+	var p apperr.Problems
 	if price <= 0 {
-		return apperr.BadInput("price", "the price must be above zero")
+		p.Add(apperr.BadInput("price", "the price must be above zero"))
 	}
-	if sale <= 0 {
-		return apperr.BadInput("salePrice", "the sale price must be above zero")
+	switch {
+	case sale <= 0:
+		p.Add(apperr.BadInput("salePrice", "the sale price must be above zero"))
+	case price > 0 && sale > price:
+		p.Add(apperr.BadInput("salePrice", "the sale price (%s) may not exceed the price (%s)", sale, price))
 	}
-	if sale > price {
-		return apperr.BadInput("salePrice", "the sale price (%s) may not exceed the price (%s)", sale, price)
-	}
-	return nil
+	return p.Err()
 }
 
 // CreateProduct adds a product.
 func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product, error) {
+	var bad apperr.Problems
 	name, err := text.Clean("name", p.Name, 100)
-	if err != nil {
-		return nil, err
-	}
+	bad.Add(err)
 	if utf8.RuneCountInString(p.Description) > 5000 {
-		return nil, apperr.BadInput("description", "the description may have at most 5000 characters")
+		bad.Add(apperr.BadInput("description", "the description may have at most 5000 characters"))
 	}
 	sale := p.Price
 	if p.SalePrice != nil {
 		sale = *p.SalePrice
 	}
-	if err := checkPrices(p.Price, sale); err != nil {
-		return nil, err
-	}
+	bad.Add(checkPrices(p.Price, sale))
 	if p.Stock < 0 || p.Stock > MaxStock {
-		return nil, apperr.BadInput("stock", "stock must be between 0 and %d", MaxStock)
+		bad.Add(apperr.BadInput("stock", "stock must be between 0 and %d", MaxStock))
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	sup, err := s.db.Client.Supplier.Query().Where(supplier.ID(p.SupplierID)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -146,7 +147,7 @@ func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product
 	}
 	countyID := sup.CountyID
 	if p.CountyID != nil {
-		if err := s.exists(ctx, "county", s.db.Client.County.Query().Where(county.ID(*p.CountyID)).Exist); err != nil {
+		if err := s.countyExists(ctx, s.db.Client.County.Query().Where(county.ID(*p.CountyID)).Exist); err != nil {
 			return nil, err
 		}
 		countyID = *p.CountyID
@@ -202,16 +203,16 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 			return err
 		}
 		upd := tx.Product.UpdateOneID(id).SetUpdatedAt(time.Now().UTC())
+		var bad apperr.Problems // every bad field, before anything is written
 		if c.Name != nil {
 			name, err := text.Clean("name", *c.Name, 100)
-			if err != nil {
-				return err
+			if bad.Check(err) {
+				upd.SetName(name)
 			}
-			upd.SetName(name)
 		}
 		if c.Description != nil {
 			if utf8.RuneCountInString(*c.Description) > 5000 {
-				return apperr.BadInput("description", "the description may have at most 5000 characters")
+				bad.Add(apperr.BadInput("description", "the description may have at most 5000 characters"))
 			}
 			upd.SetDescription(strings.TrimSpace(*c.Description))
 		}
@@ -226,13 +227,17 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 			sale = *c.SalePrice
 		}
 		if c.Price != nil || c.SalePrice != nil {
-			if err := checkPrices(price, sale); err != nil {
-				return err
-			}
+			bad.Add(checkPrices(price, sale))
 			upd.SetPrice(price).SetSalePrice(sale)
 		}
 		if c.OnSale != nil {
 			upd.SetOnSale(*c.OnSale)
+		}
+		if c.StockDelta != nil {
+			bad.Add(checkDelta(*c.StockDelta))
+		}
+		if err := bad.Err(); err != nil {
+			return err
 		}
 		if err := upd.Exec(ctx); err != nil {
 			return err
@@ -251,13 +256,20 @@ func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange)
 	return out.Unwrap(), nil
 }
 
+func checkDelta(delta int) error {
+	if delta < -MaxStock || delta > MaxStock {
+		return apperr.BadInput("stockDelta", "a stock change must be between -%d and %d", MaxStock, MaxStock)
+	}
+	return nil
+}
+
 // AdjustStock adds delta (a restock, or a negative correction) to a
 // product's stock and to the units it ever received, if the stock stays
 // between zero and MaxStock, in one conditional UPDATE; otherwise it refuses
 // with BAD_USER_INPUT and writes nothing.
 func AdjustStock(ctx context.Context, client *ent.Client, id gid.ID, delta int) error {
-	if delta < -MaxStock || delta > MaxStock {
-		return apperr.BadInput("stockDelta", "a stock change must be between -%d and %d", MaxStock, MaxStock)
+	if err := checkDelta(delta); err != nil {
+		return err
 	}
 	n, err := client.Product.Update().
 		Where(product.ID(id), product.StockGTE(-delta), product.StockLTE(MaxStock-delta)).

@@ -66,33 +66,47 @@ const maxTiers = 10
 // its tiers' discounts): tiers present, each discount above zero and below
 // its threshold, windows in order, a budget of at least one pack, a quota
 // of at least one pack a day.
+//
+// Every rule is checked: the error names each field at fault.
 func (c Campaign) PackValue() (money.Fen, error) {
-	if len(c.Tiers) == 0 || len(c.Tiers) > maxTiers {
-		return 0, apperr.BadInput("tiers", "a campaign needs 1 to %d tiers", maxTiers)
-	}
+	var p apperr.Problems
 	var pack money.Fen
+	tiersOK := true
+	if len(c.Tiers) == 0 || len(c.Tiers) > maxTiers {
+		tiersOK = p.Check(apperr.BadInput("tiers", "a campaign needs 1 to %d tiers", maxTiers))
+	}
 	seen := map[money.Fen]bool{}
 	for _, t := range c.Tiers {
 		if t.Discount <= 0 || t.Discount >= t.Threshold {
-			return 0, apperr.BadInput("tiers", "each tier's discount must be above zero and below its threshold (满%s减%s)", t.Threshold, t.Discount)
+			tiersOK = p.Check(apperr.BadInput("tiers", "each tier's discount must be above zero and below its threshold (满%s减%s)", t.Threshold, t.Discount))
+			break
 		}
 		if seen[t.Threshold] {
-			return 0, apperr.BadInput("tiers", "two tiers have the threshold %s", t.Threshold)
+			tiersOK = p.Check(apperr.BadInput("tiers", "two tiers have the threshold %s", t.Threshold))
+			break
 		}
 		seen[t.Threshold] = true
 		pack += t.Discount
 	}
-	switch {
-	case !c.ClaimStartsAt.Before(c.ClaimEndsAt):
-		return 0, apperr.BadInput("claimEndsAt", "the claim window must end after it starts")
-	case !c.ValidFrom.Before(c.ValidUntil):
-		return 0, apperr.BadInput("validUntil", "the validity window must end after it starts")
-	case c.ClaimEndsAt.After(c.ValidUntil):
-		return 0, apperr.BadInput("claimEndsAt", "packs cannot be claimed after the coupons stop being valid")
-	case c.Budget < pack:
-		return 0, apperr.BadInput("budget", "the budget (%s) must cover at least one pack (%s)", c.Budget, pack)
-	case c.DailyPackQuota != nil && *c.DailyPackQuota < 1:
-		return 0, apperr.BadInput("dailyPackQuota", "the daily pack quota must be at least 1")
+	claimOK := c.ClaimStartsAt.Before(c.ClaimEndsAt)
+	if !claimOK {
+		p.Add(apperr.BadInput("claimEndsAt", "the claim window must end after it starts"))
+	}
+	validOK := c.ValidFrom.Before(c.ValidUntil)
+	if !validOK {
+		p.Add(apperr.BadInput("validUntil", "the validity window must end after it starts"))
+	}
+	if claimOK && validOK && c.ClaimEndsAt.After(c.ValidUntil) {
+		p.Add(apperr.BadInput("claimEndsAt", "packs cannot be claimed after the coupons stop being valid"))
+	}
+	if tiersOK && c.Budget < pack {
+		p.Add(apperr.BadInput("budget", "the budget (%s) must cover at least one pack (%s)", c.Budget, pack))
+	}
+	if c.DailyPackQuota != nil && *c.DailyPackQuota < 1 {
+		p.Add(apperr.BadInput("dailyPackQuota", "the daily pack quota must be at least 1"))
+	}
+	if err := p.Err(); err != nil {
+		return 0, err
 	}
 	return pack, nil
 }

@@ -35,13 +35,13 @@ func New(d *db.DB, reg *changes.Registry) *Service {
 
 // CreateCampaign checks and stores a campaign with its tiers.
 func (s *Service) CreateCampaign(ctx context.Context, c Campaign) (*ent.CouponCampaign, error) {
+	var p apperr.Problems
 	name, err := text.Clean("name", c.Name, 100)
-	if err != nil {
-		return nil, err
-	}
+	p.Add(err)
 	c.Name = name
 	pack, err := c.PackValue()
-	if err != nil {
+	p.Add(err)
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	var out *ent.CouponCampaign

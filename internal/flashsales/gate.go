@@ -90,8 +90,10 @@ func (s *Service) Buy(ctx context.Context, buyer, saleID gid.ID, q int, key *str
 		if err := g.refusal(ctx); err != nil {
 			return nil, err
 		}
-		if s.buyers != nil && !s.buyers.Allow(string(buyer)) {
-			return nil, ErrBuyingTooFast
+		if s.buyers != nil {
+			if ok, wait := s.buyers.Take(string(buyer)); !ok {
+				return nil, ErrBuyingTooFast.After(wait)
+			}
 		}
 		req := &buyRequest{ctx: ctx, sale: saleID, buyer: buyer, q: q, key: key, reply: make(chan buyResult, 1)}
 		g.mu.RLock()

@@ -33,7 +33,8 @@ type Service struct {
 	gates map[gid.ID]*gate
 }
 
-// ErrBuyingTooFast is the refusal of a buyer over the buying rate.
+// ErrBuyingTooFast is the refusal of a buyer over the buying rate (Buy
+// returns it with the wait, After).
 var ErrBuyingTooFast = apperr.New(apperr.RateLimited, "too many purchase attempts; slow down")
 
 // DefaultBuyLimit: twenty attempts at once, then ten a second, per member
@@ -87,17 +88,24 @@ type NewSale struct {
 // units the warehouse does not hold.
 func (s *Service) Create(ctx context.Context, n NewSale) (*ent.FlashSale, error) {
 	now := s.now().UTC()
+	var bad apperr.Problems
+	if n.Price <= 0 {
+		bad.Add(apperr.BadInput("price", "the flash price must be above zero"))
+	}
+	if n.Quantity < 1 || n.Quantity > 1_000_000 {
+		bad.Add(apperr.BadInput("quantity", "the quantity must be between 1 and 1000000"))
+	}
+	if n.PerMemberLimit < 1 {
+		bad.Add(apperr.BadInput("perMemberLimit", "the per-member limit must be at least 1"))
+	}
 	switch {
-	case n.Price <= 0:
-		return nil, apperr.BadInput("price", "the flash price must be above zero")
-	case n.Quantity < 1 || n.Quantity > 1_000_000:
-		return nil, apperr.BadInput("quantity", "the quantity must be between 1 and 1000000")
-	case n.PerMemberLimit < 1:
-		return nil, apperr.BadInput("perMemberLimit", "the per-member limit must be at least 1")
 	case !n.StartsAt.Before(n.EndsAt):
-		return nil, apperr.BadInput("endsAt", "a flash sale must end after it starts")
+		bad.Add(apperr.BadInput("endsAt", "a flash sale must end after it starts"))
 	case !n.EndsAt.After(now):
-		return nil, apperr.BadInput("endsAt", "a flash sale cannot end in the past")
+		bad.Add(apperr.BadInput("endsAt", "a flash sale cannot end in the past"))
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	var out *ent.FlashSale
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {

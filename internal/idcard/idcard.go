@@ -63,27 +63,27 @@ func NormalizeAt(s string, now time.Time) (string, error) {
 		s = s[:Length-1] + "X"
 	}
 	if utf8.RuneCountInString(s) != Length {
-		return "", bad(msgLength)
+		return "", apperr.BadInput(field, msgLength)
 	}
 	if len(s) != Length { // 18 characters, some not ASCII (full-width digits)
-		return "", bad(msgDigits)
+		return "", apperr.BadInput(field, msgDigits)
 	}
 	for i := 0; i < Length-1; i++ {
 		if !isDigit(s[i]) {
-			return "", bad(msgDigits)
+			return "", apperr.BadInput(field, msgDigits)
 		}
 	}
 	if last := s[Length-1]; !isDigit(last) && last != 'X' {
-		return "", bad(msgLast)
+		return "", apperr.BadInput(field, msgLast)
 	}
 	if s[0] == '0' {
-		return "", bad(msgLeadingZero)
+		return "", apperr.BadInput(field, msgLeadingZero)
 	}
 	if err := checkBirth(s[6:14], now); err != nil {
 		return "", err
 	}
 	if s[Length-1] != checkDigit(s[:Length-1]) {
-		return "", bad(msgCheck)
+		return "", apperr.BadInput(field, msgCheck)
 	}
 	return s, nil
 }
@@ -94,14 +94,14 @@ func checkBirth(d string, now time.Time) error {
 	month := atoi(d[4:6])
 	day := atoi(d[6:8])
 	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
-		return bad(msgDate)
+		return apperr.BadInput(field, msgDate)
 	}
 	if year < 1900 {
-		return bad(msgBefore1900)
+		return apperr.BadInput(field, msgBefore1900)
 	}
 	ny, nm, nd := now.In(birthZone).Date()
 	if year*10000+month*100+day > ny*10000+int(nm)*100+nd {
-		return bad(msgFuture)
+		return apperr.BadInput(field, msgFuture)
 	}
 	return nil
 }
@@ -137,10 +137,6 @@ func atoi(s string) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// bad builds the refusal from one of the msg constants; never pass it the
-// number or anything cut from it.
-func bad(msg string) error { return apperr.BadInput(field, "%s", msg) }
 
 // Keyer turns a normalized number into the digest that stands for it. A plain
 // hash would not do: region code plus birth date leave so few candidates that

@@ -27,28 +27,25 @@ func FromYuan(y int64) Fen { return Fen(y) * Yuan }
 // "1", "1.5" and "1.50" are all 150 fen. Leading zeros ("01"), signs,
 // exponents, a bare "." and amounts above Max are refused.
 func Parse(s string) (Fen, error) {
-	bad := func(why string) (Fen, error) {
-		return 0, apperr.BadInput("", "%q is not an amount of money: %s", s, why)
-	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" {
-		return bad("digits are needed before the point")
+		return 0, apperr.BadInput("", "%q is not an amount of money: digits are needed before the point", s)
 	}
 	if hasDot && (frac == "" || len(frac) > 2) {
-		return bad("one or two digits are needed after the point")
+		return 0, apperr.BadInput("", "%q is not an amount of money: one or two digits are needed after the point", s)
 	}
 	if len(intPart) > 1 && intPart[0] == '0' {
-		return bad("no leading zeros")
+		return 0, apperr.BadInput("", "%q is not an amount of money: no leading zeros", s)
 	}
 	if len(intPart) > 13 {
-		return bad("above the largest amount")
+		return 0, apperr.BadInput("", "%q is not an amount of money: above the largest amount", s)
 	}
 	if !allDigits(intPart) || !allDigits(frac) {
-		return bad("only digits and one point are allowed")
+		return 0, apperr.BadInput("", "%q is not an amount of money: only digits and one point are allowed", s)
 	}
 	whole, err := strconv.ParseInt(intPart, 10, 64)
 	if err != nil {
-		return bad("not a number")
+		return 0, apperr.BadInput("", "%q is not an amount of money: not a number", s)
 	}
 	var cents int64
 	if frac != "" {
@@ -59,7 +56,7 @@ func Parse(s string) (Fen, error) {
 	}
 	f := Fen(whole)*Yuan + Fen(cents)
 	if f > Max {
-		return bad("above the largest amount")
+		return 0, apperr.BadInput("", "%q is not an amount of money: above the largest amount", s)
 	}
 	return f, nil
 }

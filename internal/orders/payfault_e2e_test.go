@@ -48,7 +48,7 @@ func TestPayOrderWhileWeChatPayFails(t *testing.T) {
 				r := m.Do(buyer.Token, servertest.PayOrderQ, payVars(o.ID, "WECHAT_JSAPI", openID))
 				f.undo(pm.fake)
 				servertest.WantCode(t, r, "INTERNAL_SERVER_ERROR")
-				if msg := r.Errors[0].Message; msg != "the payment provider did not answer; try again" {
+				if msg := r.Errors[0].Message; msg != "支付渠道没有响应，请重试" { // Chinese by default
 					t.Fatalf("message %q", msg)
 				}
 				if st := servertest.OrderStatus(t, d, o.ID); st != "PENDING_PAYMENT" {

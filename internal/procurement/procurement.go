@@ -63,10 +63,10 @@ func (s *Service) RecordOffline(ctx context.Context, o Offline) (*ent.Procuremen
 	}
 	c := s.db.Client
 	if ok, err := c.PurchasingUnit.Query().Where(purchasingunit.ID(o.PurchasingUnitID)).Exist(ctx); err != nil || !ok {
-		return nil, notFound("purchasing unit", err)
+		return nil, notFound("purchasing unit", err, apperr.New(apperr.NotFound, "no purchasing unit has that ID"))
 	}
 	if ok, err := c.Supplier.Query().Where(supplier.ID(o.SupplierID)).Exist(ctx); err != nil || !ok {
-		return nil, notFound("supplier", err)
+		return nil, notFound("supplier", err, apperr.New(apperr.NotFound, "no supplier has that ID"))
 	}
 	r, err := c.ProcurementRecord.Create().
 		SetPurchasingUnitID(o.PurchasingUnitID).
@@ -84,9 +84,10 @@ func (s *Service) RecordOffline(ctx context.Context, o Offline) (*ent.Procuremen
 	return r, nil
 }
 
-func notFound(what string, err error) error {
+// notFound is the lookup's failure, or the refusal when there was none.
+func notFound(what string, err error, refusal *apperr.Error) error {
 	if err != nil {
 		return fmt.Errorf("look up %s: %w", what, err)
 	}
-	return apperr.New(apperr.NotFound, "no %s has that ID", what)
+	return refusal
 }

@@ -48,10 +48,22 @@ func (l *Limiter) bucket(key string) *rate.Limiter {
 
 // Allow takes one event for the key and reports whether it was allowed.
 func (l *Limiter) Allow(key string) bool {
+	ok, _ := l.Take(key)
+	return ok
+}
+
+// Take is Allow that also says, for a refused event, how long until the
+// key has one again (what RATE_LIMITED's retryAfter tells the caller).
+func (l *Limiter) Take(key string) (ok bool, retry time.Duration) {
 	if l.buckets == nil {
-		return true
+		return true, 0
 	}
-	return l.bucket(key).Allow()
+	b := l.bucket(key)
+	now := time.Now()
+	if b.AllowN(now, 1) {
+		return true, 0
+	}
+	return false, time.Duration((1 - b.TokensAt(now)) * float64(l.rule.Every))
 }
 
 // Exhausted reports whether the key has no event left right now, without

@@ -31,3 +31,14 @@ func TestLimiter(t *testing.T) {
 		t.Fatal("the bucket refills")
 	}
 }
+
+func TestTakeSaysTheWait(t *testing.T) {
+	l := New(Rule{Every: time.Minute, Burst: 1})
+	if ok, w := l.Take("k"); !ok || w != 0 {
+		t.Fatalf("first: %v %v", ok, w)
+	}
+	ok, w := l.Take("k")
+	if ok || w <= 55*time.Second || w > time.Minute {
+		t.Fatalf("second: %v %v, want about a minute", ok, w)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
 )
 
@@ -89,9 +90,10 @@ func queriesOnlyOverGET(next http.Handler) http.Handler {
 		name := r.URL.Query().Get("operationName")
 		for _, op := range doc.Operations {
 			if (name == "" || op.Name == name) && op.Operation != ast.Query {
+				w.Header().Set("Allow", "POST")
 				writeJSON(w, http.StatusMethodNotAllowed, map[string]any{
 					"errors": []map[string]any{{
-						"message":    "only queries may be sent with GET; send " + string(op.Operation) + "s with POST",
+						"message":    apperr.Message(r.Context(), apperr.New(apperr.BadUserInput, "only queries may be sent with GET; send %ss with POST", op.Operation)),
 						"extensions": map[string]string{"code": "BAD_USER_INPUT"},
 					}},
 				})

@@ -18,6 +18,7 @@ import (
 
 	"unionmall/graph"
 	"unionmall/internal/account"
+	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
 	"unionmall/internal/broker"
 	"unionmall/internal/cart"
@@ -190,7 +191,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
+	var api http.Handler = graph.ServeHTTP(clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(gql)))))
 	if len(o.AllowedOrigins) > 0 {
 		api = cors.New(cors.Options{
 			AllowedOrigins: o.AllowedOrigins,
@@ -327,20 +328,22 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+var errTooLarge = apperr.New(apperr.BadUserInput, "the request body is too large")
+
 // limitBody refuses bodies above max with 413 before GraphQL sees them,
 // whether or not the client declared the length.
 func limitBody(max int64, next http.Handler) http.Handler {
-	tooLarge := func(w http.ResponseWriter) {
+	tooLarge := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{
 			"errors": []map[string]any{{
-				"message":    "the request body is too large",
+				"message":    apperr.Message(r.Context(), errTooLarge),
 				"extensions": map[string]string{"code": "BAD_USER_INPUT"},
 			}},
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
-			tooLarge(w)
+			tooLarge(w, r)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
@@ -351,7 +354,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 				return
 			}
 			if int64(len(body)) > max {
-				tooLarge(w)
+				tooLarge(w, r)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))

@@ -129,13 +129,13 @@ func recheckWebsocketToken(sessions *auth.Sessions) graphql.OperationMiddleware 
 		if token != "" {
 			var err error
 			if v, err = sessions.Authenticate(ctx, token); err != nil {
-				msg, code := "the connection's token was revoked; connect again", apperr.Unauthenticated
+				why := apperr.New(apperr.Unauthenticated, "the connection's token was revoked; connect again")
 				if !errors.Is(err, auth.ErrInvalidToken) {
 					slog.WarnContext(ctx, "authentication failed: database unavailable?", "err", err)
-					msg, code = "the service is unavailable", apperr.Internal
+					why = apperr.New(apperr.Internal, "the service is unavailable")
 				}
 				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-					Message: msg, Extensions: map[string]any{"code": string(code)},
+					Message: apperr.Message(ctx, why), Extensions: map[string]any{"code": string(why.Code)},
 				}}})
 			}
 		}

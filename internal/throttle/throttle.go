@@ -83,6 +83,25 @@ func (l *Limiter) Take(ctx context.Context, key string) (bool, error) {
 	return true, nil
 }
 
+// Wait is how long until key's bucket allows an attempt again (zero when
+// it does now): for the caller refused by Take, when to retry.
+func (l *Limiter) Wait(ctx context.Context, key string) (time.Duration, error) {
+	if l == nil || l.rule.Burst <= 0 {
+		return 0, nil
+	}
+	var tat int64
+	err := l.db.Pool.QueryRowContext(ctx, l.db.Rebind("SELECT tat FROM throttles WHERE id = ?"), l.id(key)).Scan(&tat)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("throttle %s: %w", l.name, err)
+	}
+	// Allowed again at TAT - (burst-1)·every.
+	at := tat - int64(l.rule.Burst-1)*l.rule.Every.Microseconds()
+	return max(time.Duration(at-l.now().UnixMicro())*time.Microsecond, 0), nil
+}
+
 // Refund gives back one attempt taken for key (it turned out not to count:
 // a sign-in that succeeded, from an address others share).
 func (l *Limiter) Refund(ctx context.Context, key string) error {

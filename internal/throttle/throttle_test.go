@@ -107,3 +107,34 @@ func TestZeroRuleNeverLimits(t *testing.T) {
 		t.Fatal(ok, err)
 	}
 }
+
+// Wait says how long a refused key must wait: until its next attempt would
+// be allowed, exactly.
+func TestWait(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+		l := throttle.New(d.DB, "wait", throttle.Rule{Every: time.Minute, Burst: 2})
+		throttle.SetClock(l, func() time.Time { return now })
+		if w, err := l.Wait(ctx, "k"); err != nil || w != 0 {
+			t.Fatalf("unknown key: %v %v", w, err)
+		}
+		for range 2 {
+			if ok, err := l.Take(ctx, "k"); !ok || err != nil {
+				t.Fatalf("take: %v %v", ok, err)
+			}
+		}
+		now = now.Add(10 * time.Second)
+		if ok, _ := l.Take(ctx, "k"); ok {
+			t.Fatal("a third attempt allowed")
+		}
+		w, err := l.Wait(ctx, "k")
+		if err != nil || w != 50*time.Second {
+			t.Fatalf("wait %v %v, want 50s", w, err)
+		}
+		now = now.Add(w)
+		if ok, _ := l.Take(ctx, "k"); !ok {
+			t.Fatal("refused after the wait")
+		}
+	})
+}
