@@ -35,6 +35,9 @@ type Hub struct {
 	Feed     *Feed[*EventFeed]
 
 	feeds []feed
+	// clock pushes stock and counters again at their sales' starts and
+	// ends, which no write announces.
+	clock clock
 }
 
 // New registers the feeds for their kinds of change. Their states load
@@ -43,10 +46,18 @@ type Hub struct {
 func New(reg *changes.Registry, client *ent.Client, sales *flashsales.Service, totals *stats.Cache) *Hub {
 	h := &Hub{}
 	h.Stock = register(h, reg, changes.FlashSaleKind, func(ctx context.Context, c changes.Change) (*flashsales.Stock, error) {
-		return sales.StockNow(ctx, gid.ID(c.ID))
+		st, err := sales.StockNow(ctx, gid.ID(c.ID))
+		if err == nil {
+			h.clock.touchAt(c.String(), nextBoundary(time.Now(), *st), h.Stock.broker.Touch)
+		}
+		return st, err
 	})
 	h.Counters = register(h, reg, changes.LiveEventKind, func(ctx context.Context, c changes.Change) (*flashsales.Counters, error) {
-		return sales.CountersNow(ctx, gid.ID(c.ID))
+		cs, err := sales.CountersNow(ctx, gid.ID(c.ID))
+		if err == nil {
+			h.clock.touchAt(c.String(), nextBoundary(time.Now(), cs.FlashSales...), h.Counters.broker.Touch)
+		}
+		return cs, err
 	})
 	h.Stats = register(h, reg, changes.StatsKind, func(ctx context.Context, _ changes.Change) (*stats.Platform, error) {
 		return totals.Get(ctx)
@@ -122,6 +133,7 @@ func (h *Hub) BrokerStats() broker.Stats {
 
 // Close closes every subscription.
 func (h *Hub) Close() {
+	h.clock.close()
 	for _, f := range h.feeds {
 		f.close()
 	}
