@@ -9,8 +9,6 @@ import (
 	"context"
 	"time"
 	"unionmall/ent"
-	"unionmall/ent/flashsale"
-	"unionmall/internal/apperr"
 	"unionmall/internal/flashsales"
 	"unionmall/internal/gid"
 
@@ -23,19 +21,11 @@ func (r *queryResolver) FlashSales(ctx context.Context, after *entgql.Cursor[gid
 	if err != nil {
 		return nil, err
 	}
-	if startsAfter != nil && startsBefore != nil && !startsAfter.Before(*startsBefore) {
-		return nil, apperr.BadInput("startsBefore", "startsBefore must be later than startsAfter")
+	where, err := flashsales.Calendar{Status: status, StartsAfter: startsAfter, StartsBefore: startsBefore}.Where(r.Now())
+	if err != nil {
+		return nil, err
 	}
-	q := r.DB.Client.FlashSale.Query().Where(saleShown(ctx)...)
-	if status != nil {
-		q = q.Where(flashsales.StatusIs(*status, r.Now()))
-	}
-	if startsAfter != nil {
-		q = q.Where(flashsale.StartsAtGTE(startsAfter.UTC()))
-	}
-	if startsBefore != nil {
-		q = q.Where(flashsale.StartsAtLT(startsBefore.UTC()))
-	}
+	q := r.DB.Client.FlashSale.Query().Where(saleShown(ctx)...).Where(where...)
 	return q.Paginate(ctx, after, first, before, last, ent.WithFlashSaleOrder(byStart))
 }
 

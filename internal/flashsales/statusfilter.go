@@ -7,6 +7,7 @@ import (
 
 	"unionmall/ent/flashsale"
 	"unionmall/ent/predicate"
+	"unionmall/internal/apperr"
 )
 
 // StatusIs is StatusAt as a predicate: the sales whose status at now is
@@ -37,4 +38,30 @@ func soldOut(yes bool) predicate.FlashSale {
 			s.Where(sql.ColumnsLT(s.C(flashsale.FieldSold), s.C(flashsale.FieldQuantity)))
 		}
 	})
+}
+
+// Calendar filters the list of sales (秒杀日历): by status at a moment and
+// by start time in [StartsAfter, StartsBefore).
+type Calendar struct {
+	Status                    *Status
+	StartsAfter, StartsBefore *time.Time
+}
+
+// Where is the filter as predicates at now, or BAD_USER_INPUT for an
+// empty range (after not before before).
+func (c Calendar) Where(now time.Time) ([]predicate.FlashSale, error) {
+	if c.StartsAfter != nil && c.StartsBefore != nil && !c.StartsAfter.Before(*c.StartsBefore) {
+		return nil, apperr.BadInput("startsBefore", "startsBefore must be later than startsAfter")
+	}
+	var ps []predicate.FlashSale
+	if c.Status != nil {
+		ps = append(ps, StatusIs(*c.Status, now))
+	}
+	if c.StartsAfter != nil {
+		ps = append(ps, flashsale.StartsAtGTE(c.StartsAfter.UTC()))
+	}
+	if c.StartsBefore != nil {
+		ps = append(ps, flashsale.StartsAtLT(c.StartsBefore.UTC()))
+	}
+	return ps, nil
 }

@@ -28,25 +28,26 @@ type Search struct {
 	PlacedAfter, PlacedBefore *time.Time
 }
 
-// Where is the search as predicates, or BAD_USER_INPUT for a number or a
-// phone that cannot be one, or a range that is empty (after not before
-// before): a typo answers with a code, not with an empty page.
+// Where is the search as predicates, or BAD_USER_INPUT naming every bad
+// filter (a number or a phone that cannot be one, a range that is empty:
+// after not before before): a typo answers with a code, not an empty page.
 func (s Search) Where() ([]predicate.Order, error) {
 	var ps []predicate.Order
+	var bad apperr.Problems
 	if s.Status != nil {
 		ps = append(ps, order.StatusEQ(*s.Status))
 	}
 	if s.Number != nil {
 		n := strings.TrimSpace(*s.Number)
 		if !ordernum.Valid(n) {
-			return nil, apperr.BadInput("number", "an order number is 24 digits")
+			bad.Add(apperr.BadInput("number", "an order number is 24 digits"))
 		}
 		ps = append(ps, order.Number(n))
 	}
 	if s.BuyerPhone != nil {
 		p := strings.TrimSpace(*s.BuyerPhone)
 		if !mask.ValidPhone(p) {
-			return nil, apperr.BadInput("buyerPhone", "the phone must be an 11-digit mainland mobile number starting with 1")
+			bad.Add(apperr.BadInput("buyerPhone", "the phone must be an 11-digit mainland mobile number starting with 1"))
 		}
 		ps = append(ps, order.HasBuyerWith(member.Phone(p)))
 	}
@@ -57,7 +58,10 @@ func (s Search) Where() ([]predicate.Order, error) {
 		ps = append(ps, order.CreatedAtLT(s.PlacedBefore.UTC()))
 	}
 	if s.PlacedAfter != nil && s.PlacedBefore != nil && !s.PlacedAfter.Before(*s.PlacedBefore) {
-		return nil, apperr.BadInput("placedBefore", "placedBefore must be later than placedAfter")
+		bad.Add(apperr.BadInput("placedBefore", "placedBefore must be later than placedAfter"))
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	return ps, nil
 }

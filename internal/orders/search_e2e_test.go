@@ -106,6 +106,22 @@ func TestOrderSearch(t *testing.T) {
 			})
 		}
 
+		t.Run("every bad filter at once", func(t *testing.T) {
+			r := m.Do(m.Admin, searchQ, map[string]any{"n": "2026", "p": "1380000", "a": a3.CreatedAt, "b": a1.CreatedAt})
+			servertest.WantCode(t, r, "BAD_USER_INPUT")
+			var got []string
+			if fs, ok := r.Errors[0].Extensions["fields"].([]any); ok {
+				for _, f := range fs {
+					if f, ok := f.(map[string]any); ok {
+						got = append(got, f["field"].(string))
+					}
+				}
+			}
+			if want := []string{"number", "buyerPhone", "placedBefore"}; !slices.Equal(got, want) {
+				t.Fatalf("extensions.fields names %v, want %v", got, want)
+			}
+		})
+
 		t.Run("ADMIN only", func(t *testing.T) {
 			servertest.WantCode(t, m.Do("", searchQ, map[string]any{"p": ann.Phone}), "UNAUTHENTICATED")
 			servertest.WantCode(t, m.Do(ann.Token, searchQ, map[string]any{"p": ann.Phone}), "FORBIDDEN")
