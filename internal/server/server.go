@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rs/cors"
-
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/auth"
@@ -51,6 +49,12 @@ type Options struct {
 	// AllowedOrigins may call the API from browsers on other origins; none
 	// means same origin only.
 	AllowedOrigins []string
+	// AllowedHeaders are the request headers allowed origins may send
+	// (empty: DefaultAllowedHeaders).
+	AllowedHeaders []string
+	// TrustedDocuments, when set, is the path of a persisted-documents
+	// manifest: only its documents run (graph.TrustedDocuments).
+	TrustedDocuments string
 	// DatabaseURL, for PostgreSQL, lets RunWorkers listen for other
 	// instances' changes.
 	DatabaseURL string
@@ -102,6 +106,10 @@ type Server struct {
 // New wires the services to the database and builds the handler.
 func New(d *db.DB, o Options) (*Server, error) {
 	hasher, err := auth.NewHasher(o.HashParams, 0)
+	if err != nil {
+		return nil, err
+	}
+	origins, err := wsgorilla.ParseOrigins(o.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +171,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
-		Websocket:        websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
+		Websocket:        websocket(s.Sessions, origins, s.Metrics),
 		Observe:          s.Metrics.Operation,
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
@@ -172,15 +180,8 @@ func New(d *db.DB, o Options) (*Server, error) {
 
 	mux := http.NewServeMux()
 	var api http.Handler = clientAddr(trustedHops(o), limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
-	if len(o.AllowedOrigins) > 0 {
-		api = cors.New(cors.Options{
-			AllowedOrigins: o.AllowedOrigins,
-			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-			AllowedHeaders: []string{"Authorization", "Content-Type"},
-			MaxAge:         600,
-		}).Handler(api)
-	}
-	mux.Handle("/graphql", wsgorilla.Detach(api))
+	api = withCORS(origins, o.AllowedHeaders, api)
+	mux.Handle("/graphql", wsgorilla.RefuseOrigins(origins.CheckOrigin, wsgorilla.Detach(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

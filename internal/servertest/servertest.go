@@ -60,6 +60,9 @@ type Options struct {
 	PaymentSandbox bool
 	// RefundPoll: see server.Options.
 	RefundPoll time.Duration
+	// AllowedOrigins, AllowedHeaders, TrustedDocuments: see server.Options.
+	AllowedOrigins, AllowedHeaders []string
+	TrustedDocuments               string
 }
 
 // Start runs a mall on d with an ADMIN signed in.
@@ -76,15 +79,18 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		h = o.DB
 	}
 	srv, err := server.New(h, server.Options{
-		TokenTTL:       o.TokenTTL,
-		PaymentWindow:  o.PaymentWindow,
-		SecretKey:      []byte("test-secret-key-of-some-length"),
-		HashParams:     cheapHash,
-		Introspection:  !o.NoIntrospection,
-		DatabaseURL:    d.URL,
-		WeChatPay:      o.WeChatPay,
-		PaymentSandbox: o.PaymentSandbox,
-		RefundPoll:     o.RefundPoll,
+		TokenTTL:         o.TokenTTL,
+		PaymentWindow:    o.PaymentWindow,
+		SecretKey:        []byte("test-secret-key-of-some-length"),
+		HashParams:       cheapHash,
+		Introspection:    !o.NoIntrospection,
+		DatabaseURL:      d.URL,
+		WeChatPay:        o.WeChatPay,
+		PaymentSandbox:   o.PaymentSandbox,
+		RefundPoll:       o.RefundPoll,
+		AllowedOrigins:   o.AllowedOrigins,
+		AllowedHeaders:   o.AllowedHeaders,
+		TrustedDocuments: o.TrustedDocuments,
 	})
 	if err != nil {
 		t.Fatal(err)
