@@ -189,7 +189,9 @@ func New(d *db.DB, o Options) (*Server, error) {
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	(&payhttp.Handler{Orders: s.Orders, WeChat: o.WeChatPay, Sandbox: o.PaymentSandbox, Obs: instruments.Payments()}).Register(mux)
 	mux.Handle("/", web.Handler())
-	s.Handler = mux
+	if s.Handler, err = compress(mux); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
