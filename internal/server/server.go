@@ -113,6 +113,12 @@ func New(d *db.DB, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var trusted *graph.TrustedDocuments
+	if o.TrustedDocuments != "" {
+		if trusted, err = graph.LoadTrustedDocuments(o.TrustedDocuments); err != nil {
+			return nil, err
+		}
+	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
@@ -176,10 +182,15 @@ func New(d *db.DB, o Options) (*Server, error) {
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
 		Complexity:       o.Complexity,
+		TrustedDocuments: trusted,
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = clientAddr(trustedHops(o), limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(gql))))
+	var docs http.Handler = gql
+	if trusted != nil {
+		docs = trusted.DocumentIDs(gql)
+	}
+	var api http.Handler = clientAddr(trustedHops(o), limitBody(o.MaxBodyBytes, queriesOnlyOverGET(s.Sessions.Middleware(docs))))
 	api = withCORS(origins, o.AllowedHeaders, api)
 	mux.Handle("/graphql", wsgorilla.RefuseOrigins(origins.CheckOrigin, wsgorilla.Detach(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
