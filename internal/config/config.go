@@ -94,7 +94,7 @@ var settings = []setting{
 	{"SECRET_KEY", "secret-key", "", "keys the HMAC that stands for identity numbers; required with PostgreSQL, else kept in mall.key"},
 	{"TOKEN_TTL", "token-ttl", "720h", "a token unused for this long stops working"},
 	{"ALLOWED_ORIGINS", "allowed-origins", "", "CORS and websocket origins, comma-separated: `https://shop.example.org`, `https://*.example.org` (any subdomain), `http://localhost:*` (any port) or `*`, meaning the same for HTTP and websockets; empty: same origin only"},
-	{"ALLOWED_HEADERS", "allowed-headers", "", "request headers allowed origins may send, comma-separated (`*`: any); empty: what Apollo Client 3, urql and graphql-ws send (Authorization, Content-Type, Accept, Accept-Language, apollographql-client-name/-version, apollo-require-preflight, X-Apollo-Operation-Name/-Type, graphql-client-name/-version)"},
+	{"ALLOWED_HEADERS", "allowed-headers", "", "request headers allowed origins may send, comma-separated (`*`: any); empty: what Apollo Client 3 and urql send (Authorization, Content-Type, Accept, Accept-Language, apollographql-client-name/-version, apollo-require-preflight, X-Apollo-Operation-Name)"},
 	{"TRUSTED_DOCUMENTS", "trusted-documents", "", "path of a persisted-documents manifest (GraphQL Code Generator's persisted-documents.json: {\"sha256 hash\": \"document\"}); when set, only its documents run (see Trusted documents); empty: any document"},
 	{"INTROSPECTION", "introspection", "true", "answer GraphQL introspection queries"},
 	{"PASSWORD_HASH_MEMORY", "password-hash-memory", "65536", "argon2id memory per password hash, in KiB"},

@@ -9,14 +9,15 @@ import (
 )
 
 // DefaultAllowedHeaders are the request headers a browser on an allowed
-// origin may send: what Apollo Client 3 (its client awareness and CSRF
-// headers), urql, graphql-ws and graphql-sse clients send, plus
-// Accept-Language for the messages' language.
+// origin may send: the token, the JSON and event-stream media types urql,
+// Apollo Client 3 and graphql-sse send, Apollo's client awareness
+// (apollographql-client-name/-version) and the headers Apollo's CSRF
+// protection and upload link have clients add, and Accept-Language for
+// the messages' language.
 var DefaultAllowedHeaders = []string{
 	"Authorization", "Content-Type", "Accept", "Accept-Language",
 	"apollographql-client-name", "apollographql-client-version",
-	"apollo-require-preflight", "X-Apollo-Operation-Name", "X-Apollo-Operation-Type",
-	"graphql-client-name", "graphql-client-version",
+	"apollo-require-preflight", "X-Apollo-Operation-Name",
 }
 
 // withCORS answers cross-origin browsers whose Origin matches origins (the
