@@ -209,6 +209,8 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		},
 		Introspection:    cfg.Introspection,
 		AllowedOrigins:   cfg.AllowedOrigins,
+		AllowedHeaders:   cfg.AllowedHeaders,
+		TrustedDocuments: cfg.TrustedDocuments,
 		DatabaseURL:      cfg.DatabaseURL,
 		NoRateLimits:     !cfg.RateLimits,
 		TrustProxy:       cfg.TrustProxy,

@@ -21,11 +21,11 @@ type CouponCampaign struct {
 	ID gid.ID `json:"id,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
-	// Budget holds the value of the "budget" field.
+	// Total face value that the campaign may ever issue (e.g. 10000000.00).
 	Budget money.Fen `json:"budget,omitempty"`
-	// IssuedValue holds the value of the "issued_value" field.
+	// Face value issued so far; never exceeds budget.
 	IssuedValue money.Fen `json:"issued_value,omitempty"`
-	// PackValue holds the value of the "pack_value" field.
+	// Face value of one pack: the sum of the tiers' discounts.
 	PackValue money.Fen `json:"pack_value,omitempty"`
 	// ClaimStartsAt holds the value of the "claim_starts_at" field.
 	ClaimStartsAt time.Time `json:"claim_starts_at,omitempty"`
@@ -35,7 +35,7 @@ type CouponCampaign struct {
 	ValidFrom time.Time `json:"valid_from,omitempty"`
 	// ValidUntil holds the value of the "valid_until" field.
 	ValidUntil time.Time `json:"valid_until,omitempty"`
-	// DailyPackQuota holds the value of the "daily_pack_quota" field.
+	// Packs that may be claimed per calendar day (Asia/Shanghai); null for no daily cap.
 	DailyPackQuota *int `json:"daily_pack_quota,omitempty"`
 	// QuotaDay holds the value of the "quota_day" field.
 	QuotaDay string `json:"quota_day,omitempty"`

@@ -25,11 +25,11 @@ type FlashSale struct {
 	ProductID gid.ID `json:"product_id,omitempty"`
 	// LiveEventID holds the value of the "live_event_id" field.
 	LiveEventID *gid.ID `json:"live_event_id,omitempty"`
-	// Price holds the value of the "price" field.
+	// The flash price (e.g. 1.00).
 	Price money.Fen `json:"price,omitempty"`
 	// Quantity holds the value of the "quantity" field.
 	Quantity int `json:"quantity,omitempty"`
-	// Sold holds the value of the "sold" field.
+	// Units held by live orders: awaiting payment or paid. Cancelled and expired orders give theirs back.
 	Sold int `json:"sold,omitempty"`
 	// PerMemberLimit holds the value of the "per_member_limit" field.
 	PerMemberLimit int `json:"per_member_limit,omitempty"`

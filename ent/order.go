@@ -26,7 +26,7 @@ type Order struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID gid.ID `json:"id,omitempty"`
-	// Number holds the value of the "number" field.
+	// Human-readable, unique order number.
 	Number string `json:"number,omitempty"`
 	// BuyerID holds the value of the "buyer_id" field.
 	BuyerID gid.ID `json:"buyer_id,omitempty"`
@@ -46,7 +46,7 @@ type Order struct {
 	Status order.Status `json:"status,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// PayBy holds the value of the "pay_by" field.
+	// Deadline for payment while PENDING_PAYMENT.
 	PayBy *time.Time `json:"pay_by,omitempty"`
 	// PaidAt holds the value of the "paid_at" field.
 	PaidAt *time.Time `json:"paid_at,omitempty"`

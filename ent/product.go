@@ -27,15 +27,15 @@ type Product struct {
 	Description string `json:"description,omitempty"`
 	// Category holds the value of the "category" field.
 	Category product.Category `json:"category,omitempty"`
-	// Price holds the value of the "price" field.
+	// List price.
 	Price money.Fen `json:"price,omitempty"`
-	// SalePrice holds the value of the "sale_price" field.
+	// Price after the product's own discount (7.5折 and the like); equals price when there is none.
 	SalePrice money.Fen `json:"sale_price,omitempty"`
 	// Stock holds the value of the "stock" field.
 	Stock int `json:"stock,omitempty"`
 	// StockReceived holds the value of the "stock_received" field.
 	StockReceived int `json:"stock_received,omitempty"`
-	// SoldCount holds the value of the "sold_count" field.
+	// Units in paid orders.
 	SoldCount int `json:"sold_count,omitempty"`
 	// OnSale holds the value of the "on_sale" field.
 	OnSale bool `json:"on_sale,omitempty"`

@@ -23,7 +23,7 @@ type Supplier struct {
 	Name string `json:"name,omitempty"`
 	// CountyID holds the value of the "county_id" field.
 	CountyID gid.ID `json:"county_id,omitempty"`
-	// Beneficiaries holds the value of the "beneficiaries" field.
+	// Poor people whose steady income this supplier's products support (带贫人数).
 	Beneficiaries int `json:"beneficiaries,omitempty"`
 	// JoinedAt holds the value of the "joined_at" field.
 	JoinedAt time.Time `json:"joined_at,omitempty"`

@@ -32,6 +32,9 @@ type HandlerOptions struct {
 	// MaxUploadBytes bounds a multipart request (file uploads, the
 	// GraphQL multipart request spec); zero: uploads are not accepted.
 	MaxUploadBytes int64
+	// TrustedDocuments, when set, is the only source of documents; it
+	// turns automatic persisted queries and introspection off.
+	TrustedDocuments *TrustedDocuments
 }
 
 // NewHandler builds the GraphQL server explicitly (not gqlgen's deprecated
@@ -72,10 +75,14 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 		})
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if o.Introspection {
-		srv.Use(extension.Introspection{})
+	if o.TrustedDocuments != nil {
+		srv.Use(o.TrustedDocuments)
+	} else {
+		if o.Introspection {
+			srv.Use(extension.Introspection{})
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(inputLimits{}) // before the complexity, which reads the inputs
 	srv.Use(extension.FixedComplexityLimit(o.Complexity))
 	srv.AroundOperations(refuseNUL)

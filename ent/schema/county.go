@@ -20,7 +20,8 @@ func (County) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty(),
 		field.String("city").NotEmpty(),
-		field.Enum("poverty_status").Values("LIFTED", "NON_POOR_WITH_TASKS"),
+		field.Enum("poverty_status").Values("LIFTED", "NON_POOR_WITH_TASKS").
+			Annotations(enumDocs{"LIFTED": "已脱贫县(区)", "NON_POOR_WITH_TASKS": "有脱贫任务的非贫困县(区)"}),
 	}
 }
 
@@ -36,5 +37,5 @@ func (County) Indexes() []ent.Index {
 }
 
 func (County) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.QueryField()}
+	return []schema.Annotation{entgql.QueryField().Description("Public. Every county that suppliers come from, by id.")}
 }

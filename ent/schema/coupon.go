@@ -29,7 +29,8 @@ func (Coupon) Fields() []ent.Field {
 		// Served by a resolver (graph/coupon.graphqls): entgql's field
 		// selection would not load valid_until for it.
 		field.Enum("status").Values("AVAILABLE", "RESERVED", "USED", "EXPIRED").Default("AVAILABLE").
-			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)),
+			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)).
+			Annotations(enumDocs{"RESERVED": "Held by an order that awaits payment."}),
 		field.Time("valid_from").Immutable(),
 		field.Time("valid_until").Immutable(),
 		field.Time("claimed_at").Immutable().Default(timeNow),

@@ -21,15 +21,19 @@ func (CouponCampaign) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.Coupon
 func (CouponCampaign) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty(),
-		field.Int64("budget").GoType(fenType).Annotations(moneyGQL),
-		field.Int64("issued_value").GoType(fenType).Annotations(moneyGQL).Default(0),
+		field.Int64("budget").GoType(fenType).Annotations(moneyGQL).
+			Comment("Total face value that the campaign may ever issue (e.g. 10000000.00)."),
+		field.Int64("issued_value").GoType(fenType).Annotations(moneyGQL).Default(0).
+			Comment("Face value issued so far; never exceeds budget."),
 		// The sum of the tiers' discounts, fixed at creation.
-		field.Int64("pack_value").GoType(fenType).Annotations(moneyGQL).Immutable(),
+		field.Int64("pack_value").GoType(fenType).Annotations(moneyGQL).Immutable().
+			Comment("Face value of one pack: the sum of the tiers' discounts."),
 		field.Time("claim_starts_at"),
 		field.Time("claim_ends_at"),
 		field.Time("valid_from"),
 		field.Time("valid_until"),
-		field.Int("daily_pack_quota").Optional().Nillable().Positive(),
+		field.Int("daily_pack_quota").Optional().Nillable().Positive().
+			Comment("Packs that may be claimed per calendar day (Asia/Shanghai); null for no daily cap."),
 		// The Asia/Shanghai day (YYYY-MM-DD) that quota_day_packs counts.
 		field.String("quota_day").Default("").Annotations(hidden()),
 		field.Int("quota_day_packs").Default(0).NonNegative().Annotations(hidden()),

@@ -27,10 +27,12 @@ func (FlashSale) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("product_id").GoType(idType).Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 		field.String("live_event_id").GoType(idType).Optional().Nillable().Annotations(entgql.Skip(entgql.SkipType)),
-		field.Int64("price").GoType(fenType).Annotations(moneyGQL).Immutable(),
+		field.Int64("price").GoType(fenType).Annotations(moneyGQL).Immutable().
+			Comment("The flash price (e.g. 1.00)."),
 		field.Int("quantity").Positive().Immutable(),
 		// Units held by live orders of the sale.
-		field.Int("sold").Default(0).NonNegative(),
+		field.Int("sold").Default(0).NonNegative().
+			Comment("Units held by live orders: awaiting payment or paid. Cancelled and expired orders give theirs back."),
 		field.Int("per_member_limit").Positive().Immutable(),
 		field.Time("starts_at").Immutable().Annotations(entgql.OrderField("STARTS_AT")),
 		field.Time("ends_at"),

@@ -35,7 +35,7 @@ func (LiveEvent) Edges() []ent.Edge {
 func (LiveEvent) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField(),
+		entgql.QueryField().Description("Public. Live events (直播), by id ascending unless orderBy says otherwise."),
 		entsql.Checks(map[string]string{"live_event_window": "starts_at < ends_at"}),
 	}
 }

@@ -21,7 +21,8 @@ func (Order) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.Order)} }
 
 func (Order) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("number").NotEmpty().Unique().Immutable(),
+		field.String("number").NotEmpty().Unique().Immutable().
+			Comment("Human-readable, unique order number."),
 		field.String("buyer_id").GoType(idType).Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 		field.String("purchasing_unit_id").GoType(idType).Optional().Nillable().Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 		field.Int64("subtotal").GoType(fenType).Annotations(moneyGQL).Immutable(),
@@ -31,9 +32,11 @@ func (Order) Fields() []ent.Field {
 		field.String("flash_sale_id").GoType(idType).Optional().Nillable().Immutable().Annotations(entgql.Skip(entgql.SkipType)),
 		field.Enum("status").
 			Values("PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "EXPIRED", "REFUNDED").
-			Default("PENDING_PAYMENT"),
+			Default("PENDING_PAYMENT").
+			Annotations(enumDocs{"EXPIRED": "Not paid before payBy: its stock and coupon were given back."}),
 		field.Time("created_at").Immutable().Default(timeNow).Annotations(entgql.OrderField("CREATED_AT")),
-		field.Time("pay_by").Optional().Nillable(),
+		field.Time("pay_by").Optional().Nillable().
+			Comment("Deadline for payment while PENDING_PAYMENT."),
 		field.Time("paid_at").Optional().Nillable(),
 		field.String("payment_reference").Optional().Nillable().Annotations(hidden()),
 		// Unique per buyer: a retried placeOrder or buyFlashSale returns the

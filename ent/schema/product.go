@@ -21,9 +21,12 @@ func (Product) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty(),
 		field.Text("description").Default(""),
-		field.Enum("category").Values("TEA", "MOUNTAIN_GOODS", "SNACKS", "GRAIN_OIL", "SEASONAL", "OTHER"),
-		field.Int64("price").GoType(fenType).Annotations(moneyGQL).Annotations(entgql.OrderField("PRICE")),
-		field.Int64("sale_price").GoType(fenType).Annotations(moneyGQL).Annotations(entgql.OrderField("SALE_PRICE")),
+		field.Enum("category").Values("TEA", "MOUNTAIN_GOODS", "SNACKS", "GRAIN_OIL", "SEASONAL", "OTHER").
+			Annotations(enumDocs{"TEA": "陕茶茗品", "MOUNTAIN_GOODS": "山野干货", "SNACKS": "休闲零食", "GRAIN_OIL": "米面粮油", "SEASONAL": "应季保暖", "OTHER": "其他"}),
+		field.Int64("price").GoType(fenType).Annotations(moneyGQL).Annotations(entgql.OrderField("PRICE")).
+			Comment("List price."),
+		field.Int64("sale_price").GoType(fenType).Annotations(moneyGQL).Annotations(entgql.OrderField("SALE_PRICE")).
+			Comment("Price after the product's own discount (7.5折 and the like); equals price when there is none."),
 		// Units free to sell. Orders and flash sales take from it with
 		// conditional updates; the check constraint is the last guard.
 		field.Int("stock").NonNegative(),
@@ -33,8 +36,8 @@ func (Product) Fields() []ent.Field {
 		// own rows without changing it, so stock + units held elsewhere =
 		// stock_received is an invariant an audit can check from the rows.
 		field.Int("stock_received").Annotations(hidden()),
-		// Units in paid orders.
-		field.Int("sold_count").Default(0).NonNegative().Annotations(entgql.OrderField("SOLD_COUNT")),
+		field.Int("sold_count").Default(0).NonNegative().Annotations(entgql.OrderField("SOLD_COUNT")).
+			Comment("Units in paid orders."),
 		field.Bool("on_sale").Default(true),
 		field.String("supplier_id").GoType(idType).Annotations(entgql.Skip(entgql.SkipType)),
 		field.String("county_id").GoType(idType).Annotations(entgql.Skip(entgql.SkipType)),
@@ -72,7 +75,7 @@ func (Product) Indexes() []ent.Index {
 func (Product) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField(),
+		entgql.QueryField().Description("Public. Products, by id ascending unless orderBy says otherwise; only products on sale, except for ADMIN."),
 		entsql.Checks(map[string]string{
 			"product_stock_nonnegative":      "stock >= 0",
 			"product_stock_received":         "stock <= stock_received",

@@ -21,7 +21,8 @@ func (Supplier) Fields() []ent.Field {
 		field.String("name").NotEmpty().Unique(),
 		field.String("county_id").GoType(idType).Annotations(entgql.Skip(entgql.SkipType)),
 		// 带贫人数: poor people whose steady income the supplier supports.
-		field.Int("beneficiaries").NonNegative(),
+		field.Int("beneficiaries").NonNegative().
+			Comment("Poor people whose steady income this supplier's products support (带贫人数)."),
 		field.Time("joined_at").Immutable().Default(timeNow),
 	}
 }
@@ -38,7 +39,7 @@ func (Supplier) Edges() []ent.Edge {
 func (Supplier) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField(),
+		entgql.QueryField().Description("Public. Suppliers, by id ascending unless orderBy says otherwise."),
 		entsql.Checks(map[string]string{"supplier_beneficiaries_nonnegative": "beneficiaries >= 0"}),
 	}
 }

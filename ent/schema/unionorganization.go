@@ -19,7 +19,8 @@ func (UnionOrganization) Mixin() []ent.Mixin { return []ent.Mixin{withID(gid.Uni
 func (UnionOrganization) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().Unique(),
-		field.Enum("kind").Values("PROVINCIAL", "CITY", "INDUSTRY", "DIRECT", "GRASSROOTS"),
+		field.Enum("kind").Values("PROVINCIAL", "CITY", "INDUSTRY", "DIRECT", "GRASSROOTS").
+			Annotations(enumDocs{"PROVINCIAL": "省总工会", "CITY": "市(区)总工会", "INDUSTRY": "省级产业工会", "DIRECT": "直管单位工会", "GRASSROOTS": "基层工会"}),
 		field.String("parent_id").GoType(idType).Optional().Nillable().Annotations(entgql.Skip(entgql.SkipType)),
 	}
 }

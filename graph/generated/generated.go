@@ -3156,18 +3156,22 @@ input RegisterPurchasingUnitInput {
 extend type Query {
   "The signed-in member; null when the request carries no valid token."
   me: Member
+  "Every union organization (工会组织), for the registration form. Public."
   unionOrganizations: [UnionOrganization!]!
   "ADMIN. Members awaiting real-name review, oldest first."
   pendingVerifications(after: Cursor, first: Int, before: Cursor, last: Int): MemberConnection! @hasRole(role: ADMIN)
 }
 
 extend type Mutation {
+  "Public. Creates an UNVERIFIED member and signs them in (PHONE_TAKEN when the phone is registered)."
   registerMember(input: RegisterMemberInput!): AuthPayload!
+  "Public. Signs in with phone and password (INVALID_CREDENTIALS; RATE_LIMITED after repeated failures)."
   login(input: LoginInput!): AuthPayload!
-  "Revokes the token that the request carries."
+  "Signed in. Revokes the token that the request carries."
   logout: Boolean! @signedIn
-  "Revokes every other token of the member."
+  "Signed in. Changes the password. Revokes every other token of the member."
   changePassword(input: ChangePasswordInput!): Boolean! @signedIn
+  "Signed in. Submits the real name and identity number for review (实名认证): the member becomes PENDING."
   submitRealNameVerification(input: RealNameInput!): Member! @signedIn
   "ADMIN."
   reviewRealNameVerifications(input: ReviewVerificationInput!): [Member!]! @hasRole(role: ADMIN)
@@ -3185,6 +3189,13 @@ An amount of Chinese yuan as a decimal string with exactly two fraction
 digits, e.g. "1.00" or "70272000.00". Kept as integer fen; never a float.
 """
 scalar Money
+
+"""
+An RFC 3339 timestamp. Served in UTC with exactly three fraction digits
+(2026-12-01T10:00:00.000Z, truncated to the millisecond); accepted with any
+offset and any number of fraction digits.
+"""
+scalar Time
 
 "The caller must be signed in (UNAUTHENTICATED otherwise)."
 directive @signedIn on FIELD_DEFINITION
@@ -3437,8 +3448,11 @@ input UpdateProductInput {
 }
 
 extend type Query {
+  "Public. Coupon campaigns; by default only those whose validUntil is still ahead."
   couponCampaigns(activeOnly: Boolean = true): [CouponCampaign!]!
+  "Public. A flash sale by ID; null when there is none."
   flashSale(id: ID!): FlashSale
+  "Public. The platform's totals (procurement, beneficiaries, purchasing units)."
   platformStats: PlatformStats!
 }
 
@@ -3489,7 +3503,7 @@ input CreateCouponCampaignInput {
 }
 
 extend type Query {
-  "The signed-in member's coupons."
+  "Signed in. The signed-in member's coupons."
   myCoupons(status: CouponStatus): [Coupon!]! @signedIn
 }
 
@@ -3512,7 +3526,13 @@ type County implements Node {
 CountyPovertyStatus is enum for the field poverty_status
 """
 enum CountyPovertyStatus @goModel(model: "unionmall/ent/county.PovertyStatus") {
+  """
+  已脱贫县(区)
+  """
   LIFTED
+  """
+  有脱贫任务的非贫困县(区)
+  """
   NON_POOR_WITH_TASKS
 }
 """
@@ -3589,13 +3609,25 @@ type Coupon implements Node {
 type CouponCampaign implements Node {
   id: ID!
   name: String!
+  """
+  Total face value that the campaign may ever issue (e.g. 10000000.00).
+  """
   budget: Money!
+  """
+  Face value issued so far; never exceeds budget.
+  """
   issuedValue: Money!
+  """
+  Face value of one pack: the sum of the tiers' discounts.
+  """
   packValue: Money!
   claimStartsAt: Time!
   claimEndsAt: Time!
   validFrom: Time!
   validUntil: Time!
+  """
+  Packs that may be claimed per calendar day (Asia/Shanghai); null for no daily cap.
+  """
   dailyPackQuota: Int
   packsClaimed: Int!
   createdAt: Time!
@@ -3605,19 +3637,27 @@ CouponStatus is enum for the field status
 """
 enum CouponStatus @goModel(model: "unionmall/ent/coupon.Status") {
   AVAILABLE
+  """
+  Held by an order that awaits payment.
+  """
   RESERVED
   USED
   EXPIRED
 }
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+An opaque pagination cursor.
 """
 scalar Cursor
 type FlashSale implements Node {
   id: ID!
+  """
+  The flash price (e.g. 1.00).
+  """
   price: Money!
   quantity: Int!
+  """
+  Units held by live orders: awaiting payment or paid. Cancelled and expired orders give theirs back.
+  """
   sold: Int!
   perMemberLimit: Int!
   startsAt: Time!
@@ -3889,12 +3929,18 @@ interface Node @goModel(model: "unionmall/ent.Noder") {
 }
 type Order implements Node {
   id: ID!
+  """
+  Human-readable, unique order number.
+  """
   number: String!
   subtotal: Money!
   discount: Money!
   total: Money!
   status: OrderStatus!
   createdAt: Time!
+  """
+  Deadline for payment while PENDING_PAYMENT.
+  """
   payBy: Time
   paidAt: Time
   trackingNumber: String
@@ -3978,6 +4024,9 @@ enum OrderStatus @goModel(model: "unionmall/ent/order.Status") {
   SHIPPED
   COMPLETED
   CANCELLED
+  """
+  Not paid before payBy: its stock and coupon were given back.
+  """
   EXPIRED
   REFUNDED
 }
@@ -4025,9 +4074,18 @@ type Product implements Node {
   name: String!
   description: String!
   category: ProductCategory!
+  """
+  List price.
+  """
   price: Money!
+  """
+  Price after the product's own discount (7.5折 and the like); equals price when there is none.
+  """
   salePrice: Money!
   stock: Int!
+  """
+  Units in paid orders.
+  """
   soldCount: Int!
   onSale: Boolean!
   createdAt: Time!
@@ -4038,11 +4096,29 @@ type Product implements Node {
 ProductCategory is enum for the field category
 """
 enum ProductCategory @goModel(model: "unionmall/ent/product.Category") {
+  """
+  陕茶茗品
+  """
   TEA
+  """
+  山野干货
+  """
   MOUNTAIN_GOODS
+  """
+  休闲零食
+  """
   SNACKS
+  """
+  米面粮油
+  """
   GRAIN_OIL
+  """
+  应季保暖
+  """
   SEASONAL
+  """
+  其他
+  """
   OTHER
 }
 """
@@ -4283,7 +4359,13 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]!
+  """
+  Public. Every county that suppliers come from, by id.
+  """
   counties: [County!]!
+  """
+  Public. Live events (直播), by id ascending unless orderBy says otherwise.
+  """
   liveEvents(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4315,6 +4397,9 @@ type Query {
     """
     where: LiveEventWhereInput
   ): LiveEventConnection!
+  """
+  Public. Products, by id ascending unless orderBy says otherwise; only products on sale, except for ADMIN.
+  """
   products(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4346,6 +4431,9 @@ type Query {
     """
     where: ProductWhereInput
   ): ProductConnection!
+  """
+  Public. Suppliers, by id ascending unless orderBy says otherwise.
+  """
   suppliers(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -4376,6 +4464,9 @@ type Query {
 type Supplier implements Node {
   id: ID!
   name: String!
+  """
+  Poor people whose steady income this supplier's products support (带贫人数).
+  """
   beneficiaries: Int!
   joinedAt: Time!
   county: County!
@@ -4489,10 +4580,6 @@ input SupplierWhereInput {
   hasCounty: Boolean
   hasCountyWith: [CountyWhereInput!]
 }
-"""
-The builtin Time type
-"""
-scalar Time
 type UnionOrganization implements Node {
   id: ID!
   name: String!
@@ -4503,10 +4590,25 @@ type UnionOrganization implements Node {
 UnionOrganizationKind is enum for the field kind
 """
 enum UnionOrganizationKind @goModel(model: "unionmall/ent/unionorganization.Kind") {
+  """
+  省总工会
+  """
   PROVINCIAL
+  """
+  市(区)总工会
+  """
   CITY
+  """
+  省级产业工会
+  """
   INDUSTRY
+  """
+  直管单位工会
+  """
   DIRECT
+  """
+  基层工会
+  """
   GRASSROOTS
 }
 """
@@ -4708,7 +4810,7 @@ input OfflineProcurementInput {
 }
 
 extend type Query {
-  "The signed-in member's orders, newest first."
+  "Signed in. The signed-in member's orders, newest first."
   myOrders(after: Cursor, first: Int, before: Cursor, last: Int, "Only orders in this state (the 待付款 / 待发货 / 已完成 tabs)." status: OrderStatus): OrderConnection! @signedIn
   "ADMIN. All orders, newest first; the filters given must all hold (customer service's order search)."
   orders(after: Cursor, first: Int, before: Cursor, last: Int, status: OrderStatus,
@@ -4721,19 +4823,19 @@ extend type Query {
 extend type Mutation {
   "VERIFIED members only."
   placeOrder(input: PlaceOrderInput!): Order! @verified
-  "ADMIN: a payment outside a provider, such as a purchasing unit's bank transfer (对公转账)."
+  "ADMIN (the payment provider's callback service acts as one). Records a payment made outside payOrder, such as a purchasing unit's bank transfer (对公转账)."
   confirmPayment(input: ConfirmPaymentInput!): Order! @hasRole(role: ADMIN)
-  "The buyer or ADMIN; only while PENDING_PAYMENT. Gives stock and coupon back."
+  "Signed in. The buyer or ADMIN; only while PENDING_PAYMENT. Gives stock and coupon back."
   cancelOrder(id: ID!): Order! @signedIn
-  "The buyer; while PENDING_PAYMENT or PAID."
+  "Signed in. The buyer; while PENDING_PAYMENT or PAID."
   setShippingAddress(orderID: ID!, input: ShippingAddressInput!): Order! @signedIn
   "ADMIN; PAID orders with an address become SHIPPED."
   shipOrder(input: ShipOrderInput!): Order! @hasRole(role: ADMIN)
-  "The buyer or ADMIN; SHIPPED orders become COMPLETED."
+  "Signed in. The buyer or ADMIN; SHIPPED orders become COMPLETED."
   completeOrder(id: ID!): Order! @signedIn
-  "ADMIN; PAID, SHIPPED or COMPLETED orders become REFUNDED (an order paid through a provider once the provider confirms the refund; its payment is REFUNDING until then)."
+  "ADMIN; PAID, SHIPPED or COMPLETED orders become REFUNDED. One paid through a provider becomes REFUNDED once the provider confirms the refund; its payment is REFUNDING until then."
   refundOrder(input: RefundOrderInput!): Order! @hasRole(role: ADMIN)
-  "ADMIN or a PURCHASER of that unit."
+  "Signed in. ADMIN or a PURCHASER of that unit. Records a procurement made outside the mall (offline), which counts toward the supplier's and the unit's totals."
   recordOfflineProcurement(input: OfflineProcurementInput!): ProcurementRecord! @signedIn
 }
 `, BuiltIn: false},

@@ -11,14 +11,26 @@ import (
 	"unionmall/internal/apperr"
 )
 
-// MarshalTime writes t as RFC 3339 in UTC, as the contract serves times.
+// Layout is how every Time is served: RFC 3339 in UTC with exactly three
+// fraction digits (2026-12-01T10:00:00.000Z). One fixed width, so served
+// times sort as strings and clients parse one shape; milliseconds because
+// PostgreSQL keeps microseconds and SQLite nanoseconds, and JavaScript's
+// Date holds milliseconds.
+const Layout = "2006-01-02T15:04:05.000Z"
+
+// MarshalTime writes t in Layout, truncated (never rounded up, so a
+// served time is never later than the stored one).
 func MarshalTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano)))
+		_, _ = io.WriteString(w, strconv.Quote(Format(t)))
 	})
 }
 
-// UnmarshalTime reads an RFC 3339 string with an offset.
+// Format is t as MarshalTime writes it, without the quotes.
+func Format(t time.Time) string { return t.UTC().Format(Layout) }
+
+// UnmarshalTime reads any RFC 3339 string with an offset (any fraction
+// digits, or none), kept at full precision in UTC.
 func UnmarshalTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"unionmall/graph/scalar"
 	"unionmall/internal/servertest"
 	"unionmall/internal/testdb"
 )
@@ -444,7 +445,7 @@ func TestCatalogueLists(t *testing.T) {
 			servertest.MustDo(t, m, "", q, nil, &out)
 			ev := out.LiveEvents
 			if ev.TotalCount != 2 || len(ev.Edges) != 2 || ev.Edges[0].Node.ID != ids[0] || ev.Edges[1].Node.ID != ids[1] ||
-				ev.Edges[0].Node.Title != "秦岭山货节" || ev.Edges[0].Node.StartsAt != start.Format(time.RFC3339) ||
+				ev.Edges[0].Node.Title != "秦岭山货节" || ev.Edges[0].Node.StartsAt != scalar.Format(start) ||
 				ev.Edges[0].Node.StreamURL != nil || len(ev.Edges[0].Node.FlashSales) != 0 ||
 				ev.Edges[0].Node.Counters.Orders != 0 || ev.Edges[0].Node.Counters.Gmv != "0.00" {
 				t.Fatalf("liveEvents: %+v", ev)

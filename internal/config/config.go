@@ -33,7 +33,13 @@ type Config struct {
 	SecretKey      string
 	TokenTTL       time.Duration
 	AllowedOrigins []string
-	Introspection  bool
+	// AllowedHeaders are the CORS request headers (empty: the server's
+	// defaults for Apollo and urql).
+	AllowedHeaders []string
+	// TrustedDocuments is the path of a persisted-documents manifest; when
+	// set, only its documents run.
+	TrustedDocuments string
+	Introspection    bool
 	// PasswordHashMemoryKiB is argon2id's memory per hash.
 	PasswordHashMemoryKiB uint
 	LogFormat             string
@@ -89,7 +95,9 @@ var settings = []setting{
 	{"PAYMENT_WINDOW", "payment-window", "15m", "how long an order may await payment before it expires"},
 	{"SECRET_KEY", "secret-key", "", "keys the HMAC that stands for identity numbers; required with PostgreSQL, else kept in mall.key"},
 	{"TOKEN_TTL", "token-ttl", "720h", "a token unused for this long stops working"},
-	{"ALLOWED_ORIGINS", "allowed-origins", "", "CORS and websocket origins, comma-separated; empty: same origin only"},
+	{"ALLOWED_ORIGINS", "allowed-origins", "", "CORS and websocket origins, comma-separated: `https://shop.example.org`, `https://*.example.org` (any subdomain), `http://localhost:*` (any port) or `*`, meaning the same for HTTP and websockets; empty: same origin only"},
+	{"ALLOWED_HEADERS", "allowed-headers", "", "request headers allowed origins may send, comma-separated (`*`: any); empty: what Apollo Client 3 and urql send (Authorization, Content-Type, Accept, Accept-Language, apollographql-client-name/-version, apollo-require-preflight, X-Apollo-Operation-Name)"},
+	{"TRUSTED_DOCUMENTS", "trusted-documents", "", "path of a persisted-documents manifest (GraphQL Code Generator's persisted-documents.json: {\"sha256 hash\": \"document\"}); when set, only its documents run (see Trusted documents); empty: any document"},
 	{"INTROSPECTION", "introspection", "true", "answer GraphQL introspection queries"},
 	{"PASSWORD_HASH_MEMORY", "password-hash-memory", "65536", "argon2id memory per password hash, in KiB"},
 	{"LOG_FORMAT", "log-format", "text", "text or json"},
@@ -205,6 +213,8 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 		return c, nil, fmt.Errorf("PASSWORD_HASH_MEMORY must be a number of KiB, at least 64")
 	}
 	c.PasswordHashMemoryKiB = uint(mem)
+	c.AllowedHeaders = list(get("ALLOWED_HEADERS"))
+	c.TrustedDocuments = get("TRUSTED_DOCUMENTS")
 	for _, o := range strings.Split(get("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)

@@ -31,6 +31,12 @@ func TestLoad(t *testing.T) {
 					t.Fatalf("%+v", c)
 				}
 			}},
+		{name: "delivery", env: map[string]string{"ALLOWED_HEADERS": "Content-Type, X-Shop ", "TRUSTED_DOCUMENTS": "persisted-documents.json"},
+			check: func(t *testing.T, c Config, _ []string) {
+				if len(c.AllowedHeaders) != 2 || c.AllowedHeaders[1] != "X-Shop" || c.TrustedDocuments != "persisted-documents.json" {
+					t.Fatalf("%+v", c)
+				}
+			}},
 		{name: "flag wins over env", env: map[string]string{"ADDR": ":9000"}, args: []string{"-addr", ":7000", "migrate", "status"},
 			check: func(t *testing.T, c Config, rest []string) {
 				if c.Addr != ":7000" || len(rest) != 2 || rest[0] != "migrate" {

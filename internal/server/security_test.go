@@ -22,6 +22,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"unionmall/graph/scalar"
 	"unionmall/internal/account"
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/servertest"
@@ -779,7 +780,7 @@ func secOps() []secOp {
 							StreamURL           *string
 						}
 						secDecode(t, data, "createLiveEvent", &e)
-						if e.ID == "" || e.Title != "助农直播" || e.StartsAt != start.Truncate(time.Second).Format(time.RFC3339Nano) ||
+						if e.ID == "" || e.Title != "助农直播" || e.StartsAt != scalar.Format(start.Truncate(time.Second)) ||
 							e.StreamURL == nil || *e.StreamURL != "https://live.example.org/1" {
 							t.Fatalf("createLiveEvent: %+v", e)
 						}

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rs/cors"
-
 	"unionmall/graph"
 	"unionmall/internal/account"
 	"unionmall/internal/apperr"
@@ -56,6 +54,12 @@ type Options struct {
 	// AllowedOrigins may call the API from browsers on other origins; none
 	// means same origin only.
 	AllowedOrigins []string
+	// AllowedHeaders are the request headers allowed origins may send
+	// (empty: DefaultAllowedHeaders).
+	AllowedHeaders []string
+	// TrustedDocuments, when set, is the path of a persisted-documents
+	// manifest: only its documents run (graph.TrustedDocuments).
+	TrustedDocuments string
 	// DatabaseURL, for PostgreSQL, lets RunWorkers listen for other
 	// instances' changes.
 	DatabaseURL string
@@ -117,6 +121,16 @@ func New(d *db.DB, o Options) (*Server, error) {
 	hasher, err := auth.NewHasher(o.HashParams, 0)
 	if err != nil {
 		return nil, err
+	}
+	origins, err := wsgorilla.ParseOrigins(o.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	var trusted *graph.TrustedDocuments
+	if o.TrustedDocuments != "" {
+		if trusted, err = graph.LoadTrustedDocuments(o.TrustedDocuments); err != nil {
+			return nil, err
+		}
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
@@ -182,25 +196,23 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Now:         time.Now,
 	}, graph.HandlerOptions{
 		Introspection:    o.Introspection,
-		Websocket:        websocket(s.Sessions, o.AllowedOrigins, s.Metrics),
+		Websocket:        websocket(s.Sessions, origins, s.Metrics),
 		Observe:          s.Metrics.Operation,
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
 		Complexity:       o.Complexity,
 		MaxUploadBytes:   uploadBodyMax(o.MaxBodyBytes, s.Media),
+		TrustedDocuments: trusted,
 	})
 
 	mux := http.NewServeMux()
-	var api http.Handler = graph.ServeHTTP(clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(gql)))))
-	if len(o.AllowedOrigins) > 0 {
-		api = cors.New(cors.Options{
-			AllowedOrigins: o.AllowedOrigins,
-			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-			AllowedHeaders: []string{"Authorization", "Content-Type"},
-			MaxAge:         600,
-		}).Handler(api)
+	var docs http.Handler = gql
+	if trusted != nil {
+		docs = trusted.DocumentIDs(gql)
 	}
-	mux.Handle("/graphql", wsgorilla.Detach(api))
+	var api http.Handler = graph.ServeHTTP(clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(docs)))))
+	api = withCORS(origins, o.AllowedHeaders, api)
+	mux.Handle("/graphql", wsgorilla.RefuseOrigins(origins.CheckOrigin, wsgorilla.Detach(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -209,7 +221,9 @@ func New(d *db.DB, o Options) (*Server, error) {
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	(&payhttp.Handler{Orders: s.Orders, WeChat: o.WeChatPay, Sandbox: o.PaymentSandbox, Obs: instruments.Payments()}).Register(mux)
 	mux.Handle("/", web.Handler())
-	s.Handler = mux
+	if s.Handler, err = compress(mux); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -34,11 +34,11 @@ const (
 // the contract's auth: connection_init may carry {"Authorization": "Bearer
 // <token>"}; none is anonymous (subscriptions are public); a bad one
 // closes the connection with 4403.
-func websocket(sessions *auth.Sessions, origins []string, m *metrics.Metrics) *transport.Websocket {
+func websocket(sessions *auth.Sessions, origins *wsgorilla.Origins, m *metrics.Metrics) *transport.Websocket {
 	limit := int64(wsReadLimit)
 	return &transport.Websocket{
 		Implementation: counted{
-			WebsocketImplementation: wsgorilla.New(wsgorilla.Options{CheckOrigin: wsgorilla.AllowOrigins(origins)}),
+			WebsocketImplementation: wsgorilla.New(wsgorilla.Options{CheckOrigin: origins.CheckOrigin}),
 			m:                       m,
 		},
 		InitTimeout:           wsInitTimeout,

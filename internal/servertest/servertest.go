@@ -65,6 +65,9 @@ type Options struct {
 	// MediaMaxBytes: see server.Options.
 	Media         media.Store
 	MediaMaxBytes int64
+	// AllowedOrigins, AllowedHeaders, TrustedDocuments: see server.Options.
+	AllowedOrigins, AllowedHeaders []string
+	TrustedDocuments               string
 }
 
 // Start runs a mall on d with an ADMIN signed in.
@@ -88,17 +91,20 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		h = o.DB
 	}
 	srv, err := server.New(h, server.Options{
-		TokenTTL:       o.TokenTTL,
-		PaymentWindow:  o.PaymentWindow,
-		SecretKey:      []byte("test-secret-key-of-some-length"),
-		HashParams:     cheapHash,
-		Introspection:  !o.NoIntrospection,
-		DatabaseURL:    d.URL,
-		WeChatPay:      o.WeChatPay,
-		PaymentSandbox: o.PaymentSandbox,
-		RefundPoll:     o.RefundPoll,
-		Media:          o.Media,
-		MediaMaxBytes:  o.MediaMaxBytes,
+		TokenTTL:         o.TokenTTL,
+		PaymentWindow:    o.PaymentWindow,
+		SecretKey:        []byte("test-secret-key-of-some-length"),
+		HashParams:       cheapHash,
+		Introspection:    !o.NoIntrospection,
+		DatabaseURL:      d.URL,
+		WeChatPay:        o.WeChatPay,
+		PaymentSandbox:   o.PaymentSandbox,
+		RefundPoll:       o.RefundPoll,
+		AllowedOrigins:   o.AllowedOrigins,
+		AllowedHeaders:   o.AllowedHeaders,
+		TrustedDocuments: o.TrustedDocuments,
+		Media:            o.Media,
+		MediaMaxBytes:    o.MediaMaxBytes,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -57,11 +57,48 @@ func isUpgrade(r *http.Request) bool {
 	return false
 }
 
-// detachWriter tells Detach when the connection has been hijacked.
+// RefuseOrigins answers a websocket upgrade whose Origin check refuses
+// with one 403 before next sees it. Refused in Accept instead, gorilla
+// writes its 403 and gqlgen then logs "unable to upgrade" and writes a
+// second response (net/http: "superfluous response.WriteHeader"). Pass
+// the function given as Options.CheckOrigin.
+func RefuseOrigins(checkOrigin func(r *http.Request) bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) && !checkOrigin(r) {
+			http.Error(w, "websocket: request origin not allowed", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// detachWriter tells Detach when the connection has been hijacked. It
+// also keeps an upgrade request to one response: when gorilla refused a
+// malformed handshake it has written one, and gqlgen's second (its
+// "unable to upgrade") is dropped instead of reaching net/http.
 type detachWriter struct {
 	http.ResponseWriter
 	hijacked chan struct{}
 	once     sync.Once
+	wrote    bool // a status was written
+	dropping bool // a second one was: its body goes nowhere
+}
+
+func (d *detachWriter) WriteHeader(code int) {
+	if d.wrote {
+		d.dropping = true
+		return
+	}
+	d.wrote = true
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *detachWriter) Write(p []byte) (int, error) {
+	if d.dropping {
+		return len(p), nil
+	}
+	d.wrote = true
+	return d.ResponseWriter.Write(p)
 }
 
 func (d *detachWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {

@@ -93,3 +93,43 @@ func TestNewDefaults(t *testing.T) {
 		t.Fatalf("negative: %+v", impl)
 	}
 }
+
+func TestOriginPatterns(t *testing.T) {
+	cases := []struct {
+		pattern, origin string
+		want            bool
+	}{
+		{"*", "https://any.example", true},
+		{"*", "http://localhost:3000", true},
+		{"*", "null", false},
+		{"*", "https://a.example/path", false},
+		{"https://*.example.com", "https://shop.example.com", true},
+		{"https://*.example.com", "https://a.b.example.com", true},
+		{"https://*.EXAMPLE.com/", "https://Shop.example.com", true},
+		{"https://*.example.com", "https://example.com", false},
+		{"https://*.example.com", "https://evilexample.com", false},
+		{"https://*.example.com", "https://shop.example.com.evil", false},
+		{"https://*.example.com", "http://shop.example.com", false},
+		{"https://*.example.com", "https://shop.example.com:8443", false},
+		{"https://*.example.com:8443", "https://shop.example.com:8443", true},
+		{"http://localhost:*", "http://localhost:5173", true},
+		{"http://localhost:*", "http://localhost", true},
+		{"http://localhost:*", "http://localhost.evil:5173", false},
+		{"http://[::1]:*", "http://[::1]:3000", true},
+		{"https://shop.example", "https://*.example", false}, // a star in an Origin matches nothing
+	}
+	for _, tc := range cases {
+		o, err := ParseOrigins([]string{tc.pattern})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.pattern, err)
+		}
+		if got := o.Match(tc.origin); got != tc.want {
+			t.Errorf("%q matches %q: %v, want %v", tc.pattern, tc.origin, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"shop.example", "https://", "https://a*.example", "https://*.*.example", "https://x.example:8*", "https://x.example/path", "*.example.com"} {
+		if _, err := ParseOrigins([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
