@@ -3309,20 +3309,20 @@ extend input PlaceOrderInput {
 }
 
 extend type Query {
-  "The signed-in member's cart."
+  "Signed in. The signed-in member's cart."
   cart: Cart! @signedIn
-  "Prices a cart or lines with the member's coupons; writes nothing."
+  "Signed in. Prices a cart or lines with the member's coupons; writes nothing."
   quote(input: QuoteInput): Quote! @signedIn
 }
 
 extend type Mutation {
-  "Adds quantity of a product to the cart (a line per product; a line holds at most 999, a cart 50 lines: BAD_USER_INPUT). Unknown or off-sale products: PRODUCT_UNAVAILABLE."
+  "Signed in. Adds quantity of a product to the cart (a line per product; a line holds at most 999, a cart 50 lines: BAD_USER_INPUT). Unknown or off-sale products: PRODUCT_UNAVAILABLE."
   addToCart(input: CartLineInput!): Cart! @signedIn
-  "Sets a line's quantity (adding the line if needed); 0 removes it."
+  "Signed in. Sets a line's quantity (adding the line if needed); 0 removes it."
   setCartLineQuantity(input: CartLineInput!): Cart! @signedIn
-  "Removes the product's line, if any."
+  "Signed in. Removes the product's line, if any."
   removeFromCart(productID: ID!): Cart! @signedIn
-  "Removes every line."
+  "Signed in. Removes every line."
   clearCart: Cart! @signedIn
 }
 `, BuiltIn: false},
@@ -4812,7 +4812,7 @@ input OfflineProcurementInput {
 extend type Query {
   "Signed in. The signed-in member's orders, newest first."
   myOrders(after: Cursor, first: Int, before: Cursor, last: Int, "Only orders in this state (the 待付款 / 待发货 / 已完成 tabs)." status: OrderStatus): OrderConnection! @signedIn
-  "ADMIN. All orders, newest first; the filters given must all hold (customer service's order search)."
+  "ADMIN. All orders, newest first. The filters given must all hold (customer service's order search)."
   orders(after: Cursor, first: Int, before: Cursor, last: Int, status: OrderStatus,
     "Exactly this order number (24 digits, as on the member's order page)." number: String,
     "Orders of the member with exactly this phone (11 digits)." buyerPhone: String,
