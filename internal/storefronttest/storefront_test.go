@@ -3,6 +3,8 @@ package storefronttest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -28,6 +30,7 @@ type fixtures struct {
 	CampaignID  string   `json:"campaignID"`
 	FlashSaleID string   `json:"flashSaleID"`
 	ImagePath   string   `json:"imagePath"`
+	Trusted     bool     `json:"trusted"`
 }
 
 // app is the Node project; node_modules is installed by `npm ci`.
@@ -43,28 +46,61 @@ func TestStorefrontJourneyWithApolloClient(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
 		m := servertest.Start(t, d, servertest.Options{PaymentSandbox: true})
-		f := seed(t, m)
+		shop := servertest.NewShop(t, m)
+		f := seed(t, m, shop)
 		// Types from the served schema, then a type check of the app
 		// against them (a renamed field fails here), then the journey.
 		run(t, node, f, "node_modules/@graphql-codegen/cli/esm/bin.js", "--config", "codegen.ts")
 		run(t, node, f, "node_modules/typescript/bin/tsc", "-p", "tsconfig.json")
 		run(t, node, f, "dist/journey.js")
+
+		// Again through an instance that runs only the manifest codegen
+		// wrote (TRUSTED_DOCUMENTS), every operation sent by its hash; a
+		// second seeding (through the first instance, on the same
+		// database) gives the journey fresh members and a fresh sale.
+		trusted := servertest.Start(t, d, servertest.Options{PaymentSandbox: true, NoWorkers: true,
+			TrustedDocuments: manifest(t)})
+		f = seed(t, m, shop)
+		f.URL, f.Trusted = trusted.HTTP.URL, true
+		run(t, node, f, "dist/journey.js")
 	})
+}
+
+// manifest is the persisted-documents.json GraphQL Code Generator wrote,
+// plus the sign-in document servertest.Start sends as text.
+func manifest(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(app, "src", "gql", "persisted-documents.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	if err := json.Unmarshal(b, &docs); err != nil || len(docs) == 0 {
+		t.Fatalf("codegen's manifest: %v (%d documents)", err, len(docs))
+	}
+	const login = `mutation($i: LoginInput!) { login(input: $i) { token } }`
+	sum := sha256.Sum256([]byte(login))
+	docs[hex.EncodeToString(sum[:])] = login
+	path := filepath.Join(t.TempDir(), "persisted-documents.json")
+	b, _ = json.Marshal(docs)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // seed makes the catalogue the journey browses: three products on sale,
 // the four-tier coupon campaign, an active flash sale, and two verified
 // members (one shops, one buys in the flash sale while the first watches).
-func seed(t *testing.T, m *servertest.Mall) fixtures {
+func seed(t *testing.T, m *servertest.Mall, shop *servertest.Shop) fixtures {
 	t.Helper()
-	shop := servertest.NewShop(t, m)
 	ids := []string{
 		shop.Product(t, "汉中香小榨菜籽油 5L", "69.90", "", 100),
 		shop.Product(t, "陕南富硒绿茶 250g", "58.00", "", 100),
 		shop.Product(t, "洛川红富士苹果 5kg", "39.80", "", 100),
 	}
 	now := time.Now()
-	sale := servertest.CreateSale(t, m, servertest.OilProduct(t, m, 100), "1", 50, 1, now.Add(-time.Second), now.Add(time.Hour))
+	sale := servertest.CreateSale(t, m, shop.Product(t, "汉中香小榨菜籽油 5L（秒杀）", "79.90", "", 100), "1", 50, 1, now.Add(-time.Second), now.Add(time.Hour))
 	img := filepath.Join(t.TempDir(), "cover.png")
 	if err := os.WriteFile(img, pngBytes(t, 64, 48), 0o600); err != nil {
 		t.Fatal(err)

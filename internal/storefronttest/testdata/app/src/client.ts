@@ -1,7 +1,10 @@
 // The Apollo Client a storefront would build: HTTP for queries and
 // mutations, graphql-ws for subscriptions, one normalized cache with
-// relay-style pagination for the catalogue.
-import { ApolloClient, HttpLink, InMemoryCache, split } from "@apollo/client/core/index.js";
+// relay-style pagination for the catalogue. With trusted set, every
+// operation is sent by its hash in the generated manifest (the server's
+// trusted-documents mode), never as text.
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, Observable, split, type FetchResult } from "@apollo/client/core/index.js";
+import { createPersistedQueryLink } from "@apollo/client/link/persisted-queries/index.js";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions/index.js";
 import { getMainDefinition, relayStylePagination } from "@apollo/client/utilities/index.js";
 import { createClient, type Client } from "graphql-ws";
@@ -13,13 +16,46 @@ export interface Storefront {
   close(): Promise<void>;
 }
 
-export function storefront(url: string, token: string): Storefront {
+// hashOf is the manifest hash GraphQL Code Generator put on a document.
+export function hashOf(doc: unknown): string {
+  const hash = (doc as { __meta__?: { hash?: string } }).__meta__?.hash;
+  if (!hash) throw new Error("a document without its generated hash: is codegen's persistedDocuments on?");
+  return hash;
+}
+
+// byHash sends subscriptions over graphql-ws by hash: the subscribe
+// message has no documentId, so the hash goes in extensions.persistedQuery
+// and the query stays empty.
+function byHash(ws: Client): ApolloLink {
+  return new ApolloLink(
+    (op) =>
+      new Observable<FetchResult>((sink) =>
+        ws.subscribe(
+          {
+            query: "",
+            variables: op.variables,
+            extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(op.query) } },
+          },
+          {
+            next: (r) => sink.next(r as FetchResult),
+            error: (e) => sink.error(e),
+            complete: () => sink.complete(),
+          },
+        ),
+      ),
+  );
+}
+
+export function storefront(url: string, token: string, trusted = false): Storefront {
   const headers: Record<string, string> = {
     "apollographql-client-name": "storefront-test",
     "apollographql-client-version": "1.0.0",
   };
   if (token) headers.authorization = `Bearer ${token}`;
-  const http = new HttpLink({ uri: `${url}/graphql`, headers });
+  let http: ApolloLink = new HttpLink({ uri: `${url}/graphql`, headers });
+  if (trusted) {
+    http = createPersistedQueryLink({ generateHash: hashOf, retry: () => false }).concat(http);
+  }
   const ws = createClient({
     url: `${url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
@@ -31,7 +67,7 @@ export function storefront(url: string, token: string): Storefront {
       const d = getMainDefinition(query);
       return d.kind === "OperationDefinition" && d.operation === "subscription";
     },
-    new GraphQLWsLink(ws),
+    trusted ? byHash(ws) : new GraphQLWsLink(ws),
     http,
   );
   const apollo = new ApolloClient({

@@ -8,6 +8,8 @@ export interface Fixtures {
   campaignID: string;
   flashSaleID: string;
   imagePath: string;
+  // trusted: the server runs only the generated manifest's documents.
+  trusted: boolean;
 }
 
 export const fixtures: Fixtures = JSON.parse(process.env.STOREFRONT_FIXTURES ?? "null");

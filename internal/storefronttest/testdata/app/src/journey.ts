@@ -6,13 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { print } from "graphql";
 import { gql } from "@apollo/client/core/index.js";
-import { storefront } from "./client.js";
+import { hashOf, storefront } from "./client.js";
 import { check, fixtures as f, waitFor } from "./fixtures.js";
 import * as doc from "./documents.js";
 
-const member = storefront(f.url, f.memberToken);
-const buyer = storefront(f.url, f.buyerToken);
-const anonymous = storefront(f.url, "");
+const member = storefront(f.url, f.memberToken, f.trusted);
+const buyer = storefront(f.url, f.buyerToken, f.trusted);
+const anonymous = storefront(f.url, "", f.trusted);
 
 // nodes unwraps a connection's edges (entgql makes edges and nodes nullable).
 function nodes<T>(edges: ReadonlyArray<{ node?: T | null } | null> | null | undefined): T[] {
@@ -23,7 +23,10 @@ function nodes<T>(edges: ReadonlyArray<{ node?: T | null } | null> | null | unde
 // as an admin's product editor would.
 async function uploadImage(productID: string): Promise<{ url: string; contentType: string }> {
   const form = new FormData();
-  form.append("operations", JSON.stringify({ query: print(doc.UploadImage), variables: { productID, file: null } }));
+  const operation = f.trusted
+    ? { extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(doc.UploadImage) } } }
+    : { query: print(doc.UploadImage) };
+  form.append("operations", JSON.stringify({ ...operation, variables: { productID, file: null } }));
   form.append("map", JSON.stringify({ 0: ["variables.file"] }));
   // A declared type that lies: the server decides by content.
   form.append("0", new Blob([await readFile(f.imagePath)], { type: "application/octet-stream" }), "cover.png");
@@ -42,11 +45,15 @@ async function browse() {
   check(img.contentType === "image/png", "the upload is recognised as PNG by its content");
   const { data } = await anonymous.apollo.query({ query: doc.Catalogue, variables: { first: 2 } });
   check(nodes(data.products.edges).length === 2 && data.products.pageInfo.hasNextPage, "the first catalogue page has 2 products and more");
+  // The next page, merged into the cached list by relayStylePagination
+  // (a cache-first read would answer from the first page's list).
   const more = await anonymous.apollo.query({
     query: doc.Catalogue,
     variables: { first: 20, after: data.products.pageInfo.endCursor },
+    fetchPolicy: "network-only",
   });
-  const all = [...nodes(data.products.edges), ...nodes(more.data.products.edges)];
+  const all = nodes(more.data.products.edges);
+  check(all.length > 2 && new Set(all.map((p) => p.id)).size === all.length, `the pages merge into one list (${all.length} products)`);
   const oil = all.find((p) => p.id === f.productIDs[0]);
   check(oil?.cover?.url && oil.images.length === 1 && oil.cover.width === 64 && oil.cover.height === 48,
     "the product shows its cover image with its size");
@@ -138,7 +145,27 @@ async function flashSale() {
   sub.unsubscribe();
 }
 
+// trustedOnly: with the manifest in force, text that is not one of its
+// documents is refused with a code, and a documentId runs its document.
+async function trustedOnly() {
+  const post = async (body: object) => {
+    const res = await fetch(`${f.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return res.json();
+  };
+  const raw = await post({ query: "{ products(first: 100) { totalCount } }" });
+  check(raw.errors?.[0]?.extensions?.code === "PERSISTED_QUERY_REQUIRED", "a document outside the manifest is refused (PERSISTED_QUERY_REQUIRED)");
+  const unknown = await post({ documentId: "sha256:" + "0".repeat(64) });
+  check(unknown.errors?.[0]?.extensions?.code === "PERSISTED_QUERY_NOT_FOUND", "an unknown documentId is PERSISTED_QUERY_NOT_FOUND");
+  const byId = await post({ documentId: hashOf(doc.Categories) });
+  check(byId.data?.productCategories?.length > 0, "a documentId of the manifest runs its document");
+}
+
 try {
+  if (f.trusted) await trustedOnly();
   await browse();
   const order = await shop();
   await pay(order.id);
