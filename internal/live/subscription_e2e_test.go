@@ -125,17 +125,8 @@ func TestSubscriptions(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for {
-				_, r, err := ws.Next(3 * time.Second)
-				if err != nil {
-					t.Fatalf("no TOO_MANY_SUBSCRIPTIONS: %v", err)
-				}
-				if len(r.Errors) > 0 {
-					if c := r.Errors[0].Extensions["code"]; c != "TOO_MANY_SUBSCRIPTIONS" {
-						t.Fatalf("code %v", c)
-					}
-					break
-				}
+			if c := ws.FirstErrorCode(t, 3*time.Second); c != "TOO_MANY_SUBSCRIPTIONS" {
+				t.Fatalf("code %q, want TOO_MANY_SUBSCRIPTIONS", c)
 			}
 		})
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -139,6 +140,23 @@ func (w *WS) Next(timeout time.Duration) (string, *Result, error) {
 			return m.ID, &r, nil
 		case "complete":
 			continue
+		}
+	}
+}
+
+// FirstErrorCode reads events, skipping states, until one carries errors,
+// and returns the first error's code; it fails t after timeout.
+func (w *WS) FirstErrorCode(t testing.TB, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		_, r, err := w.Next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no error arrived: %v", err)
+		}
+		if len(r.Errors) > 0 {
+			c, _ := r.Errors[0].Extensions["code"].(string)
+			return c
 		}
 	}
 }
