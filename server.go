@@ -242,7 +242,11 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 			return fmt.Errorf("demo data: %w", err)
 		}
 		if loaded {
-			slog.Info("demo catalogue loaded")
+			n, err := demo.Images(ctx, d.Client, srv.Media)
+			if err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+			slog.Info("demo catalogue loaded", "images", n)
 		}
 	}
 
