@@ -5,7 +5,7 @@
 // stock pushes update the cached FlashSale with no manual cache writes.
 import { readFile } from "node:fs/promises";
 import { print } from "graphql";
-import { gql } from "@apollo/client/core/index.js";
+import { gql, type ApolloError } from "@apollo/client/core/index.js";
 import { hashOf, storefront } from "./client.js";
 import { check, fixtures as f, waitFor } from "./fixtures.js";
 import * as doc from "./documents.js";
@@ -83,6 +83,18 @@ async function shop() {
   check(quote.bestCoupon?.id === best.coupon.id && quote.appliedCoupon?.id === best.coupon.id,
     `the quote picks the best coupon (满${best.coupon.threshold}减${best.coupon.discount})`);
   check(quote.coupons.some((c) => !c.applicable && c.reason), "coupons that do not apply say why");
+
+  // A form with several bad fields: Apollo gets a GraphQL error (not a
+  // network error) naming each field, in Chinese by default.
+  const refused = await member.apollo
+    .mutate({
+      mutation: doc.PlaceFromCart,
+      variables: { input: { items: [], fromCart: true, shippingAddress: { recipient: "", phone: "12", region: "陕西省", detail: "" } } },
+    })
+    .then(() => null, (e: ApolloError) => e);
+  const bad = refused?.graphQLErrors[0]?.extensions as { code?: string; fields?: { field: string; message: string }[] } | undefined;
+  check(bad?.code === "BAD_USER_INPUT" && (bad.fields?.length ?? 0) >= 3 && /[\u4e00-\u9fff]/.test(refused!.graphQLErrors[0].message),
+    `a bad address names every bad field (${bad?.fields?.map((f) => f.field).join(", ")})`);
 
   const placed = await member.apollo.mutate({
     mutation: doc.PlaceFromCart,
