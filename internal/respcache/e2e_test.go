@@ -78,7 +78,9 @@ func productOf(t *testing.T, body, id string) map[string]any {
 	t.Helper()
 	var out struct {
 		Data struct {
-			Products struct{ Edges []struct{ Node map[string]any } }
+			Products struct {
+				Edges []struct{ Node map[string]any }
+			}
 		}
 	}
 	if err := json.Unmarshal([]byte(body), &out); err != nil {
