@@ -141,7 +141,7 @@ func publicQuery(doc, opName string) (normalized string, ok bool) {
 		return "", false
 	}
 	var b strings.Builder
-	formatter.NewFormatter(&b, formatter.WithComments()).FormatQueryDocument(d)
+	formatter.NewFormatter(&b).FormatQueryDocument(d)
 	return b.String(), true
 }
 
