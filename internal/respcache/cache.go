@@ -56,13 +56,12 @@ var Invalidating = []changes.Kind{
 }
 
 type entry struct {
-	gen     uint64
-	at      time.Time
-	status  int
-	ctype   string
-	body    []byte
-	etag    string
-	keySize int
+	gen    uint64
+	at     time.Time
+	status int
+	ctype  string
+	body   []byte
+	etag   string
 }
 
 // Cache is the response cache; a nil *Cache caches nothing.
