@@ -272,7 +272,14 @@ func (c *Cache) keyOf(r *http.Request) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return key(r, norm, p.OperationName, vars), true
+	// With trusted documents only, a text runs only if it is a manifest's
+	// document exactly: such texts key by themselves, not their normal
+	// form, so no other text is answered from the cache.
+	trustedText := c.o.Lookup != nil && p.Query != ""
+	if trustedText {
+		norm = p.Query
+	}
+	return key(r, norm, p.OperationName, vars, trustedText), true
 }
 
 // recorder holds next's answer.

@@ -233,10 +233,10 @@ func canonicalVariables(raw json.RawMessage) (string, bool) {
 
 // key is an answer's cache key: everything its bytes depend on for an
 // anonymous caller.
-func key(r *http.Request, normalized, opName, vars string) string {
+func key(r *http.Request, normalized, opName, vars string, trustedText bool) string {
 	lang := apperr.ParseLang(r.Header.Get("Accept-Language"))
 	h := sha256.New()
-	for _, part := range []string{normalized, opName, vars, strconv.Itoa(int(lang)), r.Header.Get("Accept")} {
+	for _, part := range []string{normalized, opName, vars, strconv.Itoa(int(lang)), r.Header.Get("Accept"), strconv.FormatBool(trustedText)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
