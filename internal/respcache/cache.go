@@ -21,6 +21,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,7 +167,9 @@ func (c *Cache) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		sum := sha256.Sum256(e.body)
-		e.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+		// Weak: the same answer gzip-encoded (compress, outside) is another
+		// representation.
+		e.etag = `W/"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 		if fresh && c.reg.Fresh() && int64(len(e.body)+len(k)) <= c.o.Bytes/4 {
 			c.store(k, e, gen)
 		}
@@ -221,16 +224,16 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
 	w.WriteHeader(e.status)
 	_, _ = w.Write(e.body)
 }
 
-// matches reads If-None-Match's list (weak tags compare equal).
+// matches reads If-None-Match's list (weak comparison).
 func matches(inm, etag string) bool {
-	for _, t := range bytes.Split([]byte(inm), []byte(",")) {
-		t = bytes.TrimPrefix(bytes.TrimSpace(t), []byte("W/"))
-		if string(t) == etag || string(t) == "*" {
+	etag = strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
 			return true
 		}
 	}

@@ -1,6 +1,8 @@
 package respcache_test
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +53,21 @@ func TestGETAnswersForACDN(t *testing.T) {
 		}
 		if post := send(t, m, http.MethodPost, q, vars, nil, nil); post.header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("POST: %v", post.header)
+		}
+		// A page big enough to be compressed (gzhttp's 1 KB minimum).
+		servertest.SeedCatalogue(t, m, 20)
+		for range 2 {
+			big := send(t, m, http.MethodGet, q, map[string]any{"n": 30}, map[string]string{"Accept-Encoding": "gzip"}, nil)
+			if big.status != http.StatusOK || big.header.Get("Content-Encoding") != "gzip" || big.header.Get("ETag") == "" {
+				t.Fatalf("compressed: %d %v", big.status, big.header)
+			}
+			zr, err := gzip.NewReader(strings.NewReader(big.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err := io.ReadAll(zr); err != nil || !strings.Contains(string(b), `"products"`) {
+				t.Fatalf("compressed body: %v %.100s", err, b)
+			}
 		}
 		// Other endpoints' answers keep their own headers.
 		res, err := m.HTTP.Client().Get(m.HTTP.URL + "/healthz")
