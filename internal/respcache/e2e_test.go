@@ -142,11 +142,36 @@ func TestChangesDropCachedAnswers(t *testing.T) {
 			t.Fatalf("after the cancellation: %v", p)
 		}
 
+		// An image, and a live event.
+		imagesQ := `query($id: ID!) { product(id: $id) { images { id } } }`
+		idv := map[string]any{"id": id}
+		for range 2 {
+			if a := send(t, m, http.MethodPost, imagesQ, idv, nil, nil); !strings.Contains(a.body, `"images":[]`) {
+				t.Fatalf("images: %s", a.body)
+			}
+		}
+		if r := m.DoMultipart(m.Admin, servertest.UploadProductImageQ, map[string]any{"p": id},
+			servertest.Upload{Var: "f", Filename: "a.png", ContentType: "image/png", Data: servertest.PNG(2, 2)}); len(r.Errors) > 0 {
+			t.Fatalf("upload: %+v", r.Errors)
+		}
+		if a := send(t, m, http.MethodPost, imagesQ, idv, nil, nil); strings.Contains(a.body, `"images":[]`) {
+			t.Fatalf("after an upload: %s", a.body)
+		}
+		eventsQ := `{ liveEvents(first: 10) { totalCount } }`
+		before := anon(t, m, eventsQ)
+		anon(t, m, eventsQ)
+		now := time.Now().UTC()
+		m.MustDo(m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
+			map[string]any{"i": map[string]any{"title": "直播", "startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, nil)
+		if after := anon(t, m, eventsQ); after.body == before.body {
+			t.Fatalf("after a new live event: %s", after.body)
+		}
+
 		// A flash sale's purchase.
 		sale := m.NewFlashSale(id, "5.00", 4, 2)
 		saleQ := `query($id: ID!) { flashSale(id: $id) { id remaining } }`
 		vars := map[string]any{"id": sale}
-		before := send(t, m, http.MethodPost, saleQ, vars, nil, nil)
+		before = send(t, m, http.MethodPost, saleQ, vars, nil, nil)
 		if again := send(t, m, http.MethodPost, saleQ, vars, nil, nil); again.body != before.body {
 			t.Fatalf("sale: %s then %s", before.body, again.body)
 		}
