@@ -2,6 +2,8 @@ package respcache
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	_ "github.com/lib/pq"
 
 	"unionmall/internal/changes"
 )
@@ -123,5 +127,27 @@ func TestPublicQuery(t *testing.T) {
 		if _, ok := publicQuery(c.doc, c.op); ok != c.ok {
 			t.Errorf("%s (%q): %v, want %v", c.doc, c.op, ok, c.ok)
 		}
+	}
+}
+
+// While the instance cannot hear the others' changes, nothing is served
+// from the cache or stored in it.
+func TestDeafInstanceDoesNotCache(t *testing.T) {
+	reg := changes.New()
+	pool, err := sql.Open("postgres", "host=/nonexistent dbname=none connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if reg.Join(context.Background(), "postgres:///none?host=/nonexistent", pool) == nil || reg.Fresh() {
+		t.Fatal("fixture: the registry should be deaf")
+	}
+	c := New(reg, Options{Entries: 10})
+	f := &fake{}
+	h := c.Wrap(f)
+	post(t, h, page, nil)
+	post(t, h, page, nil)
+	if f.runs.Load() != 2 {
+		t.Fatalf("a deaf instance cached: %d runs", f.runs.Load())
 	}
 }
