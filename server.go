@@ -223,6 +223,7 @@ func serve(ctx context.Context, cfg config.Config, target db.Target, d *db.DB, n
 		RefundPoll:       cfg.PaymentRefundPoll,
 		Media:            store,
 		MediaMaxBytes:    cfg.Media.MaxBytes,
+		ResponseCache:    cfg.ResponseCache,
 	})
 	if err != nil {
 		return err

@@ -94,6 +94,9 @@ func (t *TrustedDocuments) lookup(hash string) (string, bool) {
 	return d, ok
 }
 
+// Document is the trusted document of that hash (for the response cache).
+func (t *TrustedDocuments) Document(hash string) (string, bool) { return t.lookup(hash) }
+
 func documentRefusal(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }

@@ -15,20 +15,27 @@ import (
 	"unionmall/ent/product"
 	"unionmall/ent/supplier"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 	"unionmall/internal/money"
 	"unionmall/internal/text"
 )
 
-// Service carries out catalogue administration.
-type Service struct{ db *db.DB }
+// Service carries out catalogue administration. Each write announces
+// changes.Catalog when it returns (after its commit, or a refusal: an
+// extra announcement only costs a cache refill).
+type Service struct {
+	db      *db.DB
+	changes *changes.Registry
+}
 
-// New returns the catalogue service.
-func New(d *db.DB) *Service { return &Service{db: d} }
+// New returns the catalogue service; reg (nil: none) hears its changes.
+func New(d *db.DB, reg *changes.Registry) *Service { return &Service{db: d, changes: reg} }
 
 // CreateCounty adds a county; a county's name is unique within its city.
 func (s *Service) CreateCounty(ctx context.Context, name, city string, status county.PovertyStatus) (*ent.County, error) {
+	defer s.changes.Announce(changes.Catalog)
 	name, err := text.Clean("name", name, 50)
 	if err != nil {
 		return nil, err
@@ -49,6 +56,7 @@ func (s *Service) CreateCounty(ctx context.Context, name, city string, status co
 
 // CreateSupplier adds a supplier of a county.
 func (s *Service) CreateSupplier(ctx context.Context, name string, countyID gid.ID, beneficiaries int) (*ent.Supplier, error) {
+	defer s.changes.Announce(changes.Catalog)
 	name, err := text.Clean("name", name, 100)
 	if err != nil {
 		return nil, err
@@ -121,6 +129,7 @@ func checkPrices(price, sale money.Fen) error {
 
 // CreateProduct adds a product.
 func (s *Service) CreateProduct(ctx context.Context, p NewProduct) (*ent.Product, error) {
+	defer s.changes.Announce(changes.Catalog)
 	var bad apperr.Problems
 	name, err := text.Clean("name", p.Name, 100)
 	bad.Add(err)
@@ -189,6 +198,7 @@ type ProductChange struct {
 // conditional update (stock + delta >= 0), so concurrent changes can never
 // take stock below zero; a refused change writes nothing at all.
 func (s *Service) UpdateProduct(ctx context.Context, id gid.ID, c ProductChange) (*ent.Product, error) {
+	defer s.changes.Announce(changes.Catalog)
 	var out *ent.Product
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
 		q := tx.Product.Query().Where(product.ID(id))
@@ -287,6 +297,7 @@ func AdjustStock(ctx context.Context, client *ent.Client, id gid.ID, delta int) 
 
 // CreateLiveEvent schedules a livestream.
 func (s *Service) CreateLiveEvent(ctx context.Context, title string, startsAt, endsAt time.Time, streamURL *string) (*ent.LiveEvent, error) {
+	defer s.changes.Announce(changes.Catalog)
 	title, err := text.Clean("title", title, 100)
 	if err != nil {
 		return nil, err

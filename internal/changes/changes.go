@@ -39,10 +39,11 @@ const (
 	TokenKind     Kind = "tok"   // a bearer token (its hash, hex) was revoked
 	MemberKind    Kind = "mem"   // a member's roles, verification or tokens
 	OrderKind     Kind = "ord"   // an order's status, payment or shipping
+	CatalogKind   Kind = "cat"   // a county, supplier, product, its images or a live event
 )
 
 // Kinds lists every kind, for the check that each has a handler.
-var Kinds = []Kind{FlashSaleKind, LiveEventKind, StatsKind, TokenKind, MemberKind, OrderKind}
+var Kinds = []Kind{FlashSaleKind, LiveEventKind, StatsKind, TokenKind, MemberKind, OrderKind, CatalogKind}
 
 // Change names one changed thing. It is comparable, so it can key a map.
 type Change struct {
@@ -67,6 +68,10 @@ func Member(id gid.ID) Change { return Change{MemberKind, string(id)} }
 
 // Order is a change of one order: its status, its payment or its shipping.
 func Order(id gid.ID) Change { return Change{OrderKind, string(id)} }
+
+// Catalog is a change of the catalogue (one kind for all of it: its one
+// consequence, the response cache, drops everything anyway).
+var Catalog = Change{Kind: CatalogKind}
 
 // String is the change on the wire, and its topic for subscriptions:
 // "fls:ID", or the kind alone when there is no ID.

@@ -87,7 +87,7 @@ func TestDeliveryToTheKindsHandlersInRegistrationOrder(t *testing.T) {
 	if !reg.Fresh() {
 		t.Error("an instance alone is always fresh")
 	}
-	if got := reg.Unhandled(); !slices.Equal(got, []changes.Kind{changes.LiveEventKind, changes.TokenKind, changes.MemberKind, changes.OrderKind}) {
+	if got := reg.Unhandled(); !slices.Equal(got, []changes.Kind{changes.LiveEventKind, changes.TokenKind, changes.MemberKind, changes.OrderKind, changes.CatalogKind}) {
 		t.Errorf("Unhandled() = %q", got)
 	}
 }

@@ -55,6 +55,8 @@ type Config struct {
 	RateLimits bool
 	// MaxQueryDepth and ComplexityLimit bound a GraphQL request's shape.
 	MaxQueryDepth, ComplexityLimit int
+	// ResponseCache is how many public answers to keep (0: none).
+	ResponseCache int
 	// PublicURL is this server's public base URL (no trailing slash).
 	PublicURL string
 	// WeChatPay is empty (MchID "") when WeChat Pay is not configured.
@@ -108,6 +110,7 @@ var settings = []setting{
 	{"RATE_LIMITS", "rate-limits", "true", "refuse with RATE_LIMITED: a phone after 5 failed sign-ins (an address after 50), a member after 5 wrong old passwords (`changePassword`), each then one a minute (an address one every 6 s), counted before any password is hashed and shared by every instance through the database; a member buying more than 10 times a second"},
 	{"MAX_QUERY_DEPTH", "max-query-depth", "15", "deepest nesting of a GraphQL selection"},
 	{"COMPLEXITY_LIMIT", "complexity-limit", "5000", "largest estimated cost of one GraphQL operation (lists count their page size)"},
+	{"RESPONSE_CACHE", "response-cache", "10000", "how many answers to anonymous public reads (catalogue, flash sales, live events) each instance keeps in memory (at most 64 MiB), dropped on every announced change of them on any instance; GET answers get an ETag and `Cache-Control: public, max-age=1`; 0: no cache"},
 	{"PUBLIC_URL", "public-url", "", "this server's public base URL, such as https://mall.example.org: WeChat Pay notifies PUBLIC_URL/payments/wechat/notify and /payments/wechat/refund-notify (required with WeChat Pay); empty: http://localhost and ADDR's port, for the sandbox cashier's links"},
 	{"WECHATPAY_MCH_ID", "wechatpay-mch-id", "", "WeChat Pay merchant number (商户号); when set, every WECHATPAY_ setting but BASE_URL is required and checked at start"},
 	{"WECHATPAY_APP_ID", "wechatpay-app-id", "", "the AppID (official account, mini program or app) members pay under"},
@@ -198,6 +201,9 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (Config
 	}
 	if c.ComplexityLimit, err = strconv.Atoi(get("COMPLEXITY_LIMIT")); err != nil || c.ComplexityLimit < 1 {
 		return c, nil, fmt.Errorf("COMPLEXITY_LIMIT must be a positive number")
+	}
+	if c.ResponseCache, err = strconv.Atoi(get("RESPONSE_CACHE")); err != nil || c.ResponseCache < 0 {
+		return c, nil, fmt.Errorf("RESPONSE_CACHE must be a number of entries, 0 for none")
 	}
 	if c.PaymentWindow, err = positiveDuration("PAYMENT_WINDOW", get("PAYMENT_WINDOW")); err != nil {
 		return c, nil, err

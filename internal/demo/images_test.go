@@ -24,7 +24,7 @@ func TestDemoImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := media.New(d.DB, store, media.Limits{})
+		m := media.New(d.DB, store, media.Limits{}, nil)
 		n, err := Images(ctx, d.Client, m)
 		if err != nil {
 			t.Fatal(err)

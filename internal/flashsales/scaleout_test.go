@@ -39,7 +39,7 @@ type fixture struct {
 func newFixture(t *testing.T, d *testdb.DB, quantity, limit int, ends time.Duration) fixture {
 	t.Helper()
 	ctx := context.Background()
-	cat := catalog.New(d.DB)
+	cat := catalog.New(d.DB, nil)
 	c, err := cat.CreateCounty(ctx, "城固县", "汉中市", county.PovertyStatusLIFTED)
 	if err != nil {
 		t.Fatal(err)

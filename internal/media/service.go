@@ -8,6 +8,7 @@ import (
 	"unionmall/ent/product"
 	"unionmall/ent/productimage"
 	"unionmall/internal/apperr"
+	"unionmall/internal/changes"
 	"unionmall/internal/db"
 	"unionmall/internal/gid"
 )
@@ -26,11 +27,13 @@ type Service struct {
 	db     *db.DB
 	store  Store
 	limits Limits
+	// changes hears changes.Catalog when a write returns (nil: nobody).
+	changes *changes.Registry
 }
 
 // New returns the service; a nil store refuses uploads.
-func New(d *db.DB, store Store, l Limits) *Service {
-	return &Service{db: d, store: store, limits: l.withDefaults()}
+func New(d *db.DB, store Store, l Limits, reg *changes.Registry) *Service {
+	return &Service{db: d, store: store, limits: l.withDefaults(), changes: reg}
 }
 
 // Store is where the blobs are.
@@ -50,6 +53,7 @@ func (s *Service) URL(img *ent.ProductImage) string {
 // product and BAD_USER_INPUT for a refused file or a product that has
 // MaxImages already; a refused file stores nothing.
 func (s *Service) Upload(ctx context.Context, productID gid.ID, file []byte, cover bool) (*ent.ProductImage, error) {
+	defer s.changes.Announce(changes.Catalog)
 	img, err := Check(file, s.limits)
 	if err != nil {
 		return nil, err
@@ -111,6 +115,7 @@ func (s *Service) Upload(ctx context.Context, productID gid.ID, file []byte, cov
 // (of this product or another) may have the same bytes. NOT_FOUND for an
 // unknown image.
 func (s *Service) Remove(ctx context.Context, imageID gid.ID) (gid.ID, error) {
+	defer s.changes.Announce(changes.Catalog)
 	img, err := s.db.Client.ProductImage.Get(ctx, imageID)
 	if ent.IsNotFound(err) {
 		return "", apperr.New(apperr.NotFound, "no product image has that ID")
@@ -145,6 +150,7 @@ func (s *Service) Remove(ctx context.Context, imageID gid.ID) (gid.ID, error) {
 // each of them once (BAD_USER_INPUT otherwise). NOT_FOUND for an unknown
 // product.
 func (s *Service) Reorder(ctx context.Context, productID gid.ID, ids []gid.ID) error {
+	defer s.changes.Announce(changes.Catalog)
 	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
 		if err := lockProduct(ctx, s.db, tx, productID); err != nil {
 			return err

@@ -35,6 +35,7 @@ import (
 	"unionmall/internal/payments"
 	"unionmall/internal/procurement"
 	"unionmall/internal/ratelimit"
+	"unionmall/internal/respcache"
 	"unionmall/internal/stats"
 	"unionmall/internal/throttle"
 	"unionmall/internal/web"
@@ -91,6 +92,9 @@ type Options struct {
 	// requests may be that much larger than MaxBodyBytes.
 	Media         media.Store
 	MediaMaxBytes int64
+	// ResponseCache is how many anonymous public answers to keep
+	// (internal/respcache); zero: no cache.
+	ResponseCache int
 }
 
 // Server is the assembled mall.
@@ -114,6 +118,9 @@ type Server struct {
 	databaseURL string
 	// migrated is set once the schema was seen current; it cannot go back.
 	migrated atomic.Bool
+
+	// ResponseCache is nil when off.
+	ResponseCache *respcache.Cache
 }
 
 // New wires the services to the database and builds the handler.
@@ -162,7 +169,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Changes:     reg,
 		Sessions:    sessions,
 		Accounts:    account.New(d, hasher, sessions, idcard.NewKeyer(o.SecretKey), reg),
-		Catalog:     catalog.New(d),
+		Catalog:     catalog.New(d, reg),
 		Coupons:     coupons.New(d, reg),
 		Orders:      orders.New(d, o.PaymentWindow, reg, orderOpts...),
 		Cart:        cart.New(d),
@@ -170,7 +177,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Procurement: procurement.New(d, reg),
 		Stats:       totals,
 		Live:        live.New(reg, d.Client, flash, totals),
-		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}),
+		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}, reg),
 		OrderWatch:  orderwatch.New(reg, d.Client, sessions),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
@@ -211,7 +218,12 @@ func New(d *db.DB, o Options) (*Server, error) {
 		docs = trusted.DocumentIDs(gql)
 	}
 	var api http.Handler = graph.ServeHTTP(clientAddr(trustedHops(o), limitBodies(o.MaxBodyBytes, uploadBodyMax(o.MaxBodyBytes, s.Media), s.Sessions, queriesOnlyOverGET(s.Sessions.Middleware(docs)))))
-	api = withCORS(origins, o.AllowedHeaders, api)
+	rc := respcache.Options{Entries: o.ResponseCache, MaxBody: o.MaxBodyBytes}
+	if trusted != nil {
+		rc.Lookup = trusted.Document
+	}
+	s.ResponseCache = respcache.New(reg, rc)
+	api = withCORS(origins, o.AllowedHeaders, s.ResponseCache.Wrap(api))
 	mux.Handle("/graphql", wsgorilla.RefuseOrigins(origins.CheckOrigin, wsgorilla.Detach(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -68,6 +68,9 @@ type Options struct {
 	// AllowedOrigins, AllowedHeaders, TrustedDocuments: see server.Options.
 	AllowedOrigins, AllowedHeaders []string
 	TrustedDocuments               string
+	// ResponseCache: see server.Options (zero: off, as most tests read
+	// what they changed underneath).
+	ResponseCache int
 }
 
 // Start runs a mall on d with an ADMIN signed in.
@@ -105,6 +108,7 @@ func Start(t testing.TB, d *testdb.DB, o Options) *Mall {
 		TrustedDocuments: o.TrustedDocuments,
 		Media:            o.Media,
 		MediaMaxBytes:    o.MediaMaxBytes,
+		ResponseCache:    o.ResponseCache,
 	})
 	if err != nil {
 		t.Fatal(err)
