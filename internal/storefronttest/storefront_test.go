@@ -45,7 +45,9 @@ func TestStorefrontJourneyWithApolloClient(t *testing.T) {
 		t.Skip("the storefront app's dependencies are not installed: run `npm ci` in internal/storefronttest/testdata/app (.ci/run does)")
 	}
 	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
-		m := servertest.Start(t, d, servertest.Options{PaymentSandbox: true})
+		// With the response cache on, as in production (servertest's
+		// default leaves it off).
+		m := servertest.Start(t, d, servertest.Options{PaymentSandbox: true, ResponseCache: 1000})
 		shop := servertest.NewShop(t, m)
 		f := seed(t, m, shop)
 		// Types from the served schema, then a type check of the app
@@ -59,7 +61,7 @@ func TestStorefrontJourneyWithApolloClient(t *testing.T) {
 		// second seeding (through the first instance, on the same
 		// database) gives the journey fresh members and a fresh sale.
 		trusted := servertest.Start(t, d, servertest.Options{PaymentSandbox: true, NoWorkers: true,
-			TrustedDocuments: manifest(t)})
+			TrustedDocuments: manifest(t), ResponseCache: 1000})
 		f = seed(t, m, shop)
 		f.URL, f.Trusted = trusted.HTTP.URL, true
 		run(t, node, f, "dist/journey.js")
