@@ -36,6 +36,7 @@ import (
 	"unionmall/internal/procurement"
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/stats"
+	"unionmall/internal/submux"
 	"unionmall/internal/throttle"
 	"unionmall/internal/web"
 	"unionmall/internal/wsgorilla"
@@ -108,6 +109,8 @@ type Server struct {
 	Live        *live.Hub
 	Media       *media.Service
 	OrderWatch  *orderwatch.Watcher
+	// Submux multiplexes the public feeds' subscribers.
+	Submux      *submux.Mux
 	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
@@ -172,6 +175,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Live:        live.New(reg, d.Client, flash, totals),
 		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}),
 		OrderWatch:  orderwatch.New(reg, d.Client, sessions),
+		Submux:      submux.New(submux.PublicFeeds...),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
@@ -200,6 +204,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Observe:          s.Metrics.Operation,
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
+		Subscriptions:    s.Submux,
 		Complexity:       o.Complexity,
 		MaxUploadBytes:   uploadBodyMax(o.MaxBodyBytes, s.Media),
 		TrustedDocuments: trusted,
