@@ -22,7 +22,11 @@ import (
 // units, limit one per member.
 func liveSale(t *testing.T, m *servertest.Mall, qty int) (eventID, saleID string) {
 	t.Helper()
-	oil := servertest.OilProduct(t, m, qty+100)
+	return liveSaleOf(t, m, servertest.OilProduct(t, m, qty+100), qty)
+}
+
+func liveSaleOf(t *testing.T, m *servertest.Mall, oil string, qty int) (eventID, saleID string) {
+	t.Helper()
 	now := time.Now().UTC()
 	var ev struct{ CreateLiveEvent struct{ ID string } }
 	servertest.MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
@@ -217,5 +221,88 @@ func TestOrderUpdatedNeverShared(t *testing.T) {
 		if n := m.Server.Submux.Executions() - before; n != 0 {
 			t.Fatalf("orderUpdated went through %d shared executions", n)
 		}
+	})
+}
+
+// stockOf reads the next event of ws as a stock state.
+func stockOf(t *testing.T, ws *servertest.WS) (string, map[string]any) {
+	t.Helper()
+	id, r, err := ws.Next(10 * time.Second)
+	if err != nil || len(r.Errors) > 0 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	var d struct{ FlashSaleStock map[string]any }
+	if err := json.Unmarshal(r.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	return id, d.FlashSaleStock
+}
+
+func TestGroupsByOperationVariablesLanguageAndClass(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+		_, sale1 := liveSale(t, m, 10)
+		_, sale2 := liveSaleOf(t, m, servertest.NewShop(t, m).Product(t, "泾阳茯茶", "20.00", "20.00", 100), 10)
+		mux := m.Server.Submux
+		member := m.Verified("观众")
+		short := `subscription($id: ID!) { flashSaleStock(flashSaleID: $id) { sold } }`
+		spaced := "subscription ( $id : ID! ) {\n  flashSaleStock(flashSaleID: $id) {\n flashSaleID quantity sold remaining status updatedAt } }"
+
+		cases := []struct {
+			name   string
+			ws     *servertest.WS
+			query  string
+			sale   string
+			groups int // after this subscriber
+			fields int // in its events
+		}{
+			{"first", dial(t, m, servertest.TransportWS, nil), servertest.StockSub, sale1, 1, 6},
+			{"other variables", dial(t, m, servertest.TransportWS, nil), servertest.StockSub, sale2, 2, 6},
+			{"other document", dial(t, m, servertest.TransportWS, nil), short, sale1, 3, 1},
+			{"same document spaced out, other protocol", dial(t, m, servertest.LegacyWS, nil), spaced, sale1, 3, 6},
+			{"English", dialLang(t, m, "en"), servertest.StockSub, sale1, 4, 6},
+			{"Chinese asked for", dialLang(t, m, "zh-CN"), servertest.StockSub, sale1, 4, 6},
+			{"a member", dial(t, m, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + member.Token}), servertest.StockSub, sale1, 5, 6},
+			{"the admin", dial(t, m, servertest.TransportWS, map[string]any{"Authorization": "Bearer " + m.Admin}), servertest.StockSub, sale1, 6, 6},
+		}
+		for _, c := range cases {
+			if _, err := c.ws.Subscribe(c.query, map[string]any{"id": c.sale}); err != nil {
+				t.Fatal(err)
+			}
+			_, st := stockOf(t, c.ws)
+			if len(st) != c.fields || c.fields == 6 && st["flashSaleID"] != c.sale {
+				t.Fatalf("%s: got %v", c.name, st)
+			}
+			if g := mux.Groups(); g != c.groups {
+				t.Fatalf("%s: %d groups, want %d", c.name, g, c.groups)
+			}
+		}
+		// Leaving ends a group once its last subscriber left.
+		cases[1].ws.Close()
+		for deadline := time.Now().Add(10 * time.Second); mux.Groups() != 5; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) { // only bounds a failing test
+				t.Fatalf("%d groups after a subscriber left, want 5", mux.Groups())
+			}
+		}
+	})
+}
+
+// A connection that stops reading delays nobody else and, once it reads
+// again, gets to the latest state.
+func TestStalledConnection(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+		_, sale := liveSale(t, m, 100)
+		buyers := m.BulkVerified(5)
+		stalled := servertest.WatchStock(t, m.HTTP.URL, servertest.TransportWS, nil, sale)
+		reader := servertest.WatchStock(t, m.HTTP.URL, servertest.TransportWS, nil, sale)
+		servertest.WaitSold(t, reader, 0, 10*time.Second)
+		for i, b := range buyers {
+			buy(t, m, b.Token, sale)
+			servertest.WaitSold(t, reader, i+1, 10*time.Second)
+		}
+		// Now the stalled one reads: the newest state comes, whatever it
+		// skipped or had buffered.
+		servertest.WaitSold(t, stalled, len(buyers), 10*time.Second)
 	})
 }
