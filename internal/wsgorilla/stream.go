@@ -42,6 +42,7 @@ func connOf(ctx context.Context) *conn {
 // called while the operation context is created, sees the id of that
 // operation's message.
 func (c *conn) noteID(data []byte) {
+	c.lastID = "" // never a previous message's
 	if !bytes.Contains(data, []byte(`"subscribe"`)) && !bytes.Contains(data, []byte(`"start"`)) {
 		return
 	}
@@ -83,7 +84,7 @@ type Stream struct {
 // Detach.
 func StreamOf(ctx context.Context) (*Stream, bool) {
 	c := connOf(ctx)
-	if c == nil {
+	if c == nil || c.lastID == "" {
 		return nil, false
 	}
 	typ := "data" // legacy graphql-ws
