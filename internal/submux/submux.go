@@ -322,7 +322,12 @@ func (g *group) publish(s *state) {
 // serve writes the group's states to one subscriber, the current one at
 // once, then each newer one it gets to (skipping those replaced while it
 // was writing), until ctx ends or the stream does.
-func (g *group) serve(ctx context.Context, s *wsgorilla.Stream) {
+// sender is a wsgorilla.Stream (a seam for the tests).
+type sender interface {
+	Send(*wsgorilla.Payload) error
+}
+
+func (g *group) serve(ctx context.Context, s sender) {
 	for {
 		g.mu.Lock()
 		st := g.cur
