@@ -29,6 +29,9 @@ type HandlerOptions struct {
 	// AroundOperations, when set, wraps every operation (after the
 	// handler's own checks).
 	AroundOperations graphql.OperationMiddleware
+	// Subscriptions, when set, is used after AroundOperations (which
+	// every subscriber must pass): internal/submux's multiplexer.
+	Subscriptions graphql.HandlerExtension
 	// MaxUploadBytes bounds a multipart request (file uploads, the
 	// GraphQL multipart request spec); zero: uploads are not accepted.
 	MaxUploadBytes int64
@@ -89,6 +92,9 @@ func NewHandler(r *Resolver, o HandlerOptions) *handler.Server {
 	srv.AroundOperations(oneRootMutation)
 	if o.AroundOperations != nil {
 		srv.AroundOperations(o.AroundOperations)
+	}
+	if o.Subscriptions != nil {
+		srv.Use(o.Subscriptions)
 	}
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)

@@ -25,7 +25,7 @@ func WithSubscriptionSlots(ctx context.Context) context.Context {
 // subscription's) ends: TOO_MANY_SUBSCRIPTIONS past the limit.
 func takeSlot(ctx context.Context) error {
 	n, ok := ctx.Value(slotsKey{}).(*atomic.Int32)
-	if !ok {
+	if !ok || n == nil {
 		return nil
 	}
 	if n.Add(1) > MaxSubscriptions {
@@ -48,4 +48,15 @@ func watch[T any](ctx context.Context, f *live.Feed[T], c changes.Change) (<-cha
 		return nil, err
 	}
 	return f.Subscribe(ctx, c)
+}
+
+// TakeSubscriptionSlot counts a subscription the resolvers do not see
+// (internal/submux serves it from a shared execution) against its
+// connection until ctx ends.
+func TakeSubscriptionSlot(ctx context.Context) error { return takeSlot(ctx) }
+
+// WithoutSubscriptionSlots makes the resolvers take no slot under ctx: a
+// shared execution's subscribers took theirs.
+func WithoutSubscriptionSlots(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotsKey{}, (*atomic.Int32)(nil))
 }

@@ -37,6 +37,7 @@ import (
 	"unionmall/internal/ratelimit"
 	"unionmall/internal/respcache"
 	"unionmall/internal/stats"
+	"unionmall/internal/submux"
 	"unionmall/internal/throttle"
 	"unionmall/internal/web"
 	"unionmall/internal/wsgorilla"
@@ -112,6 +113,8 @@ type Server struct {
 	Live        *live.Hub
 	Media       *media.Service
 	OrderWatch  *orderwatch.Watcher
+	// Submux multiplexes the public feeds' subscribers.
+	Submux      *submux.Mux
 	Changes     *changes.Registry
 	Metrics     *metrics.Metrics
 	Handler     http.Handler
@@ -179,6 +182,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Live:        live.New(reg, d.Client, flash, totals),
 		Media:       media.New(d, o.Media, media.Limits{MaxBytes: o.MediaMaxBytes}, reg),
 		OrderWatch:  orderwatch.New(reg, d.Client, sessions),
+		Submux:      submux.New(submux.PublicFeeds...),
 		Metrics:     instruments,
 		databaseURL: o.DatabaseURL,
 	}
@@ -207,6 +211,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		Observe:          s.Metrics.Operation,
 		MaxDepth:         o.MaxDepth,
 		AroundOperations: recheckWebsocketToken(s.Sessions),
+		Subscriptions:    s.Submux,
 		Complexity:       o.Complexity,
 		MaxUploadBytes:   uploadBodyMax(o.MaxBodyBytes, s.Media),
 		TrustedDocuments: trusted,

@@ -33,6 +33,10 @@ type conn struct {
 	peerClosed atomic.Bool
 	// closed is set by the first Close.
 	closed atomic.Bool
+
+	// lastID is the id of the last subscribe message read (see noteID);
+	// only the transport's read loop uses it.
+	lastID string
 }
 
 var (
@@ -51,6 +55,9 @@ var (
 func (c *conn) NextReader() (int, io.Reader, error) {
 	typ, r, err := c.ws.NextReader()
 	if err == nil {
+		if typ == websocket.TextMessage {
+			r = c.readNoting(r)
+		}
 		return typ, r, nil
 	}
 	var ce *websocket.CloseError

@@ -16,7 +16,8 @@ import (
 // request, stays with every connection (the stacks per subscriber before
 // and after: BENCHMARKS.md, section "Subscribers: memory per connection and
 // commit-to-receipt latency (issue 4)").
-// Other requests pass through.
+// Other requests pass through. It also lets the connection's operations
+// reach it (StreamOf).
 //
 // The handler's request context is detached from net/http's (which net/http
 // cancels when Detach returns) and cancelled when the handler returns, so
@@ -27,7 +28,7 @@ func Detach(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		ctx, cancel := context.WithCancel(withConnRef(context.WithoutCancel(r.Context())))
 		dw := &detachWriter{ResponseWriter: w, hijacked: make(chan struct{})}
 		done := make(chan struct{})
 		go func() {

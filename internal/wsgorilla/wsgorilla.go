@@ -177,6 +177,9 @@ func (i *Implementation) Accept(
 		*hw.brw.Writer = bufio.Writer{}
 	}
 	c := &conn{ws: ws, impl: i}
+	if ref, ok := r.Context().Value(connRefKey{}).(*connRef); ok {
+		ref.c.Store(c)
+	}
 	// net/http cancels the request context when the handler returns. gqlgen
 	// closes the connection before its handler returns, except on paths
 	// where it forgets to (a connection_init payload that is not a JSON
