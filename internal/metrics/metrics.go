@@ -112,6 +112,17 @@ func (m *Metrics) Brokers(stats func() BrokerStats) {
 	)
 }
 
+// Multiplexed exports the shared subscription executions (internal/submux):
+// groups open and states executed and encoded once for all of a group.
+func (m *Metrics) Multiplexed(groups func() int, executions func() uint64) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mall_subscription_groups", Help: "Groups of subscribers sharing one execution of a public feed."},
+			func() float64 { return float64(groups()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_subscription_executions_total", Help: "States of shared feeds executed and encoded (once per group, not per subscriber)."},
+			func() float64 { return float64(executions()) }),
+	)
+}
+
 // Pool exports the database pool's figures (open, in use, idle, waits).
 func (m *Metrics) Pool(db *sql.DB) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "mall"))

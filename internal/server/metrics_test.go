@@ -57,12 +57,13 @@ func TestMetrics(t *testing.T) {
 		`mall_graphql_operation_seconds_count{operation="mutation.buyFlashSale"}`:          2,
 		`mall_websocket_connections`:                                                       1,
 		`mall_subscriptions`:                                                               1,
+		`mall_subscription_groups`:                                                         1,
 	} {
 		if got := metric(t, m, sample); got != want {
 			t.Errorf("%s = %v, want %v", sample, got, want)
 		}
 	}
-	for _, sample := range []string{`mall_broker_pushes_total`, `go_sql_max_open_connections{db_name="mall"}`, `go_goroutines`, `process_resident_memory_bytes`} {
+	for _, sample := range []string{`mall_broker_pushes_total`, `mall_subscription_executions_total`, `go_sql_max_open_connections{db_name="mall"}`, `go_goroutines`, `process_resident_memory_bytes`} {
 		if metric(t, m, sample) <= 0 {
 			t.Errorf("%s missing or zero", sample)
 		}

@@ -191,6 +191,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	}
 	s.Metrics.Pool(d.Pool)
 	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.brokerStats()) })
+	s.Metrics.Multiplexed(s.Submux.Groups, s.Submux.Executions)
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
