@@ -123,6 +123,18 @@ func (m *Metrics) Multiplexed(groups func() int, executions func() uint64) {
 	)
 }
 
+// ResponseCache exports the public reads' cache (internal/respcache):
+// answers served from it, which no operation metric counts, and answers
+// computed for a cacheable request.
+func (m *Metrics) ResponseCache(stats func() (hits, misses int64)) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_response_cache_hits_total", Help: "Public reads answered from the response cache."},
+			func() float64 { h, _ := stats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_response_cache_misses_total", Help: "Cacheable public reads computed (not in the cache, or stale)."},
+			func() float64 { _, m := stats(); return float64(m) }),
+	)
+}
+
 // Pool exports the database pool's figures (open, in use, idle, waits).
 func (m *Metrics) Pool(db *sql.DB) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "mall"))

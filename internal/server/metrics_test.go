@@ -68,7 +68,9 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s missing or zero", sample)
 		}
 	}
-	if metric(t, m, `mall_broker_skipped_total`) < 0 {
-		t.Error("mall_broker_skipped_total missing")
+	for _, sample := range []string{`mall_broker_skipped_total`, `mall_response_cache_hits_total`, `mall_response_cache_misses_total`} {
+		if metric(t, m, sample) < 0 {
+			t.Errorf("%s missing", sample)
+		}
 	}
 }

@@ -229,6 +229,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 		rc.Lookup = trusted.Document
 	}
 	s.ResponseCache = respcache.New(reg, rc)
+	s.Metrics.ResponseCache(s.ResponseCache.Stats)
 	api = withCORS(origins, o.AllowedHeaders, s.ResponseCache.Wrap(api))
 	mux.Handle("/graphql", wsgorilla.RefuseOrigins(origins.CheckOrigin, wsgorilla.Detach(api)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
