@@ -19,24 +19,12 @@ import (
 // of qty units of the oil in it, limit one per member.
 func liveSale(t *testing.T, m *servertest.Mall, qty int) (eventID, saleID string) {
 	t.Helper()
-	oil := servertest.OilProduct(t, m, qty+100)
-	now := time.Now().UTC()
-	var ev struct{ CreateLiveEvent struct{ ID string } }
-	servertest.MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
-		map[string]any{"i": map[string]any{"title": "一元秒杀", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
-			"endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, &ev)
-	var created struct{ CreateFlashSale struct{ ID string } }
-	servertest.MustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
-		map[string]any{"i": map[string]any{"productID": oil, "price": "1", "quantity": qty, "perMemberLimit": 1,
-			"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
-			"liveEventID": ev.CreateLiveEvent.ID}}, &created)
-	return ev.CreateLiveEvent.ID, created.CreateFlashSale.ID
+	return servertest.LiveSale(t, m, servertest.OilProduct(t, m, qty+100), qty)
 }
 
 func buy(t *testing.T, m *servertest.Mall, token, sale string) {
 	t.Helper()
-	servertest.MustDo(t, m, token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
-		map[string]any{"s": sale}, nil)
+	servertest.BuyFlash(t, m, token, sale)
 }
 
 // unknownEvent is a well-formed live event ID that names nothing.

@@ -101,3 +101,26 @@ func WaitSold(t *testing.T, ws *WS, sold int, timeout time.Duration) StockEvent 
 		}
 	}
 }
+
+// LiveSale creates a live event running now and in it a flash sale of qty
+// units of product at 1.00, limit one per member, running now.
+func LiveSale(t testing.TB, m *Mall, product string, qty int) (eventID, saleID string) {
+	t.Helper()
+	now := time.Now().UTC()
+	var ev struct{ CreateLiveEvent struct{ ID string } }
+	MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
+		map[string]any{"i": map[string]any{"title": "一元秒杀", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
+			"endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, &ev)
+	var created struct{ CreateFlashSale struct{ ID string } }
+	MustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
+		map[string]any{"i": map[string]any{"productID": product, "price": "1", "quantity": qty, "perMemberLimit": 1,
+			"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
+			"liveEventID": ev.CreateLiveEvent.ID}}, &created)
+	return ev.CreateLiveEvent.ID, created.CreateFlashSale.ID
+}
+
+// BuyFlash buys one unit of the sale as the token's member; it must succeed.
+func BuyFlash(t testing.TB, m *Mall, token, sale string) {
+	t.Helper()
+	MustDo(t, m, token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`, map[string]any{"s": sale}, nil)
+}

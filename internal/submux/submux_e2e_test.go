@@ -27,23 +27,12 @@ func liveSale(t *testing.T, m *servertest.Mall, qty int) (eventID, saleID string
 
 func liveSaleOf(t *testing.T, m *servertest.Mall, oil string, qty int) (eventID, saleID string) {
 	t.Helper()
-	now := time.Now().UTC()
-	var ev struct{ CreateLiveEvent struct{ ID string } }
-	servertest.MustDo(t, m, m.Admin, `mutation($i: CreateLiveEventInput!) { createLiveEvent(input: $i) { id } }`,
-		map[string]any{"i": map[string]any{"title": "一元秒杀", "startsAt": now.Add(-time.Minute).Format(time.RFC3339),
-			"endsAt": now.Add(time.Hour).Format(time.RFC3339)}}, &ev)
-	var created struct{ CreateFlashSale struct{ ID string } }
-	servertest.MustDo(t, m, m.Admin, `mutation($i: CreateFlashSaleInput!) { createFlashSale(input: $i) { id } }`,
-		map[string]any{"i": map[string]any{"productID": oil, "price": "1", "quantity": qty, "perMemberLimit": 1,
-			"startsAt": now.Add(-time.Second).Format(time.RFC3339Nano), "endsAt": now.Add(time.Hour).Format(time.RFC3339),
-			"liveEventID": ev.CreateLiveEvent.ID}}, &created)
-	return ev.CreateLiveEvent.ID, created.CreateFlashSale.ID
+	return servertest.LiveSale(t, m, oil, qty)
 }
 
 func buy(t *testing.T, m *servertest.Mall, token, sale string) {
 	t.Helper()
-	servertest.MustDo(t, m, token, `mutation($s: ID!) { buyFlashSale(input: {flashSaleID: $s}) { id } }`,
-		map[string]any{"s": sale}, nil)
+	servertest.BuyFlash(t, m, token, sale)
 }
 
 func dial(t *testing.T, m *servertest.Mall, proto string, init map[string]any) *servertest.WS {
