@@ -16,9 +16,14 @@ type fakeSender struct {
 	got     []*wsgorilla.Payload
 	sent    chan *wsgorilla.Payload
 	blocked chan struct{}
+	// entered, when set, hears each Send begin.
+	entered chan struct{}
 }
 
 func (f *fakeSender) Send(p *wsgorilla.Payload) error {
+	if f.entered != nil {
+		f.entered <- struct{}{}
+	}
 	if f.blocked != nil {
 		<-f.blocked
 	}
@@ -43,7 +48,7 @@ func TestStalledSubscriberSkips(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fast := &fakeSender{sent: make(chan *wsgorilla.Payload)}
-	slow := &fakeSender{sent: make(chan *wsgorilla.Payload, 1), blocked: make(chan struct{})}
+	slow := &fakeSender{sent: make(chan *wsgorilla.Payload, 1), blocked: make(chan struct{}), entered: make(chan struct{}, 2)}
 	done := make(chan struct{}, 2)
 	for _, s := range []*fakeSender{fast, slow} {
 		go func() { g.serve(ctx, s); done <- struct{}{} }()
@@ -51,6 +56,7 @@ func TestStalledSubscriberSkips(t *testing.T) {
 	if p := <-fast.sent; p != states[0] {
 		t.Fatalf("fast got %p first", p)
 	}
+	<-slow.entered // stuck in its first write (of state 0) before more come
 	// The slow one is stuck writing state 0 while 100 more come; the fast
 	// one gets each (it reads before the next is published).
 	for i := 1; i <= 100; i++ {
