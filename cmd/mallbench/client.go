@@ -6,18 +6,23 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"unionmall/internal/chaos/harness"
 )
 
-// client posts GraphQL requests with a pool of keep-alive connections.
+// client posts GraphQL requests with a pool of keep-alive connections to
+// each of one or more instances.
 type client struct {
-	url  string
+	url  string   // the first instance's endpoint
+	urls []string // every instance's endpoint
 	http *http.Client
 }
 
+// newClient takes one server URL or several separated by commas; conns
+// bounds the connections to each.
 func newClient(base string, conns int) *client {
 	tr := &http.Transport{
 		MaxIdleConns:        conns,
@@ -26,7 +31,17 @@ func newClient(base string, conns int) *client {
 		IdleConnTimeout:     time.Minute,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	}
-	return &client{url: base + "/graphql", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	c := &client{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	for _, u := range strings.Split(base, ",") {
+		c.urls = append(c.urls, strings.TrimSuffix(strings.TrimSpace(u), "/")+"/graphql")
+	}
+	c.url = c.urls[0]
+	return c
+}
+
+// postTo is post to the instance'th instance (modulo their number).
+func (c *client) postTo(ctx context.Context, instance int, token string, body []byte) (*harness.Response, error) {
+	return harness.PostBody(ctx, c.http, c.urls[instance%len(c.urls)], token, "", body)
 }
 
 // post sends a prepared body and decodes the answer (the code of an
@@ -77,6 +92,22 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 // number of requests per second and the tally.
 func hammer(ctx context.Context, workers int, next func(worker int) (token string, body []byte, ok bool),
 	send func(ctx context.Context, token string, body []byte) (string, error)) (*tally, time.Duration) {
+	return hammerAt(ctx, workers, func(w int) (request, bool) {
+		token, b, ok := next(w)
+		return request{token: token, body: b}, ok
+	}, func(ctx context.Context, r request) (string, error) { return send(ctx, r.token, r.body) })
+}
+
+// request is one request of hammerAt: whose, what, and to which instance.
+type request struct {
+	token    string
+	body     []byte
+	instance int
+}
+
+// hammerAt is hammer with requests that name their instance.
+func hammerAt(ctx context.Context, workers int, next func(worker int) (request, bool),
+	send func(ctx context.Context, r request) (string, error)) (*tally, time.Duration) {
 	t := newTally()
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -85,12 +116,12 @@ func hammer(ctx context.Context, workers int, next func(worker int) (token strin
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				token, b, ok := next(w)
+				r, ok := next(w)
 				if !ok {
 					return
 				}
 				t0 := time.Now()
-				code, err := send(ctx, token, b)
+				code, err := send(ctx, r)
 				if err != nil {
 					if ctx.Err() != nil {
 						return

@@ -22,20 +22,25 @@ const buyQuery = `mutation($i: BuyFlashSaleInput!) { buyFlashSale(input: $i) { i
 
 func flash(args []string) error {
 	fs := flag.NewFlagSet("flash", flag.ExitOnError)
-	url := fs.String("url", "http://127.0.0.1:8080", "the server")
+	url := fs.String("url", "http://127.0.0.1:8080", "the server, or several instances of it on one database separated by commas")
 	dbURL := fs.String("db", "", "the server's DATABASE_URL (setup and the invariant check)")
-	buyers := fs.Int("buyers", 20000, "members who each try to buy once")
+	buyers := fs.Int("buyers", 20000, "members who each try to buy")
+	tries := fs.Int("tries", 1, "buys each member sends at once during the storm, each to the next instance (a member racing themselves)")
 	quantity := fs.Int("quantity", 0, "units on sale (default: 3/4 of the buyers)")
 	limit := fs.Int("limit", 1, "per-member limit")
-	workers := fs.Int("workers", 64, "concurrent clients")
+	workers := fs.Int("workers", 64, "concurrent clients (in all, over the instances)")
 	refusals := fs.Duration("refusals", 5*time.Second, "how long to keep buying after the sale sold out")
 	baseline := fs.Duration("baseline", 5*time.Second, "how long to measure { __typename } first")
 	statsSettle := fs.Duration("stats-settle", 11*time.Second, "wait before and after the refusals for PostgreSQL's statistics (idle backends report theirs after 10 s)")
 	export := fs.String("export", "", "also write the buyers' tokens (tokens.txt, one per line) and the request bodies (typename.json, buy.json) into this directory, for other load generators")
-	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each) before the storm, as they do while the livestream counts down")
+	idle := fs.Bool("idle", true, "before the storm, count the database's transactions over an idle span as long as the refusals' (the servers' background work), to subtract")
+	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each, on every instance) before the storm, as they do while the livestream counts down; -warm=false: each buyer's first request to an instance is a buy")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
 		return fmt.Errorf("-db is required: the server's DATABASE_URL")
+	}
+	if *tries < 1 {
+		return fmt.Errorf("-tries must be at least 1")
 	}
 	if *quantity == 0 {
 		*quantity = *buyers * 3 / 4
@@ -57,27 +62,46 @@ func flash(args []string) error {
 		return err
 	}
 	c := newClient(*url, *workers)
-	send := func(ctx context.Context, token string, b []byte) (string, error) {
-		r, err := c.post(ctx, token, b)
+	instances := len(c.urls)
+	send := func(ctx context.Context, r request) (string, error) {
+		a, err := c.postTo(ctx, r.instance, r.token, r.body)
 		if err != nil {
 			return "", err
 		}
-		return r.Code(), nil
+		return a.Code(), nil
+	}
+	// Requests without a member of their own go round the instances.
+	var turn atomic.Int64
+	anyInstance := func(token string, b []byte) func(int) (request, bool) {
+		return func(int) (request, bool) { return request{token: token, body: b, instance: int(turn.Add(1))}, true }
+	}
+
+	idleTx := int64(-1)
+	if *idle && d.Postgres() {
+		time.Sleep(*statsSettle)
+		before, _ := dbActivity(ctx, d)
+		time.Sleep(*refusals + *statsSettle)
+		after, _ := dbActivity(ctx, d)
+		if before >= 0 && after >= 0 {
+			idleTx = after - before
+		}
+		fmt.Printf("idle background: %d database transactions in %s\n", idleTx, *refusals+*statsSettle)
 	}
 
 	typename := body(`{ __typename }`, nil)
-	base := measureFor(ctx, *baseline, *workers, func(int) (string, []byte, bool) { return "", typename, true }, send)
-	fmt.Printf("baseline { __typename }: %.0f requests/s, p50 %s, p99 %s\n",
-		base.rate, ms(percentile(base.t.latencies, .5)), ms(percentile(base.t.latencies, .99)))
+	base := measureAt(ctx, *baseline, *workers, anyInstance("", typename), send)
+	fmt.Printf("baseline { __typename } on %d instance(s): %.0f requests/s, p50 %s, p99 %s\n",
+		instances, base.rate, ms(percentile(base.t.latencies, .5)), ms(percentile(base.t.latencies, .99)))
 
 	if *warm {
 		page := body(`query($id: ID!) { flashSale(id: $id) { remaining status } me { id } }`, map[string]any{"id": sale.ID})
 		var next atomic.Int64
-		t, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
+		all := int64(len(tokens) * instances)
+		t, took := hammerAt(ctx, *workers, func(int) (request, bool) {
 			i := next.Add(1) - 1
-			return tokenAt(tokens, i), page, i < int64(len(tokens))
+			return request{token: tokenAt(tokens, i%int64(len(tokens))), body: page, instance: int(i / int64(len(tokens)))}, i < all
 		}, send)
-		fmt.Printf("warm-up: %d buyers opened the sale page in %s (%v)\n", len(t.latencies), took.Round(time.Millisecond), t.codes)
+		fmt.Printf("warm-up: %d buyers opened the sale page on each instance in %s (%v)\n", len(tokens), took.Round(time.Millisecond), t.codes)
 	}
 
 	buy := body(buyQuery, map[string]any{"i": map[string]any{"flashSaleID": sale.ID}})
@@ -86,20 +110,24 @@ func flash(args []string) error {
 			return err
 		}
 	}
-	var nextBuyer atomic.Int64
-	storm, took := hammer(ctx, *workers, func(int) (string, []byte, bool) {
-		i := nextBuyer.Add(1) - 1
-		if i >= int64(len(tokens)) {
-			return "", nil, false
+	// The storm: every buyer's tries are next to each other in the queue, so
+	// they are sent at about the same time, each to the next instance.
+	var nextTry atomic.Int64
+	storm, took := hammerAt(ctx, *workers, func(int) (request, bool) {
+		j := nextTry.Add(1) - 1
+		if j >= int64(len(tokens)**tries) {
+			return request{}, false
 		}
-		return tokens[i], buy, true
+		buyer, try := int(j)/(*tries), int(j)%(*tries)
+		return request{token: tokens[buyer], body: buy, instance: buyer + try}, true
 	}, send)
 	sold := storm.codes[""]
 	window := storm.last.Sub(storm.first)
 	fmt.Printf("storm: %d requests in %s; answers %v\n", len(storm.latencies), took.Round(time.Millisecond), storm.codes)
 	if window > 0 {
-		fmt.Printf("purchases: %d in %s = %.0f purchases/s; latency p50 %s, p99 %s\n",
-			sold, window.Round(time.Millisecond), float64(sold)/window.Seconds(),
+		rate := float64(sold) / window.Seconds()
+		fmt.Printf("purchases: %d in %s = %.0f purchases/s = %.2f× { __typename }; latency of every buy p50 %s, p99 %s\n",
+			sold, window.Round(time.Millisecond), rate, rate/base.rate,
 			ms(percentile(storm.latencies, .5)), ms(percentile(storm.latencies, .99)))
 	}
 
@@ -109,21 +137,21 @@ func flash(args []string) error {
 	time.Sleep(*statsSettle)
 	before, scansBefore := dbActivity(ctx, d)
 
-	ref := measureFor(ctx, *refusals, *workers, func(int) (string, []byte, bool) {
-		return tokens[rand.IntN(len(tokens))], buy, true
+	ref := measureAt(ctx, *refusals, *workers, func(int) (request, bool) {
+		return request{token: tokens[rand.IntN(len(tokens))], body: buy, instance: rand.IntN(instances)}, true
 	}, send)
 	time.Sleep(*statsSettle)
 	after, scansAfter := dbActivity(ctx, d)
 
 	// The same no-op again, now that the server is as warm as during the
 	// refusals (the first baseline ran on a freshly started server).
-	base2 := measureFor(ctx, *baseline, *workers, func(int) (string, []byte, bool) { return "", typename, true }, send)
+	base2 := measureAt(ctx, *baseline, *workers, anyInstance("", typename), send)
 
 	n := len(ref.t.latencies)
 	fmt.Printf("refusals after selling out: %.0f requests/s, answers %v, p50 %s, p99 %s\n",
 		ref.rate, ref.t.codes, ms(percentile(ref.t.latencies, .5)), ms(percentile(ref.t.latencies, .99)))
-	fmt.Printf("  %.0f%% of { __typename } before the sale, %.0f%% of { __typename } after it (%.0f requests/s, p50 %s, p99 %s)\n",
-		100*ref.rate/base.rate, 100*ref.rate/base2.rate, base2.rate,
+	fmt.Printf("  %.2f× { __typename } before the sale, %.2f× { __typename } after it (%.0f requests/s, p50 %s, p99 %s)\n",
+		ref.rate/base.rate, ref.rate/base2.rate, base2.rate,
 		ms(percentile(base2.t.latencies, .5)), ms(percentile(base2.t.latencies, .99)))
 	if before >= 0 && n > 0 {
 		// Every statement outside a transaction is a transaction of its own,
@@ -131,6 +159,10 @@ func flash(args []string) error {
 		// workers' count too).
 		fmt.Printf("database transactions during the refusals: %d (%.2f per 100 refusals)\n",
 			after-before, 100*float64(after-before)/float64(n))
+		if idleTx >= 0 {
+			beyond := after - before - idleTx
+			fmt.Printf("  beyond the idle background: %d (%.2f per 100 refusals)\n", beyond, 100*float64(beyond)/float64(n))
+		}
 		fmt.Printf("table scans during the refusals: %d (%.2f per 100 refusals)\n",
 			scansAfter-scansBefore, 100*float64(scansAfter-scansBefore)/float64(n))
 	}
@@ -155,6 +187,15 @@ func measureFor(ctx context.Context, d time.Duration, workers int, next func(int
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	t, took := hammer(ctx, workers, next, send)
+	return measured{t: t, rate: float64(len(t.latencies)) / took.Seconds()}
+}
+
+// measureAt is measureFor with requests that name their instance.
+func measureAt(ctx context.Context, d time.Duration, workers int, next func(int) (request, bool),
+	send func(context.Context, request) (string, error)) measured {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t, took := hammerAt(ctx, workers, next, send)
 	return measured{t: t, rate: float64(len(t.latencies)) / took.Seconds()}
 }
 

@@ -22,8 +22,9 @@ import (
 // units <= per_member_limit refuses any write that would pass it, so the
 // limit holds in the database whatever the Go code decided, across
 // transactions and instances (and two batches' increments cannot overwrite
-// each other). The batch decides under the sale's row lock first
-// (internal/flashsales/batch.go); the CHECK is the guard behind it. The
+// each other). The batch's write adds only where the sum stays within
+// the limit, under the sale's row lock (internal/flashsales/batch.go);
+// the CHECK is the guard behind it. The
 // one writer that sets units outright is the chaos_stale_holdings fault
 // build, which exists to prove the chaos audit finds the old bug.
 type FlashSaleHolding struct{ ent.Schema }

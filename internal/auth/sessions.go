@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,11 +11,8 @@ import (
 	"strings"
 	"time"
 
-	entsql "entgo.io/ent/dialect/sql"
-
 	"unionmall/ent"
 	"unionmall/ent/authtoken"
-	"unionmall/ent/member"
 	"unionmall/internal/apperr"
 	"unionmall/internal/changes"
 	"unionmall/internal/db"
@@ -46,6 +42,7 @@ type Sessions struct {
 	now        func() time.Time
 	cache      *tokenCache
 	changes    *changes.Registry
+	lookups    *lookups
 }
 
 // cached is a verified token and when the database last saw it used.
@@ -73,6 +70,7 @@ func NewSessions(d *db.DB, ttl time.Duration, reg *changes.Registry) *Sessions {
 	touch := min(10*time.Minute, ttl/4)
 	s := &Sessions{db: d, ttl: ttl, touchEvery: touch, now: time.Now, changes: reg}
 	s.cache = &tokenCache{ttl: cacheFor, now: func() time.Time { return s.now() }}
+	s.lookups = newLookups(d)
 	reg.On(changes.TokenKind, changes.Handler{Changed: s.forgetToken, Resync: s.forgetAll})
 	reg.On(changes.MemberKind, changes.Handler{Changed: func(c changes.Change) { s.forget(gid.ID(c.ID)) }})
 	return s
@@ -139,7 +137,7 @@ func (s *Sessions) authenticate(ctx context.Context, hash []byte) (*Viewer, erro
 		}
 		// Unused for longer than the TTL: ask the database.
 	}
-	v, lastUsed, err := s.lookup(ctx, hash)
+	v, lastUsed, err := s.lookups.lookup(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrInvalidToken
 	}
@@ -175,36 +173,6 @@ func (s *Sessions) touch(ctx context.Context, id gid.ID, now time.Time) (bool, e
 
 // Sweep forgets tokens cached for too long (the server calls it now and then).
 func (s *Sessions) Sweep() { s.cache.sweep() }
-
-// lookup reads a token and its member in one query.
-func (s *Sessions) lookup(ctx context.Context, hash []byte) (*Viewer, time.Time, error) {
-	t, m := entsql.Table(authtoken.Table).As("t"), entsql.Table(member.Table).As("m")
-	q, args := entsql.Dialect(s.db.Dialect).
-		Select(t.C(authtoken.FieldID), t.C(authtoken.FieldLastUsedAt), m.C(member.FieldID), m.C(member.FieldRoles),
-			m.C(member.FieldVerificationStatus), m.C(member.FieldPurchasingUnitID)).
-		From(t).Join(m).On(t.C(authtoken.FieldMemberID), m.C(member.FieldID)).
-		Where(entsql.EQ(t.C(authtoken.FieldTokenHash), hash)).
-		Query()
-	var (
-		v        = &Viewer{tokenHash: string(hash)}
-		lastUsed time.Time
-		roles    []byte
-		unit     sql.NullString
-	)
-	err := s.db.Pool.QueryRowContext(ctx, q, args...).
-		Scan(&v.TokenID, &lastUsed, &v.MemberID, &roles, &v.Status, &unit)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	if err := json.Unmarshal(roles, &v.Roles); err != nil {
-		return nil, time.Time{}, fmt.Errorf("member roles: %w", err)
-	}
-	if unit.Valid {
-		id := gid.ID(unit.String)
-		v.PurchasingUnitID = &id
-	}
-	return v, lastUsed, nil
-}
 
 // announceNow tells every instance and waits until they have handled it. A
 // failure is logged, not returned: the revocation committed, and an

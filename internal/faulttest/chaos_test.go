@@ -73,8 +73,8 @@ func TestChaos(t *testing.T) {
 }
 
 // The checker must find a broken invariant: the server built with
-// chaos_stale_holdings reads flash-sale holdings from before the sale's
-// lock and overwrites them. Members racing themselves with three buys at
+// chaos_stale_holdings overwrites flash-sale holdings with sums decided
+// from rows read before the sale's lock. Members racing themselves with three buys at
 // once, one per instance, then end above the limit or with holdings that
 // are not their live units, and the audit says so.
 func TestChaosFindsStaleHoldings(t *testing.T) {

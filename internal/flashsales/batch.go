@@ -13,23 +13,23 @@ import (
 	"unionmall/internal/ordernum"
 )
 
-// A batch is one transaction for many buyers:
+// A batch decides many buyers' requests at once:
 //
-//  1. lock the sale row (SELECT … FOR UPDATE on PostgreSQL; SQLite's
-//     transaction holds the database's one write lock from BEGIN);
-//  2. in a statement that starts once the lock is held, read the clock,
-//     the buyers' holdings and the orders their idempotency keys name;
-//  3. decide every request in arrival order (decide);
-//  4. write the winners' orders and order lines, add their units to their
+//  1. read the sale, the clock, the buyers' holdings and the orders their
+//     idempotency keys name;
+//  2. decide every request in arrival order (decide);
+//  3. write the winners' orders and order lines, add their units to their
 //     holdings and to the sale's sold count.
 //
-// Step 2 must come after step 1: under READ COMMITTED, PostgreSQL re-reads
-// the locked row after a lock wait but not other rows the same statement
-// read, so holdings read beside the lock would come from before the batch
-// that held it. The decision is not the only guard: holdings and sold move
-// by increments only, and CHECK constraints (units <= per_member_limit on
-// the holding row, sold <= quantity on the sale) refuse any write that
-// would pass a limit, whatever the Go code decided.
+// On SQLite the three run in one transaction, which holds the database's
+// one write lock from BEGIN, so what step 1 reads is current. On
+// PostgreSQL step 1 reads without a lock and step 3 is one statement that
+// re-decides under the sale's row lock what the rows read may have got
+// wrong (batch_postgres.go). Either way the decision is not the only
+// guard: holdings and sold move by increments only, and CHECK constraints
+// (units <= per_member_limit on the holding row, sold <= quantity on the
+// sale) refuse any write that would pass a limit, whatever the Go code
+// decided.
 
 // winner is a request that gets units: its new order's IDs and number.
 type winner struct {
@@ -119,19 +119,24 @@ func decide(sale *ent.FlashSale, batch []*buyRequest, st state) decision {
 // decided on; it cannot happen while the lock is held, so it is a bug.
 var errGuard = errors.New("flash sale changed under its row lock")
 
-// commit runs a batch's transaction and updates the gate's copy of the
+// commit decides and writes a batch and updates the gate's copy of the
 // sale.
 func (g *gate) commit(ctx context.Context, batch []*buyRequest) (decision, error) {
 	s := g.svc
 	var (
 		sale *ent.FlashSale
 		d    decision
+		err  error
 	)
-	err := s.db.Tx(ctx, func(tx *ent.Tx) error {
-		var err error
-		sale, d, err = s.reserve(ctx, tx, g.id, batch)
-		return err
-	})
+	if s.db.Postgres() {
+		sale, d, err = s.reservePostgres(ctx, g.sale.Load(), batch)
+	} else {
+		err = s.db.Tx(ctx, func(tx *ent.Tx) error {
+			var err error
+			sale, d, err = s.reserveEnt(ctx, tx, g.id, batch)
+			return err
+		})
+	}
 	if err != nil {
 		return d, err
 	}
@@ -145,27 +150,14 @@ func (g *gate) commit(ctx context.Context, batch []*buyRequest) (decision, error
 	return d, nil
 }
 
-// reserve is the batch inside its transaction: it returns the sale as the
-// batch leaves it.
-func (s *Service) reserve(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*buyRequest) (*ent.FlashSale, decision, error) {
-	read, write := s.readEnt, s.writeEnt
-	if s.db.Postgres() {
-		read, write = readPostgres, s.writePostgres
+// reserveEnt is the SQLite batch inside its transaction: it returns the
+// sale as the batch leaves it.
+func (s *Service) reserveEnt(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*buyRequest) (*ent.FlashSale, decision, error) {
+	sale, err := s.lockSale(ctx, tx, id)
+	if err != nil {
+		return nil, decision{}, err
 	}
-	var (
-		sale *ent.FlashSale
-		st   state
-		err  error
-	)
-	if staleHoldings && s.db.Postgres() {
-		// Fault injection (build tag chaos_stale_holdings): the old bug,
-		// reading before the lock, for the checker to prove it finds it.
-		if st, err = read(ctx, tx, id, batch); err == nil {
-			sale, err = s.lockSale(ctx, tx, id)
-		}
-	} else if sale, err = s.lockSale(ctx, tx, id); err == nil {
-		st, err = read(ctx, tx, id, batch)
-	}
+	st, err := s.readEnt(ctx, tx, id, batch)
 	if err != nil {
 		return nil, decision{}, err
 	}
@@ -173,16 +165,48 @@ func (s *Service) reserve(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*b
 	if len(d.winners) == 0 {
 		return sale.Unwrap(), d, nil
 	}
-	if err := write(ctx, tx, sale, batch, d, st); err != nil {
+	rows := rowsOf(sale, batch, d, st, s.window)
+	if err := writeRowsEnt(ctx, tx, rows); err != nil {
 		return nil, d, err
 	}
+	d.keep(allOf(rows), rows)
 	sale = sale.Unwrap()
 	sale.Sold += d.units
 	return sale, d, nil
 }
 
+// keep narrows the winners to those the write took (indexes into rows,
+// ascending); the others are refused as above the member's limit, which
+// is all the write re-checks per buyer.
+func (d *decision) keep(took []int, rows batchRows) {
+	kept := d.winners[:0]
+	d.units = 0
+	next := 0
+	for j, w := range d.winners {
+		if next < len(took) && took[next] == j {
+			next++
+			d.units += rows.items[j].quantity
+			kept = append(kept, w)
+			continue
+		}
+		d.results[w.req].err = errLimit
+	}
+	d.winners = kept
+}
+
+// allOf is every row's index: the SQLite write takes every winner or
+// fails.
+func allOf(rows batchRows) []int {
+	all := make([]int, len(rows.orders))
+	for j := range all {
+		all[j] = j
+	}
+	return all
+}
+
 // answer reads the batch's orders back (committed) and answers every
-// request.
+// request. (The orders are read rather than made from the rows written
+// because an ent entity made outside a query cannot load its edges.)
 func (s *Service) answer(ctx context.Context, batch []*buyRequest, d decision) {
 	ids := make([]gid.ID, 0, len(d.winners))
 	for _, id := range d.existing {

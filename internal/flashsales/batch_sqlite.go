@@ -50,10 +50,6 @@ func (s *Service) readEnt(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*b
 	return st, nil
 }
 
-func (s *Service) writeEnt(ctx context.Context, tx *ent.Tx, sale *ent.FlashSale, batch []*buyRequest, d decision, st state) error {
-	return writeRowsEnt(ctx, tx, rowsOf(sale, batch, d, st, s.window))
-}
-
 // writeRowsEnt encodes the rows as ent bulk creates and the sale's
 // guarded update.
 func writeRowsEnt(ctx context.Context, tx *ent.Tx, rows batchRows) error {

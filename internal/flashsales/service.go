@@ -28,6 +28,8 @@ type Service struct {
 	now     func() time.Time
 	changes *changes.Registry
 	buyers  *ratelimit.Limiter // per member; see LimitBuyers
+	// prepared holds the PostgreSQL batch's statements.
+	prepared *db.Prepared
 
 	mu    sync.Mutex
 	gates map[gid.ID]*gate
@@ -61,7 +63,7 @@ func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) 
 	if reg == nil {
 		reg = changes.New() // this instance alone, no other consequences
 	}
-	s := &Service{db: d, window: window, now: time.Now, changes: reg, gates: map[gid.ID]*gate{}}
+	s := &Service{db: d, window: window, now: time.Now, changes: reg, gates: map[gid.ID]*gate{}, prepared: db.NewPrepared(d.Pool)}
 	for _, o := range opts {
 		o(s)
 	}

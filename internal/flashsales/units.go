@@ -23,19 +23,11 @@ import (
 // once the sale's leftover went back there; units that shipped (a refund
 // after shipping) are gone, so they leave the sale's quantity too. It
 // returns what the caller announces after commit (ChangesOf the sale).
+//
+// The holding is updated before the sale, the order in which a buying
+// batch locks them (batch_postgres.go), so the two never deadlock.
 func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int, restock bool) ([]changes.Change, error) {
-	upd := tx.FlashSale.Update().Where(flashsale.ID(saleID), flashsale.SoldGTE(q)).AddSold(-q)
-	if !restock {
-		upd.Modify(func(u *sql.UpdateBuilder) { u.Add(flashsale.FieldQuantity, -q) })
-	}
-	n, err := upd.Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("return flash-sale units: %w", err)
-	}
-	if n != 1 {
-		return nil, fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
-	}
-	n, err = tx.FlashSaleHolding.Update().
+	n, err := tx.FlashSaleHolding.Update().
 		Where(flashsaleholding.FlashSaleID(saleID), flashsaleholding.MemberID(memberID), flashsaleholding.UnitsGTE(q)).
 		AddUnits(-q).
 		Save(ctx)
@@ -44,6 +36,17 @@ func ReturnUnits(ctx context.Context, tx *ent.Tx, saleID, memberID gid.ID, q int
 	}
 	if n != 1 {
 		return nil, fmt.Errorf("return flash-sale units: member %s holds fewer than %d units of sale %s", memberID, q, saleID)
+	}
+	upd := tx.FlashSale.Update().Where(flashsale.ID(saleID), flashsale.SoldGTE(q)).AddSold(-q)
+	if !restock {
+		upd.Modify(func(u *sql.UpdateBuilder) { u.Add(flashsale.FieldQuantity, -q) })
+	}
+	n, err = upd.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("return flash-sale units: %w", err)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("return flash-sale units: sale %s holds fewer than %d units", saleID, q)
 	}
 	// The sale row is locked by the update above, so settlement cannot run
 	// between this read (a statement after the lock: it sees settled_at as

@@ -20,7 +20,7 @@ import (
 	"unionmall/internal/testdb"
 )
 
-// The two writers (writePostgres, writeEnt) encode the same rows
+// The two writers (writeRowsPostgres, writeRowsEnt) encode the same rows
 // (rowsOf), so the same batches must leave the same rows on both
 // databases. writersRun runs the same batches on a database, with every
 // ID, order number and clock fixed, and reads back the tables a batch
@@ -52,9 +52,12 @@ func writersRun(t *testing.T, d *testdb.DB) map[string][]map[string]any {
 			SetDisplayName("买家" + name).SetRoles(role.Set{role.Member}).
 			SetVerificationStatus(member.VerificationStatusVERIFIED).SaveX(ctx)
 	}
+	// The sale runs until 2100: PostgreSQL's write checks the window by
+	// the database's clock, not the batch's fixed one.
+	ends := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	sale := c.FlashSale.Create().SetID(fixedID(gid.FlashSale, 1)).SetProductID(fixedID(gid.Product, 1)).
 		SetPrice(money.Yuan*9 + 90).SetQuantity(7).SetPerMemberLimit(3).
-		SetStartsAt(starts).SetEndsAt(starts.Add(time.Hour)).SetCreatedAt(starts.Add(-time.Hour)).SaveX(ctx)
+		SetStartsAt(starts).SetEndsAt(ends).SetCreatedAt(starts.Add(-time.Hour)).SaveX(ctx)
 
 	svc := New(d.DB, 30*time.Minute, nil)
 	n := 0
@@ -69,9 +72,12 @@ func writersRun(t *testing.T, d *testdb.DB) map[string][]map[string]any {
 		// reserve, with the clock and the new IDs fixed.
 		now := starts.Add(time.Duration(b+1) * 7 * time.Minute).Add(123456 * time.Microsecond)
 		err := d.Tx(ctx, func(tx *ent.Tx) error {
-			read, write := svc.readEnt, svc.writeEnt
+			read := svc.readEnt
 			if d.Postgres() {
-				read, write = readPostgres, svc.writePostgres
+				read = func(ctx context.Context, tx *ent.Tx, id gid.ID, batch []*buyRequest) (state, error) {
+					_, st, err := readPostgres(ctx, tx, sale, batch)
+					return st, err
+				}
 			}
 			locked, err := svc.lockSale(ctx, tx, sale.ID)
 			if err != nil {
@@ -89,7 +95,17 @@ func writersRun(t *testing.T, d *testdb.DB) map[string][]map[string]any {
 				w.orderID, w.itemID = fixedID(gid.Order, n), fixedID(gid.OrderItem, n)
 				w.holdingID, w.number = string(fixedID(gid.FlashSaleHolding, n)), fmt.Sprintf("2026110910%010d", n)
 			}
-			return write(ctx, tx, locked, batch, dec, st)
+			rows := rowsOf(locked, batch, dec, st, svc.window)
+			if !d.Postgres() {
+				return writeRowsEnt(ctx, tx, rows)
+			}
+			// Within this test's transaction the sale is as decided, so
+			// the write takes every winner.
+			_, took, err := writeRowsPostgres(ctx, tx, rows)
+			if err == nil && !slices.Equal(took, allOf(rows)) {
+				err = fmt.Errorf("the write took winners %v of %d", took, len(rows.orders))
+			}
+			return err
 		})
 		if err != nil {
 			t.Fatalf("batch %d: %v", b, err)

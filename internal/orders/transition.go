@@ -130,8 +130,9 @@ func (s *Service) step(ctx context.Context, tx *ent.Tx, o *ent.Order, a ordersta
 // sold counts when paid.
 //
 // Rows are locked in the order every transaction uses, so that none waits
-// for another that waits for it: a flash sale's row before its product's
-// (settlement and the units given back lock them so), and products in
+// for another that waits for it: a member's flash-sale holding before the
+// sale's row (as a buying batch locks them), a sale's row before its
+// product's (settlement and the units given back lock them so), and products in
 // order of their IDs (as placement does; transition loads the lines so).
 // It returns the flash sale's changes, for the announcement after commit.
 func release(ctx context.Context, tx *ent.Tx, o *ent.Order) ([]changes.Change, error) {
