@@ -44,9 +44,10 @@ type keyed struct {
 	saleID *gid.ID // the flash sale it was bought in; nil for placeOrder's
 }
 
-// state is what a batch reads under the sale's lock.
+// state is what a batch decides on: read under the sale's lock on SQLite,
+// without a lock on PostgreSQL (whose write re-checks it).
 type state struct {
-	now      time.Time        // the clock, read under the lock
+	now      time.Time        // the database's clock as it was read
 	held     map[gid.ID]int   // units each buyer holds in live orders
 	existing map[string]keyed // by keyOf
 }

@@ -9,14 +9,17 @@
 //     of the sale, then the per-member buying rate (LimitBuyers), and
 //     queues the rest. One goroutine per sale takes everything queued (up
 //     to maxBatch, one request per buyer) as one batch.
-//   - The batch (batch.go) is one transaction for all of them: lock the
-//     sale row, read the clock, holdings and idempotency keys under the
-//     lock, decide every request (decide), write the winners' rows. Its
-//     SQL is per engine (batch_postgres.go: one statement of arrays;
-//     batch_sqlite.go: ent), sharing the rows it writes. The database is
-//     the authority: holdings and sold move by increments only, and CHECK
-//     constraints (units <= per_member_limit, sold <= quantity) refuse any
-//     write past a limit, whatever the Go code decided.
+//   - The batch (batch.go) decides all of them at once: read the sale,
+//     the clock, holdings and idempotency keys, decide every request
+//     (decide), write the winners' rows. Its SQL is per engine, sharing
+//     the rows it writes: on PostgreSQL (batch_postgres.go) a read
+//     without a lock, then one prepared statement of arrays that
+//     re-decides, under the sale's row lock taken last, what the read may
+//     have got wrong; on SQLite (batch_sqlite.go) ent inside one
+//     transaction, which holds the database's write lock. The database
+//     is the authority: holdings and sold move by increments only, and
+//     CHECK constraints (units <= per_member_limit, sold <= quantity)
+//     refuse any write past a limit, whatever the Go code decided.
 //   - After commit the service announces the sale's change (and its live
 //     event's) to internal/changes: subscribers get the new stock, and
 //     every instance's gate marks its copy stale (also after an order gives

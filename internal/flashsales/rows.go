@@ -60,10 +60,11 @@ type itemRow struct {
 	unitPrice, lineTotal   money.Fen
 }
 
-// soldRow is the sale's update: sold goes up by units, on the condition
-// that the sale is as the batch decided on it under the lock (open at the
-// batch's clock, unsettled, with units left), or the write is refused
-// (errGuard).
+// soldRow is the sale's update: sold goes up by units. SQLite's write
+// makes it on the condition that the sale is as the batch decided on it
+// under its write lock (open at the batch's clock, unsettled, with units
+// left), or refuses it (errGuard); PostgreSQL's re-checks the sale as its
+// row lock finds it (batch_postgres.go) and uses only the ID.
 type soldRow struct {
 	id       gid.ID
 	units    int
