@@ -47,7 +47,7 @@ type keyed struct {
 // state is what a batch decides on: read under the sale's lock on SQLite,
 // without a lock on PostgreSQL (whose write re-checks it).
 type state struct {
-	now      time.Time        // the database's clock as it was read
+	now      time.Time        // the clock the batch decides by (db.Now)
 	held     map[gid.ID]int   // units each buyer holds in live orders
 	existing map[string]keyed // by keyOf
 }
