@@ -74,6 +74,7 @@ type Cache struct {
 	bytes   int64
 	entries *lru.Cache[string, *entry]
 	docs    *lru.Cache[string, string] // APQ hash → query, learnt when both came
+	parsed  *lru.Cache[string, parsed] // operation name and document → publicQuery's answer
 	hits    atomic.Int64
 	misses  atomic.Int64
 }
@@ -104,6 +105,7 @@ func New(reg *changes.Registry, o Options) *Cache {
 		c.bytes -= int64(len(e.body) + len(k))
 	})
 	c.docs, _ = lru.New[string, string](min(o.Entries, 1000))
+	c.parsed, _ = lru.New[string, parsed](min(o.Entries, parsedEntries))
 	for _, k := range Invalidating {
 		reg.On(k, changes.Handler{Changed: func(changes.Change) { c.Invalidate() }, Resync: c.Invalidate})
 	}
@@ -267,7 +269,7 @@ func (c *Cache) keyOf(r *http.Request) (string, bool) {
 	if doc == "" {
 		return "", false
 	}
-	norm, ok := publicQuery(doc, p.OperationName)
+	norm, ok := c.publicQuery(doc, p.OperationName)
 	if !ok {
 		return "", false
 	}
