@@ -10,7 +10,9 @@
 // An answer is stored only if no change arrived while it was computed
 // (the generation is read before), and nothing is served or stored while
 // the registry may miss other instances' changes (changes.Registry.Fresh).
-// GET answers carry an ETag and a short public max-age for a CDN.
+// Identical requests that miss together wait for one computation
+// (flight.go). GET answers carry an ETag and a short public max-age for a
+// CDN.
 package respcache
 
 import (
@@ -75,6 +77,8 @@ type Cache struct {
 	entries *lru.Cache[string, *entry]
 	docs    *lru.Cache[string, string] // APQ hash → query, learnt when both came
 	parsed  *lru.Cache[string, parsed] // operation name and document → publicQuery's answer
+	flights map[string]*flight         // answers being computed, by key (under mu)
+	joined  atomic.Int64               // requests that waited for a flight
 	hits    atomic.Int64
 	misses  atomic.Int64
 }
@@ -100,7 +104,7 @@ func New(reg *changes.Registry, o Options) *Cache {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Cache{o: o, reg: reg}
+	c := &Cache{o: o, reg: reg, flights: map[string]*flight{}}
 	c.entries, _ = lru.NewWithEvict(o.Entries, func(k string, e *entry) {
 		c.bytes -= int64(len(e.body) + len(k))
 	})
@@ -155,6 +159,29 @@ func (c *Cache) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		var lead *flight
+		if fresh {
+			var wait *flight
+			if wait, lead = c.join(k, gen); wait != nil {
+				e, ok := wait.wait(r.Context())
+				if !ok {
+					return // the client is gone
+				}
+				if e != nil { // counted as a hit: not computed again
+					c.hits.Add(1)
+					c.write(w, r, e)
+					return
+				}
+			}
+		}
+		landed := false
+		land := func(e *entry) {
+			if lead != nil && !landed {
+				landed = true
+				c.land(k, lead, e)
+			}
+		}
+		defer land(nil) // followers compute their own if next fails or panics
 		c.misses.Add(1)
 		rec := &recorder{header: http.Header{}}
 		next.ServeHTTP(rec, r)
@@ -175,6 +202,7 @@ func (c *Cache) Wrap(next http.Handler) http.Handler {
 		if fresh && c.reg.Fresh() && int64(len(e.body)+len(k)) <= c.o.Bytes/4 {
 			c.store(k, e, gen)
 		}
+		land(e)
 		c.write(w, r, e)
 	})
 }
