@@ -65,6 +65,7 @@ type entry struct {
 	ctype  string
 	body   []byte
 	etag   string
+	gz     gzipped // body gzip-encoded (gzip.go)
 }
 
 // Cache is the response cache; a nil *Cache caches nothing.
@@ -254,8 +255,19 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
+	body := e.body
+	if len(body) >= gzipMinSize {
+		// gzhttp outside adds it too; without it the answer still says.
+		if !strings.Contains(strings.Join(h.Values("Vary"), ","), "Accept-Encoding") {
+			h.Add("Vary", "Accept-Encoding")
+		}
+		if gz := e.gzipFor(r); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = gz
+		}
+	}
 	w.WriteHeader(e.status)
-	_, _ = w.Write(e.body)
+	_, _ = w.Write(body)
 }
 
 // matches reads If-None-Match's list (weak comparison).
