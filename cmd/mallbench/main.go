@@ -3,6 +3,7 @@
 //	mallbench flash       -url URL -db DATABASE_URL   storm one flash sale, check its invariants
 //	mallbench subscribers -url URL -db DATABASE_URL   many websocket subscribers during a sale
 //	mallbench catalog     -url URL                    catalogue queries per second
+//	mallbench catalog     -compare -uncached URL -cached URL -db DATABASE_URL   the products page ÷ PostGraphile v4's, uncached and cached, exact after renames
 //	mallbench chaos       [-seed N -duration D ...]   three instances under fire, then an audit of every invariant
 //
 // Setup (members, tokens, a product and a sale) goes straight into the

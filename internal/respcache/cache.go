@@ -10,7 +10,9 @@
 // An answer is stored only if no change arrived while it was computed
 // (the generation is read before), and nothing is served or stored while
 // the registry may miss other instances' changes (changes.Registry.Fresh).
-// GET answers carry an ETag and a short public max-age for a CDN.
+// Identical requests that miss together wait for one computation
+// (flight.go). GET answers carry an ETag and a short public max-age for a
+// CDN.
 package respcache
 
 import (
@@ -63,6 +65,7 @@ type entry struct {
 	ctype  string
 	body   []byte
 	etag   string
+	gz     gzipped // body gzip-encoded (gzip.go)
 }
 
 // Cache is the response cache; a nil *Cache caches nothing.
@@ -74,6 +77,9 @@ type Cache struct {
 	bytes   int64
 	entries *lru.Cache[string, *entry]
 	docs    *lru.Cache[string, string] // APQ hash → query, learnt when both came
+	parsed  *lru.Cache[string, parsed] // operation name and document → publicQuery's answer
+	flights map[string]*flight         // answers being computed, by key (under mu)
+	joined  atomic.Int64               // requests that waited for a flight
 	hits    atomic.Int64
 	misses  atomic.Int64
 }
@@ -99,11 +105,12 @@ func New(reg *changes.Registry, o Options) *Cache {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Cache{o: o, reg: reg}
+	c := &Cache{o: o, reg: reg, flights: map[string]*flight{}}
 	c.entries, _ = lru.NewWithEvict(o.Entries, func(k string, e *entry) {
 		c.bytes -= int64(len(e.body) + len(k))
 	})
 	c.docs, _ = lru.New[string, string](min(o.Entries, 1000))
+	c.parsed, _ = lru.New[string, parsed](min(o.Entries, parsedEntries))
 	for _, k := range Invalidating {
 		reg.On(k, changes.Handler{Changed: func(changes.Change) { c.Invalidate() }, Resync: c.Invalidate})
 	}
@@ -153,6 +160,29 @@ func (c *Cache) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		var lead *flight
+		if fresh {
+			var wait *flight
+			if wait, lead = c.join(k, gen); wait != nil {
+				e, ok := wait.wait(r.Context())
+				if !ok {
+					return // the client is gone
+				}
+				if e != nil { // counted as a hit: not computed again
+					c.hits.Add(1)
+					c.write(w, r, e)
+					return
+				}
+			}
+		}
+		landed := false
+		land := func(e *entry) {
+			if lead != nil && !landed {
+				landed = true
+				c.land(k, lead, e)
+			}
+		}
+		defer land(nil) // followers compute their own if next fails or panics
 		c.misses.Add(1)
 		rec := &recorder{header: http.Header{}}
 		next.ServeHTTP(rec, r)
@@ -173,6 +203,7 @@ func (c *Cache) Wrap(next http.Handler) http.Handler {
 		if fresh && c.reg.Fresh() && int64(len(e.body)+len(k)) <= c.o.Bytes/4 {
 			c.store(k, e, gen)
 		}
+		land(e)
 		c.write(w, r, e)
 	})
 }
@@ -224,8 +255,19 @@ func (c *Cache) write(w http.ResponseWriter, r *http.Request, e *entry) {
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
+	body := e.body
+	if len(body) >= gzipMinSize {
+		// gzhttp outside adds it too; without it the answer still says.
+		if !strings.Contains(strings.Join(h.Values("Vary"), ","), "Accept-Encoding") {
+			h.Add("Vary", "Accept-Encoding")
+		}
+		if gz := e.gzipFor(r); gz != nil {
+			h.Set("Content-Encoding", "gzip")
+			body = gz
+		}
+	}
 	w.WriteHeader(e.status)
-	_, _ = w.Write(e.body)
+	_, _ = w.Write(body)
 }
 
 // matches reads If-None-Match's list (weak comparison).
@@ -267,7 +309,7 @@ func (c *Cache) keyOf(r *http.Request) (string, bool) {
 	if doc == "" {
 		return "", false
 	}
-	norm, ok := publicQuery(doc, p.OperationName)
+	norm, ok := c.publicQuery(doc, p.OperationName)
 	if !ok {
 		return "", false
 	}

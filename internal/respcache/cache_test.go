@@ -109,6 +109,7 @@ func TestBounded(t *testing.T) {
 }
 
 func TestPublicQuery(t *testing.T) {
+	memo := New(changes.New(), Options{Entries: 10})
 	for _, c := range []struct {
 		doc, op string
 		ok      bool
@@ -124,9 +125,24 @@ func TestPublicQuery(t *testing.T) {
 		{`subscription { flashSaleStock(id: "x") { remaining } }`, "", false},
 		{`{`, "", false},
 	} {
-		if _, ok := publicQuery(c.doc, c.op); ok != c.ok {
+		norm, ok := publicQuery(c.doc, c.op)
+		if ok != c.ok {
 			t.Errorf("%s (%q): %v, want %v", c.doc, c.op, ok, c.ok)
 		}
+		// The cache's remembered answers are the same, first and again.
+		for range 2 {
+			if n, k := memo.publicQuery(c.doc, c.op); n != norm || k != ok {
+				t.Errorf("remembered %s (%q): %q %v, want %q %v", c.doc, c.op, n, k, norm, ok)
+			}
+		}
+	}
+	// The same document under other operation names is told apart.
+	two := `query A { products(first: 1) { edges { node { id } } } } query B { me { id } }`
+	if _, ok := memo.publicQuery(two, "A"); !ok {
+		t.Error("A of two: not public")
+	}
+	if _, ok := memo.publicQuery(two, "B"); ok {
+		t.Error("B of two, after A: public")
 	}
 }
 
