@@ -36,7 +36,7 @@ func main() {
 			gen.FeatureLock,
 			gen.FeatureModifier,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateFiles("ent/template/attach.tmpl"))
 	if err != nil {
 		log.Fatalf("ent codegen: %v", err)
 	}

@@ -36,6 +36,7 @@ type winner struct {
 	req               int
 	orderID, itemID   gid.ID
 	holdingID, number string
+	order             *ent.Order // as written, once the write took it
 }
 
 // keyed is an order that a request's idempotency key already names.
@@ -177,8 +178,9 @@ func (s *Service) reserveEnt(ctx context.Context, tx *ent.Tx, id gid.ID, batch [
 }
 
 // keep narrows the winners to those the write took (indexes into rows,
-// ascending); the others are refused as above the member's limit, which
-// is all the write re-checks per buyer.
+// ascending) and gives them their orders as written; the others are
+// refused as above the member's limit, which is all the write re-checks
+// per buyer.
 func (d *decision) keep(took []int, rows batchRows) {
 	kept := d.winners[:0]
 	d.units = 0
@@ -186,6 +188,7 @@ func (d *decision) keep(took []int, rows batchRows) {
 	for j, w := range d.winners {
 		if next < len(took) && took[next] == j {
 			next++
+			w.order = rows.orders[j].order()
 			d.units += rows.items[j].quantity
 			kept = append(kept, w)
 			continue
@@ -205,31 +208,26 @@ func allOf(rows batchRows) []int {
 	return all
 }
 
-// answer reads the batch's orders back (committed) and answers every
-// request. (The orders are read rather than made from the rows written
-// because an ent entity made outside a query cannot load its edges.)
+// answer answers every request: a winner with its order as written (no
+// query), a request whose idempotency key names an order with that order,
+// read.
 func (s *Service) answer(ctx context.Context, batch []*buyRequest, d decision) {
-	ids := make([]gid.ID, 0, len(d.winners))
+	var ids []gid.ID
 	for _, id := range d.existing {
 		if id != "" {
 			ids = append(ids, id)
 		}
 	}
-	for _, w := range d.winners {
-		ids = append(ids, w.orderID)
-	}
 	byID := make(map[gid.ID]*ent.Order, len(ids))
 	if len(ids) > 0 {
 		orders, err := s.db.Client.Order.Query().Where(order.IDIn(ids...)).All(ctx)
 		if err != nil {
-			err = fmt.Errorf("buy flash sale: read orders back: %w", err)
-			for i, r := range batch {
-				if d.results[i].err == nil {
+			err = fmt.Errorf("buy flash sale: read the orders idempotency keys name: %w", err)
+			for i, id := range d.existing {
+				if id != "" {
 					d.results[i].err = err
 				}
-				r.reply <- d.results[i]
 			}
-			return
 		}
 		for _, o := range orders {
 			byID[o.ID] = o
@@ -241,7 +239,7 @@ func (s *Service) answer(ctx context.Context, batch []*buyRequest, d decision) {
 		}
 	}
 	for _, w := range d.winners {
-		d.results[w.req].order = byID[w.orderID]
+		d.results[w.req].order = s.db.Client.Order.Attach(w.order)
 	}
 	for i, r := range batch {
 		r.reply <- d.results[i]

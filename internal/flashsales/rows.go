@@ -53,6 +53,20 @@ type orderRow struct {
 	idempotencyKey            *string
 }
 
+// order is the row as ent reads it back (without the client's
+// configuration: see answer). Times need no rounding: the batch's clock
+// is PostgreSQL's (microseconds, as it stores them) or, on SQLite, kept
+// to the nanosecond.
+func (r orderRow) order() *ent.Order {
+	sale, due := r.flashSaleID, r.payBy
+	return &ent.Order{
+		ID: r.id, Number: r.number, BuyerID: r.buyerID,
+		Subtotal: r.subtotal, Discount: r.discount, Total: r.total,
+		FlashSaleID: &sale, Status: r.status, CreatedAt: r.createdAt, PayBy: &due,
+		IdempotencyKey: r.idempotencyKey,
+	}
+}
+
 // itemRow is an order_items row: the order's one line.
 type itemRow struct {
 	id, orderID, productID gid.ID

@@ -23,6 +23,11 @@ import (
 // field added to the schema is compared too. Times are compared as
 // instants.
 func saleCopyDiff(kept, stored *ent.FlashSale) (diffs []string, compared int) {
+	return entityDiff(kept, stored)
+}
+
+// entityDiff is saleCopyDiff for any two ent entities of one type.
+func entityDiff(kept, stored any) (diffs []string, compared int) {
 	a, b := reflect.ValueOf(kept).Elem(), reflect.ValueOf(stored).Elem()
 	typ := a.Type()
 	for i := range typ.NumField() {
@@ -33,7 +38,7 @@ func saleCopyDiff(kept, stored *ent.FlashSale) (diffs []string, compared int) {
 		compared++
 		x, y := a.Field(i).Interface(), b.Field(i).Interface()
 		if !sameValue(x, y) {
-			diffs = append(diffs, fmt.Sprintf("%s: gate %v, ent %v", f.Name, shown(x), shown(y)))
+			diffs = append(diffs, fmt.Sprintf("%s: kept %v, ent %v", f.Name, shown(x), shown(y)))
 		}
 	}
 	return diffs, compared
