@@ -74,6 +74,15 @@ type memory struct {
 // without growing RSS).
 func (m memory) rssNet() float64 { return m.rss - (m.idle - m.released) }
 
+// plus is the sum of two servers' figures (gc if both are after one).
+func (m memory) plus(o memory) memory {
+	return memory{
+		goroutines: m.goroutines + o.goroutines, heap: m.heap + o.heap, stack: m.stack + o.stack, rss: m.rss + o.rss,
+		alloc: m.alloc + o.alloc, idle: m.idle + o.idle, released: m.released + o.released,
+		gc: o.gc && (m.gc || m.goroutines == 0),
+	}
+}
+
 func (m memory) String() string {
 	s := fmt.Sprintf("goroutines %.0f, heap in use %.1f MB (objects %.1f MB), stack in use %.1f MB, RSS %.1f MB (%.1f MB without idle heap)",
 		m.goroutines, m.heap/1e6, m.alloc/1e6, m.stack/1e6, m.rss/1e6, m.rssNet()/1e6)
