@@ -20,6 +20,11 @@
 //     bytes, "}"; a PreparedMessage where ids coincide). A slow connection
 //     blocks only its own goroutine and then writes the newest state: it
 //     skips, never delays the group or anyone else.
+//   - A new state wakes its waiting subscribers a few at a time (a relay
+//     of turns, see serve), not all at once: ten thousand goroutines made
+//     runnable together would queue every other goroutine of the process
+//     (a purchase's, at each of its database round trips) behind their
+//     writes.
 //   - The last subscriber leaving cancels the group's execution, so the
 //     broker's subscription ends. The group ending by itself (the broker
 //     closed) ends every subscriber's stream like an ended channel.
@@ -37,6 +42,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +73,8 @@ const streamVar = "submux.stream"
 // see every subscriber, e.g. the token re-check).
 type Mux struct {
 	shared map[string]bool
+	// turns is how many of a group's subscribers are woken at once.
+	turns int
 
 	mu     sync.Mutex
 	groups map[string]*group
@@ -83,7 +91,7 @@ var (
 
 // New returns a Mux grouping subscriptions to the given root fields.
 func New(shared ...string) *Mux {
-	m := &Mux{shared: map[string]bool{}, groups: map[string]*group{}}
+	m := &Mux{shared: map[string]bool{}, groups: map[string]*group{}, turns: max(2, 2*runtime.GOMAXPROCS(0))}
 	for _, f := range shared {
 		m.shared[f] = true
 	}
@@ -213,11 +221,16 @@ type group struct {
 	cur  *state // nil until ready
 }
 
-// state is one encoded event; next is closed when a newer one (or the
-// end, a state with a nil payload) replaces it.
+// state is one encoded event. When a newer one (or the end, a state with
+// a nil payload) replaces it, turns gets its tokens: each subscriber
+// waiting for what follows takes one and passes it on (see serve).
 type state struct {
 	payload *wsgorilla.Payload
-	next    chan struct{}
+	turns   chan struct{}
+}
+
+func (g *group) newState(p *wsgorilla.Payload) *state {
+	return &state{payload: p, turns: make(chan struct{}, g.m.turns)}
 }
 
 // join returns the group of oc's key with one more subscriber. If it
@@ -279,7 +292,7 @@ func (g *group) run(ctx context.Context, responses graphql.ResponseHandler) {
 			panic(err) // as gqlgen's transport does
 		}
 		g.m.executions.Add(1)
-		g.publish(&state{payload: wsgorilla.NewPayload(data), next: make(chan struct{})})
+		g.publish(g.newState(wsgorilla.NewPayload(data)))
 		if first {
 			close(g.ready)
 			first = false
@@ -305,7 +318,7 @@ func (g *group) end() {
 	}
 	g.m.mu.Unlock()
 	if g.failed == nil {
-		g.publish(&state{next: make(chan struct{})})
+		g.publish(g.newState(nil))
 	}
 }
 
@@ -315,7 +328,9 @@ func (g *group) publish(s *state) {
 	g.cur = s
 	g.mu.Unlock()
 	if old != nil {
-		close(old.next)
+		for range cap(old.turns) {
+			old.turns <- struct{}{} // never blocks: only this sends first
+		}
 	}
 }
 
@@ -339,7 +354,15 @@ func (g *group) serve(ctx context.Context, s sender) {
 			return
 		}
 		select {
-		case <-st.next:
+		case <-st.turns:
+			// A newer state: pass the turn to the next one waiting, then
+			// write it. A token taken is given back before anything can
+			// block, so the channel always has room for it; a subscriber
+			// stuck in a write holds none.
+			select {
+			case st.turns <- struct{}{}:
+			default:
+			}
 		case <-ctx.Done():
 			return
 		}
