@@ -85,9 +85,12 @@ func subscribers(args []string) error {
 
 	// 2. The reference: the same purchases, nobody watching.
 	var refP purchases
+	var refCPU float64
 	if *ref {
+		cpu0 := serverCPU(ctx, bases)
 		refP = buyAt(ctx, c, tokens[:*buys], refSale.ID, rate, 0)
-		fmt.Printf("reference purchases without watchers (%s): %s\n", bases[0], refP)
+		refCPU = serverCPU(ctx, bases) - cpu0
+		fmt.Printf("reference purchases without watchers (%s): %s; servers' CPU %.2f s\n", bases[0], refP, refCPU)
 	}
 
 	// 3. Open the subscribers.
@@ -141,8 +144,10 @@ func subscribers(args []string) error {
 			return err
 		}
 	}
+	cpu0 := serverCPU(ctx, bases)
 	p := buyAt(ctx, c, tokens[*buys:], sale.ID, rate, o.Sold0)
-	fmt.Printf("purchases while %d watch (%s): %s\n", *n, bases[0], p)
+	cpu := serverCPU(ctx, bases) - cpu0
+	fmt.Printf("purchases while %d watch (%s): %s; servers' CPU %.2f s (%.2f s more than without watchers)\n", *n, bases[0], p, cpu, cpu-refCPU)
 	if *ref {
 		fmt.Printf("purchase p99 with watchers ÷ without: %s (p50 %s; %s vs %s)\n",
 			ratio(percentile(p.lat, .99), percentile(refP.lat, .99)), ratio(percentile(p.lat, .5), percentile(refP.lat, .5)),
@@ -163,6 +168,9 @@ func subscribers(args []string) error {
 		r.add(x)
 	}
 	reportReceipts(r, len(p.done), *n, final)
+	if r.MsgsSum > 0 {
+		fmt.Printf("servers' CPU per message written (above the reference): %.1f µs\n", (cpu-refCPU)/float64(r.MsgsSum)*1e6)
+	}
 
 	// 6. Close: a close frame each, then wait for the servers to close back.
 	var cl closed
