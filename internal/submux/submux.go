@@ -218,7 +218,9 @@ type group struct {
 
 	mu   sync.Mutex
 	subs int
-	cur  *state // nil until ready
+	// cur is the newest state (nil until ready), read by every subscriber
+	// at every state: no lock for it.
+	cur atomic.Pointer[state]
 }
 
 // state is one encoded event. When a newer one (or the end, a state with
@@ -323,10 +325,7 @@ func (g *group) end() {
 }
 
 func (g *group) publish(s *state) {
-	g.mu.Lock()
-	old := g.cur
-	g.cur = s
-	g.mu.Unlock()
+	old := g.cur.Swap(s)
 	if old != nil {
 		for range cap(old.turns) {
 			old.turns <- struct{}{} // never blocks: only this sends first
@@ -343,11 +342,12 @@ type sender interface {
 }
 
 func (g *group) serve(ctx context.Context, s sender) {
+	if ctx.Err() != nil {
+		return
+	}
 	for {
-		g.mu.Lock()
-		st := g.cur
-		g.mu.Unlock()
-		if st.payload == nil || ctx.Err() != nil {
+		st := g.cur.Load()
+		if st.payload == nil {
 			return
 		}
 		if s.Send(st.payload) != nil {
