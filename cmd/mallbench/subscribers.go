@@ -68,12 +68,16 @@ func subscribers(args []string) error {
 	}
 	defer d.Close()
 	quantity := *buys + 10
-	fmt.Printf("setup: %d verified members with tokens, two running sales of %d units (limit 1): one bought without watchers, one watched\n", 2**buys, quantity)
-	tokens, err := makeBuyers(ctx, d, 2**buys)
+	fmt.Printf("setup: %d verified members with tokens, three running sales of %d units (limit 1): one bought without watchers before and one after, one watched\n", 3**buys, quantity)
+	tokens, err := makeBuyers(ctx, d, 3**buys)
 	if err != nil {
 		return err
 	}
 	refSale, err := makeSale(ctx, d, quantity, 1)
+	if err != nil {
+		return err
+	}
+	afterSale, err := makeSale(ctx, d, quantity, 1)
 	if err != nil {
 		return err
 	}
@@ -145,7 +149,7 @@ func subscribers(args []string) error {
 		}
 	}
 	cpu0 := serverCPU(ctx, bases)
-	p := buyAt(ctx, c, tokens[*buys:], sale.ID, rate, o.Sold0)
+	p := buyAt(ctx, c, tokens[*buys:2**buys], sale.ID, rate, o.Sold0)
 	cpu := serverCPU(ctx, bases) - cpu0
 	fmt.Printf("purchases while %d watch (%s): %s; servers' CPU %.2f s (%.2f s more than without watchers)\n", *n, bases[0], p, cpu, cpu-refCPU)
 	if *ref {
@@ -180,6 +184,14 @@ func subscribers(args []string) error {
 	fmt.Printf("closing: close frames sent in %s, all %d connections closed by the servers in %s (%d forced after 10 s)\n",
 		cl.Frames.Round(time.Millisecond), *n, cl.Took.Round(time.Millisecond), cl.Forced)
 	time.Sleep(3 * time.Second)
+	if *ref {
+		// The machine's other load drifts: the same reference once more,
+		// with nobody watching again, shows how much.
+		after := buyAt(ctx, c, tokens[2**buys:], afterSale.ID, rate, 0)
+		fmt.Printf("reference purchases again after closing: %s\n", after)
+		fmt.Printf("purchase p99 with watchers ÷ without, against the reference after: %s (%s vs %s)\n",
+			ratio(percentile(p.lat, .99), percentile(after.lat, .99)), ms(percentile(p.lat, .99)), ms(percentile(after.lat, .99)))
+	}
 	for i, b := range bases {
 		if m, err := serverMemory(ctx, b, debugs[i]); err == nil {
 			fmt.Printf("server %s 3 s after closing: goroutines %.0f (baseline %.0f, %+.0f); %s\n",
