@@ -47,7 +47,7 @@ func serveDetached(next http.Handler, dw *detachWriter, r *http.Request, cancel 
 	defer dw.hand()
 	defer cancel()
 	defer ref.handlerReturned()
-	defer recoverHandler(r)
+	defer recoverHandler(dw, r)
 	next.ServeHTTP(dw, r)
 }
 
@@ -132,10 +132,17 @@ func (hijacked) WriteHeader(int)           {}
 
 // recoverHandler does for the detached goroutine what net/http does for
 // its own: a panicking handler is logged (http.ErrAbortHandler silently)
-// instead of ending the process.
-func recoverHandler(r *http.Request) {
+// instead of ending the process, and a request not yet answered gets a
+// 500.
+func recoverHandler(dw *detachWriter, r *http.Request) {
 	err := recover()
-	if err == nil || err == http.ErrAbortHandler {
+	if err == nil {
+		return
+	}
+	if _, gone := dw.ResponseWriter.(hijacked); !gone && !dw.wrote {
+		dw.WriteHeader(http.StatusInternalServerError)
+	}
+	if err == http.ErrAbortHandler {
 		return
 	}
 	buf := make([]byte, 64<<10)
