@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -65,6 +66,7 @@ type memory struct {
 	goroutines, heap, stack, rss float64
 	alloc                        float64 // bytes of allocated heap objects
 	idle, released               float64 // heap spans without objects; those returned to the OS
+	cpu                          float64 // seconds of CPU the process has used
 	gc                           bool    // read right after a forced GC
 }
 
@@ -73,6 +75,15 @@ type memory struct {
 // holds tens of MB of start-up garbage that connections then reuse
 // without growing RSS).
 func (m memory) rssNet() float64 { return m.rss - (m.idle - m.released) }
+
+// plus is the sum of two servers' figures (gc if both are after one).
+func (m memory) plus(o memory) memory {
+	return memory{
+		goroutines: m.goroutines + o.goroutines, heap: m.heap + o.heap, stack: m.stack + o.stack, rss: m.rss + o.rss,
+		alloc: m.alloc + o.alloc, idle: m.idle + o.idle, released: m.released + o.released, cpu: m.cpu + o.cpu,
+		gc: o.gc && (m.gc || m.goroutines == 0),
+	}
+}
 
 func (m memory) String() string {
 	s := fmt.Sprintf("goroutines %.0f, heap in use %.1f MB (objects %.1f MB), stack in use %.1f MB, RSS %.1f MB (%.1f MB without idle heap)",
@@ -112,6 +123,7 @@ func serverMemory(ctx context.Context, base, debug string) (memory, error) {
 		"go_memstats_alloc_bytes":         &m.alloc,
 		"go_memstats_heap_idle_bytes":     &m.idle,
 		"go_memstats_heap_released_bytes": &m.released,
+		"process_cpu_seconds_total":       &m.cpu,
 	} {
 		v, ok := g[name]
 		if !ok {
@@ -120,6 +132,21 @@ func serverMemory(ctx context.Context, base, debug string) (memory, error) {
 		*p = v
 	}
 	return m, nil
+}
+
+// serverCPU is the CPU seconds the servers have used so far (NaN if one
+// did not say).
+func serverCPU(ctx context.Context, bases []string) float64 {
+	sum := 0.0
+	for _, b := range bases {
+		g, err := scrape(ctx, b+"/metrics")
+		v, ok := g["process_cpu_seconds_total"]
+		if err != nil || !ok {
+			return math.NaN()
+		}
+		sum += v
+	}
+	return sum
 }
 
 // get fetches a page and throws it away.

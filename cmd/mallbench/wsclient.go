@@ -29,13 +29,19 @@ type wsProtocol struct {
 	subscribe string // start a subscription
 	data      string // an event
 	suffix    []byte // how gqlgen ends an event of subscription subID
+	muxPrefix []byte // how a multiplexed event (internal/submux) of subID starts, up to sold's value
 }
+
+// muxSuffix ends a multiplexed event: the stock, data, payload, message.
+var muxSuffix = []byte(`}}}}`)
 
 var wsProtocols = map[string]wsProtocol{
 	"graphql-transport-ws": {name: "graphql-transport-ws", subscribe: "subscribe", data: "next",
-		suffix: []byte(`}}},"id":"` + subID + `","type":"next"}`)},
+		suffix:    []byte(`}}},"id":"` + subID + `","type":"next"}`),
+		muxPrefix: []byte(`{"id":"` + subID + `","type":"next","payload":{"data":{"flashSaleStock":{"sold":`)},
 	"graphql-ws": {name: "graphql-ws", subscribe: "start", data: "data",
-		suffix: []byte(`}}},"id":"` + subID + `","type":"data"}`)},
+		suffix:    []byte(`}}},"id":"` + subID + `","type":"data"}`),
+		muxPrefix: []byte(`{"id":"` + subID + `","type":"data","payload":{"data":{"flashSaleStock":{"sold":`)},
 }
 
 // wsDialers returns the websocket URL of the server's /graphql and one
@@ -232,13 +238,17 @@ func (s *subscriber) record(at time.Time, sold int64) {
 var stockPrefix = []byte(`{"payload":{"data":{"flashSaleStock":{"sold":`)
 
 // fastStock reads sold from an event of our subscription without a JSON
-// decoder when the message has exactly gqlgen's shape; anything else goes
-// to the full decoder.
+// decoder when the message has exactly gqlgen's shape, or the multiplexed
+// one's (id and type first); anything else goes to the full decoder.
 func (s *subscriber) fastStock(b []byte) (int64, bool) {
-	if !bytes.HasPrefix(b, stockPrefix) || !bytes.HasSuffix(b, s.proto.suffix) {
+	switch {
+	case bytes.HasPrefix(b, stockPrefix) && bytes.HasSuffix(b, s.proto.suffix):
+		b = b[len(stockPrefix):]
+	case bytes.HasPrefix(b, s.proto.muxPrefix) && bytes.HasSuffix(b, muxSuffix):
+		b = b[len(s.proto.muxPrefix):]
+	default:
 		return 0, false
 	}
-	b = b[len(stockPrefix):]
 	i := 0
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		i++

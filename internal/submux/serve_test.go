@@ -43,7 +43,7 @@ func TestStalledSubscriberSkips(t *testing.T) {
 	for i := range states {
 		states[i] = wsgorilla.NewPayload([]byte(strconv.Itoa(i)))
 	}
-	g.publish(&state{payload: states[0], next: make(chan struct{})})
+	g.publish(g.newState(states[0]))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -60,7 +60,7 @@ func TestStalledSubscriberSkips(t *testing.T) {
 	// The slow one is stuck writing state 0 while 100 more come; the fast
 	// one gets each (it reads before the next is published).
 	for i := 1; i <= 100; i++ {
-		g.publish(&state{payload: states[i], next: make(chan struct{})})
+		g.publish(g.newState(states[i]))
 		if p := <-fast.sent; p != states[i] {
 			t.Fatalf("fast got %p, want state %d", p, i)
 		}
@@ -73,7 +73,7 @@ func TestStalledSubscriberSkips(t *testing.T) {
 		t.Fatalf("slow's next write was %p, want the newest", p)
 	}
 	// The end of the stream ends both.
-	g.publish(&state{next: make(chan struct{})})
+	g.publish(g.newState(nil))
 	<-done
 	<-done
 	if len(slow.got) != 2 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,46 @@ type conn struct {
 	// lastID is the id of the last subscribe message read (see noteID);
 	// only the transport's read loop uses it.
 	lastID string
+
+	// deadline is the write deadline the socket has (Unix nanoseconds; 0:
+	// unknown), see setWriteDeadline.
+	deadline atomic.Int64
+}
+
+// setWriteDeadline gives the next data write at least half the write
+// timeout. Moving the socket's deadline updates a runtime timer, a cost
+// on every write of every subscriber of a push, so the deadline is moved
+// only once half of it has passed: a write may take between half and all
+// of WriteTimeout. Call it with mu held.
+func (c *conn) setWriteDeadline() {
+	t := c.impl.writeTimeout
+	if t <= 0 {
+		return
+	}
+	now := time.Now()
+	if c.deadline.Load()-now.UnixNano() >= int64(t/2) {
+		return
+	}
+	d := now.Add(t)
+	c.deadline.Store(d.UnixNano())
+	_ = c.ws.SetWriteDeadline(d)
+}
+
+// pingHandler answers the peer's ping control frames as gorilla does,
+// and forgets the write deadline: gorilla's WriteControl sets the
+// socket's own (one second) for the pong.
+func (c *conn) pingHandler() {
+	c.ws.SetPingHandler(func(message string) error {
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(message), time.Now().Add(time.Second))
+		c.deadline.Store(0)
+		if err == websocket.ErrCloseSent {
+			return nil
+		}
+		if e, ok := err.(net.Error); ok && e.Timeout() {
+			return nil
+		}
+		return err
+	})
 }
 
 var (
@@ -100,9 +141,7 @@ func (c *conn) WriteJSON(v any) error {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t := c.impl.writeTimeout; t > 0 {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(t))
-	}
+	c.setWriteDeadline()
 	err = c.ws.WriteMessage(websocket.TextMessage, data)
 	switch {
 	case err == nil:

@@ -3,8 +3,10 @@ package wsgorilla
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -28,22 +30,25 @@ func Detach(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithCancel(withConnRef(context.WithoutCancel(r.Context())))
-		dw := &detachWriter{ResponseWriter: w, hijacked: make(chan struct{})}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer cancel()
-			next.ServeHTTP(dw, r.WithContext(ctx))
-		}()
-		select {
-		case <-dw.hijacked:
-			// The websocket belongs to the goroutine above now; net/http
-			// does nothing more with a hijacked connection.
-		case <-done:
-			// Refused before the upgrade: the response is written.
-		}
+		ref := new(connRef)
+		ctx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(r.Context()), connRefKey{}, ref))
+		dw := &detachWriter{ResponseWriter: w, handed: make(chan struct{})}
+		// Only the copy goes along: net/http's own request is garbage once
+		// its response is (see Hijack).
+		go serveDetached(next, dw, r.WithContext(ctx), cancel, ref)
+		// Until the connection is hijacked (the websocket belongs to the
+		// goroutine above then; net/http does nothing more with it), or
+		// the handler refused it and returned (its response is written).
+		<-dw.handed
 	})
+}
+
+func serveDetached(next http.Handler, dw *detachWriter, r *http.Request, cancel context.CancelFunc, ref *connRef) {
+	defer dw.hand()
+	defer cancel()
+	defer ref.handlerReturned()
+	defer recoverHandler(dw, r)
+	next.ServeHTTP(dw, r)
 }
 
 // isUpgrade reports whether r asks for a websocket (RFC 6455 §4.1).
@@ -79,7 +84,7 @@ func RefuseOrigins(checkOrigin func(r *http.Request) bool, next http.Handler) ht
 // "unable to upgrade") is dropped instead of reaching net/http.
 type detachWriter struct {
 	http.ResponseWriter
-	hijacked chan struct{}
+	handed   chan struct{} // closed at the hijack, or when the handler returns
 	once     sync.Once
 	wrote    bool // a status was written
 	dropping bool // a second one was: its body goes nowhere
@@ -105,9 +110,44 @@ func (d *detachWriter) Write(p []byte) (int, error) {
 func (d *detachWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(d.ResponseWriter).Hijack()
 	if err == nil {
-		d.once.Do(func() { close(d.hijacked) })
+		// net/http's response, and with it its connection and whatever
+		// wrapped them outside Detach, would otherwise stay reachable
+		// through this writer for the websocket's whole life; nothing may
+		// use them after a hijack.
+		d.ResponseWriter = hijacked{}
+		d.hand()
 	}
 	return c, brw, err
+}
+
+func (d *detachWriter) hand() { d.once.Do(func() { close(d.handed) }) }
+
+// hijacked stands for net/http's ResponseWriter once the connection is
+// hijacked: net/http refuses every use then too.
+type hijacked struct{}
+
+func (hijacked) Header() http.Header       { return http.Header{} }
+func (hijacked) Write([]byte) (int, error) { return 0, http.ErrHijacked }
+func (hijacked) WriteHeader(int)           {}
+
+// recoverHandler does for the detached goroutine what net/http does for
+// its own: a panicking handler is logged (http.ErrAbortHandler silently)
+// instead of ending the process, and a request not yet answered gets a
+// 500.
+func recoverHandler(dw *detachWriter, r *http.Request) {
+	err := recover()
+	if err == nil {
+		return
+	}
+	if _, gone := dw.ResponseWriter.(hijacked); !gone && !dw.wrote {
+		dw.WriteHeader(http.StatusInternalServerError)
+	}
+	if err == http.ErrAbortHandler {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	slog.Error("websocket handler panicked", "url", r.URL.Path, "panic", err, "stack", string(buf))
 }
 
 func (d *detachWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }

@@ -2,6 +2,7 @@ package wsgorilla_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -142,4 +143,33 @@ func TestDetach(t *testing.T) {
 		wait(t, c.returned, "the return to net/http")
 		wait(t, ctx.Done(), "net/http cancelling the plain request's context")
 	})
+}
+
+// TestDetachClosesAbandoned: served through Detach, a connection gqlgen's
+// handler returned from without closing (a connection_init payload that is
+// not a JSON object) is closed with 1011 after the linger, as without it.
+func TestDetachClosesAbandoned(t *testing.T) {
+	ws := baseWS(newRecorder())
+	ws.Implementation = wsgorilla.WithCloseLinger(wsgorilla.New(wsgorilla.Options{}), 100*time.Millisecond)
+	srv, _ := newGQLServer(ws)
+	ts := httptest.NewServer(wsgorilla.Detach(srv))
+	t.Cleanup(ts.Close)
+	c := mustDial(t, "ws"+strings.TrimPrefix(ts.URL, "http")+"/query", graphqlTransportWS.name)
+	c.send(msg{Type: "connection_init", Payload: json.RawMessage(`[1]`)})
+	ce := c.expectClose(5 * time.Second)
+	if ce.Code != websocket.CloseInternalServerErr || ce.Text != "internal error" {
+		t.Fatalf("close %d %q", ce.Code, ce.Text)
+	}
+}
+
+// TestDetachRecovers: a handler that panics on its detached goroutine
+// neither ends the process nor leaves the request unanswered.
+func TestDetachRecovers(t *testing.T) {
+	h := wsgorilla.Detach(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	_, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err == nil || res == nil || res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("dial: %v, %v", res, err)
+	}
 }

@@ -92,8 +92,8 @@ func TestMemoryPerConnection(t *testing.T) {
 	configs := []memConfig{
 		{"coder (gqlgen default)", "coder", 0, 0, tws, false, false},
 		{"coder (gqlgen default)", "coder", 0, 0, gws, false, false},
-		{"gorilla defaults (read 512, pooled write 4096)", "gorilla", 0, 0, tws, false, false},
-		{"gorilla defaults (read 512, pooled write 4096)", "gorilla", 0, 0, gws, false, false},
+		{"gorilla defaults (read 256, pooled write 4096)", "gorilla", 0, 0, tws, false, false},
+		{"gorilla defaults (read 256, pooled write 4096)", "gorilla", 0, 0, gws, false, false},
 		{"gorilla defaults, net/http buffers kept", "gorilla-keepbufs", 0, 0, tws, false, false},
 		{"gorilla read 125 (gorilla's minimum)", "gorilla", 125, 0, tws, false, false},
 		{"gorilla read 1024", "gorilla", 1024, 0, tws, false, false},

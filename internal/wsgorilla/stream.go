@@ -20,13 +20,18 @@ import (
 // two marshallings per subscriber and event are skipped.
 
 // connRef lets Accept hand its connection to the operations of the
-// request (they only see contexts derived from the request's).
+// request (they only see contexts derived from the request's), and Detach
+// learn which connection its handler left behind.
 type connRef struct{ c atomic.Pointer[conn] }
 
 type connRefKey struct{}
 
-func withConnRef(ctx context.Context) context.Context {
-	return context.WithValue(ctx, connRefKey{}, new(connRef))
+// handlerReturned gives a connection the transport did not close closeLinger
+// more, then closes it (see Accept).
+func (r *connRef) handlerReturned() {
+	if c := r.c.Load(); c != nil && !c.closed.Load() {
+		time.AfterFunc(c.impl.linger, c.abandoned)
+	}
 }
 
 func connOf(ctx context.Context) *conn {
@@ -105,8 +110,18 @@ func StreamOf(ctx context.Context) (*Stream, bool) {
 type Payload struct {
 	data []byte
 
+	// first is the frame of the first prefix asked for, read without the
+	// lock: nearly every subscriber of a group has the same prefix, and
+	// thousands ask at once.
+	first atomic.Pointer[preparedFrame]
+
 	mu       sync.Mutex
 	prepared map[string]*websocket.PreparedMessage // by frame prefix
+}
+
+type preparedFrame struct {
+	prefix string
+	pm     *websocket.PreparedMessage
 }
 
 // NewPayload wraps an encoded payload; data must not change afterwards.
@@ -118,6 +133,9 @@ func NewPayload(data []byte) *Payload { return &Payload{data: data} }
 const maxPrepared = 8
 
 func (p *Payload) preparedFor(prefix []byte) *websocket.PreparedMessage {
+	if f := p.first.Load(); f != nil && f.prefix == string(prefix) {
+		return f.pm
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pm := p.prepared[string(prefix)]; pm != nil {
@@ -134,6 +152,7 @@ func (p *Payload) preparedFor(prefix []byte) *websocket.PreparedMessage {
 	}
 	if p.prepared == nil {
 		p.prepared = make(map[string]*websocket.PreparedMessage, 1)
+		p.first.Store(&preparedFrame{prefix: string(prefix), pm: pm})
 	}
 	p.prepared[string(prefix)] = pm
 	return pm
@@ -148,9 +167,7 @@ func (s *Stream) Send(p *Payload) error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t := c.impl.writeTimeout; t > 0 {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(t))
-	}
+	c.setWriteDeadline()
 	var err error
 	if pm != nil {
 		err = c.ws.WritePreparedMessage(pm)

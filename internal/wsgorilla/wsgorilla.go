@@ -44,7 +44,10 @@ const (
 	// connection keeps it for its whole life; messages larger than the buffer
 	// are still read (in several reads), the buffer only has to hold a frame
 	// header or a control frame (gorilla raises anything below 125 bytes).
-	DefaultReadBufferSize = 512
+	// Clients send little (subscribe messages of a few hundred bytes,
+	// pongs), so a few reads more for a large one cost less than the
+	// bytes every idle connection would keep.
+	DefaultReadBufferSize = 256
 	// DefaultWriteBufferSize is the size of the pooled write buffers. Larger
 	// messages are written without copying (header from the buffer, payload
 	// straight from the marshalled JSON) in a single frame.
@@ -79,8 +82,10 @@ type Options struct {
 	WriteBufferSize int
 	// HandshakeTimeout bounds writing the handshake response. Negative: none.
 	HandshakeTimeout time.Duration
-	// WriteTimeout bounds each message and close frame write. Negative: none
-	// for messages (close frames still get DefaultWriteTimeout).
+	// WriteTimeout bounds each message and close frame write (a message
+	// gets between half of it and all of it, see conn.setWriteDeadline).
+	// Negative: none for messages (close frames still get
+	// DefaultWriteTimeout).
 	WriteTimeout time.Duration
 	// Subprotocols, if set, are offered before the ones gqlgen passes to
 	// Accept, in order of the server's preference. gqlgen itself only speaks
@@ -177,8 +182,13 @@ func (i *Implementation) Accept(
 		*hw.brw.Writer = bufio.Writer{}
 	}
 	c := &conn{ws: ws, impl: i}
+	c.pingHandler()
 	if ref, ok := r.Context().Value(connRefKey{}).(*connRef); ok {
+		// Served through Detach, which calls ref.handlerReturned when the
+		// handler returns: the same as below without a context callback
+		// (and its allocations) per connection.
 		ref.c.Store(c)
+		return c, nil
 	}
 	// net/http cancels the request context when the handler returns. gqlgen
 	// closes the connection before its handler returns, except on paths
@@ -205,7 +215,10 @@ type hijackWriter struct {
 func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	h.brw = brw
-	return c, brw, err
+	if err != nil {
+		return c, brw, err
+	}
+	return &deadlineConn{Conn: c}, brw, nil
 }
 
 func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
