@@ -51,6 +51,12 @@ func send(t *testing.T, m *servertest.Mall, method, query string, vars map[strin
 		req, _ = http.NewRequest(method, m.HTTP.URL+"/graphql", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return do(t, m, req, hdr)
+}
+
+// do sends req with the headers hdr and reads the whole answer.
+func do(t *testing.T, m *servertest.Mall, req *http.Request, hdr map[string]string) answer {
+	t.Helper()
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -245,14 +251,5 @@ func sendJSON(t *testing.T, m *servertest.Mall, body map[string]any, hdr map[str
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, m.HTTP.URL+"/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	res, err := m.HTTP.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	rb, _ := io.ReadAll(res.Body)
-	return answer{res.StatusCode, res.Header, string(rb)}
+	return do(t, m, req, hdr)
 }
