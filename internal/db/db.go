@@ -286,7 +286,10 @@ func createPrivate(path string) error {
 
 // NewClient wraps an open pool in an ent client.
 func NewClient(pool *sql.DB, dialectName string, opts ...ent.Option) *ent.Client {
-	drv := entsql.OpenDB(dialectName, pool)
+	var drv dialect.Driver = entsql.OpenDB(dialectName, pool)
+	if dialectName == dialect.Postgres {
+		drv = newPreparedDriver(pool)
+	}
 	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }
 

@@ -1,0 +1,40 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// preparedDriver is ent's driver on PostgreSQL, running every statement
+// with parameters prepared (Prepared), in transactions too.
+type preparedDriver struct {
+	entsql.Conn // its ExecQuerier is stmts
+	pool        *sql.DB
+	stmts       *Prepared
+}
+
+func newPreparedDriver(pool *sql.DB) *preparedDriver {
+	p := NewPrepared(pool)
+	return &preparedDriver{Conn: entsql.Conn{ExecQuerier: p}, pool: pool, stmts: p}
+}
+
+func (d *preparedDriver) Dialect() string { return dialect.Postgres }
+
+func (d *preparedDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
+
+// BeginTx is what ent's Client.BeginTx calls.
+func (d *preparedDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
+	tx, err := d.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &entsql.Tx{Conn: entsql.Conn{ExecQuerier: d.stmts.In(tx)}, Tx: tx}, nil
+}
+
+func (d *preparedDriver) Close() error {
+	d.stmts.Close()
+	return d.pool.Close()
+}
