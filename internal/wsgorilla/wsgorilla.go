@@ -15,6 +15,9 @@
 //   - a write deadline on every message, and a connection whose write failed
 //     is closed, so a client that stops reading cannot pin its subscriptions
 //     (and gqlgen's per-connection write lock) for ever.
+//   - keepalive messages on a timer per connection (Options.KeepAlive), not
+//     on the goroutine and ticker of gqlgen's KeepAlivePingInterval and
+//     PingPongInterval.
 //
 // Usage:
 //
