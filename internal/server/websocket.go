@@ -21,14 +21,18 @@ import (
 )
 
 // Websocket settings: pings keep idle connections open through proxies and
-// find dead peers (KeepAlivePingInterval serves the legacy graphql-ws,
-// PingPongInterval graphql-transport-ws); a client has InitTimeout to say
-// connection_init; a message may be at most wsReadLimit bytes.
+// find dead peers ("ka" on the legacy graphql-ws, ping/pong on
+// graphql-transport-ws: wsgorilla's KeepAlive, a timer per connection where
+// gqlgen's KeepAlivePingInterval and PingPongInterval run a goroutine); a
+// client has InitTimeout to say connection_init; a message may be at most
+// wsReadLimit bytes.
 const (
-	wsKeepAlive   = 15 * time.Second
 	wsInitTimeout = 10 * time.Second
 	wsReadLimit   = 64 << 10
 )
+
+// wsKeepAlive is a variable for the tests only.
+var wsKeepAlive = 15 * time.Second
 
 // websocket is the subscriptions transport over gorilla/websocket, with
 // the contract's auth: connection_init may carry {"Authorization": "Bearer
@@ -38,13 +42,11 @@ func websocket(sessions *auth.Sessions, origins *wsgorilla.Origins, m *metrics.M
 	limit := int64(wsReadLimit)
 	return &transport.Websocket{
 		Implementation: counted{
-			WebsocketImplementation: wsgorilla.New(wsgorilla.Options{CheckOrigin: origins.CheckOrigin}),
+			WebsocketImplementation: wsgorilla.New(wsgorilla.Options{CheckOrigin: origins.CheckOrigin, KeepAlive: wsKeepAlive}),
 			m:                       m,
 		},
-		InitTimeout:           wsInitTimeout,
-		KeepAlivePingInterval: wsKeepAlive,
-		PingPongInterval:      wsKeepAlive,
-		PayloadReadLimit:      &limit,
+		InitTimeout:      wsInitTimeout,
+		PayloadReadLimit: &limit,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = graph.WithSubscriptionSlots(ctx)
 			raw := p.GetString("Authorization")

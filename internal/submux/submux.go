@@ -154,6 +154,8 @@ func (m *Mux) InterceptOperation(ctx context.Context, next graphql.OperationHand
 		// On this goroutine: gqlgen's DispatchOperation reads back the
 		// context its next handler was called with.
 		go g.run(gctx, next(gctx))
+	} else {
+		shed(oc)
 	}
 	select {
 	case <-g.ready:
@@ -172,6 +174,19 @@ func (m *Mux) InterceptOperation(ctx context.Context, next graphql.OperationHand
 		g.serve(ctx, s)
 		return nil
 	}
+}
+
+// shed drops from a joining subscriber's operation context what only an
+// execution of it reads: the group executes its first subscriber's, and
+// gqlgen keeps every subscriber's for the subscription's life. The
+// coerced variables, the document's text and the extensions' statistics
+// (a map) are most of what a subscription holds in gqlgen's objects.
+func shed(oc *graphql.OperationContext) {
+	oc.RawQuery = ""
+	oc.Variables = nil
+	oc.Extensions = nil
+	oc.Stats = graphql.Stats{OperationStart: oc.Stats.OperationStart, Read: oc.Stats.Read,
+		Parsing: oc.Stats.Parsing, Validation: oc.Stats.Validation}
 }
 
 // key is what subscribers must share to share a group.

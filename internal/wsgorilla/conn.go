@@ -42,6 +42,15 @@ type conn struct {
 	// deadline is the write deadline the socket has (Unix nanoseconds; 0:
 	// unknown), see setWriteDeadline.
 	deadline atomic.Int64
+
+	// The keepalive (see keepalive.go): its timer, set once the
+	// connection_ack is written; the data messages read so far (by the
+	// transport's read loop); and, for the timer's function only, the count
+	// it saw last and how many beats in a row saw no new message.
+	beat  atomic.Pointer[time.Timer]
+	reads atomic.Uint32
+	seen  uint32
+	quiet uint8
 }
 
 // setWriteDeadline gives the next data write at least half the write
@@ -96,6 +105,7 @@ var (
 func (c *conn) NextReader() (int, io.Reader, error) {
 	typ, r, err := c.ws.NextReader()
 	if err == nil {
+		c.reads.Add(1)
 		if typ == websocket.TextMessage {
 			r = c.readNoting(r)
 		}
@@ -143,6 +153,9 @@ func (c *conn) WriteJSON(v any) error {
 	defer c.mu.Unlock()
 	c.setWriteDeadline()
 	err = c.ws.WriteMessage(websocket.TextMessage, data)
+	if err == nil {
+		c.noteAck(data)
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -182,6 +195,7 @@ func (c *conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	c.stopBeat()
 	if c.closeSent.Load() && !c.peerClosed.Load() {
 		if hc, ok := c.ws.NetConn().(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
 			time.AfterFunc(c.impl.linger, func() { _ = c.ws.Close() })

@@ -15,14 +15,18 @@
 //   - a write deadline on every message, and a connection whose write failed
 //     is closed, so a client that stops reading cannot pin its subscriptions
 //     (and gqlgen's per-connection write lock) for ever.
+//   - keepalive messages on a timer per connection (Options.KeepAlive), not
+//     on the goroutine and ticker of gqlgen's KeepAlivePingInterval and
+//     PingPongInterval.
 //
 // Usage:
 //
 //	srv.AddTransport(transport.Websocket{
-//		Implementation:        wsgorilla.New(wsgorilla.Options{CheckOrigin: wsgorilla.AllowOrigins(origins)}),
-//		KeepAlivePingInterval: 10 * time.Second, // "ka" on legacy graphql-ws
-//		PingPongInterval:      10 * time.Second, // ping/pong on graphql-transport-ws
-//		InitTimeout:           5 * time.Second,
+//		Implementation: wsgorilla.New(wsgorilla.Options{
+//			CheckOrigin: wsgorilla.AllowOrigins(origins),
+//			KeepAlive:   15 * time.Second, // "ka" on graphql-ws, ping/pong on graphql-transport-ws
+//		}),
+//		InitTimeout: 5 * time.Second,
 //	})
 package wsgorilla
 
@@ -92,6 +96,14 @@ type Options struct {
 	// graphql-ws and graphql-transport-ws; anything else negotiated here makes
 	// the transport close the connection with 1002.
 	Subprotocols []string
+	// KeepAlive, if positive, makes every connection send {"type":"ka"}
+	// (graphql-ws) or {"type":"ping"} (graphql-transport-ws) every
+	// KeepAlive once its connection_ack is written, and end a
+	// graphql-transport-ws connection from which nothing was read for two
+	// beats in a row (see keepalive.go): what the transport's
+	// KeepAlivePingInterval and PingPongInterval do (leave those zero),
+	// without their two goroutines per connection.
+	KeepAlive time.Duration
 }
 
 // Implementation implements transport.WebsocketImplementation with
@@ -102,6 +114,7 @@ type Implementation struct {
 	writeTimeout time.Duration
 	closeTimeout time.Duration
 	linger       time.Duration
+	keepAlive    time.Duration
 
 	keepHijackedBuffers bool // tests only: measure what releasing them saves
 }
@@ -148,6 +161,7 @@ func New(o Options) *Implementation {
 		writeTimeout: o.WriteTimeout,
 		closeTimeout: closeTimeout,
 		linger:       closeLinger,
+		keepAlive:    o.KeepAlive,
 	}
 }
 
