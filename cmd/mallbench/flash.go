@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ func flash(args []string) error {
 	statsSettle := fs.Duration("stats-settle", 11*time.Second, "wait before and after the refusals for PostgreSQL's statistics (idle backends report theirs after 10 s)")
 	export := fs.String("export", "", "also write the buyers' tokens (tokens.txt, one per line) and the request bodies (typename.json, buy.json) into this directory, for other load generators")
 	idle := fs.Bool("idle", true, "before the storm, count the database's transactions over an idle span as long as the refusals' (the servers' background work), to subtract")
+	pairs := fs.Int("pairs", 6, "after the refusals, alternate this many 1 s spans of refusals and of { __typename } and print the median of their ratios (the machine's drift between the two falls out)")
 	warm := fs.Bool("warm", true, "buyers open the sale's page (one signed-in query each, on every instance) before the storm, as they do while the livestream counts down; -warm=false: each buyer's first request to an instance is a buy")
 	_ = fs.Parse(args)
 	if *dbURL == "" {
@@ -137,9 +139,10 @@ func flash(args []string) error {
 	time.Sleep(*statsSettle)
 	before, scansBefore := dbActivity(ctx, d)
 
-	ref := measureAt(ctx, *refusals, *workers, func(int) (request, bool) {
+	refuse := func(int) (request, bool) {
 		return request{token: tokens[rand.IntN(len(tokens))], body: buy, instance: rand.IntN(instances)}, true
-	}, send)
+	}
+	ref := measureAt(ctx, *refusals, *workers, refuse, send)
 	time.Sleep(*statsSettle)
 	after, scansAfter := dbActivity(ctx, d)
 
@@ -153,6 +156,16 @@ func flash(args []string) error {
 	fmt.Printf("  %.2f× { __typename } before the sale, %.2f× { __typename } after it (%.0f requests/s, p50 %s, p99 %s)\n",
 		ref.rate/base.rate, ref.rate/base2.rate, base2.rate,
 		ms(percentile(base2.t.latencies, .5)), ms(percentile(base2.t.latencies, .99)))
+	if *pairs > 0 {
+		ratios := make([]float64, *pairs)
+		for i := range ratios {
+			r := measureAt(ctx, time.Second, *workers, refuse, send)
+			t := measureAt(ctx, time.Second, *workers, anyInstance("", typename), send)
+			ratios[i] = r.rate / t.rate
+		}
+		fmt.Printf("  %d interleaved 1 s pairs of refusals and { __typename }: median %.2f× (min %.2f×, max %.2f×)\n",
+			*pairs, median(ratios), slices.Min(ratios), slices.Max(ratios))
+	}
 	if before >= 0 && n > 0 {
 		// Every statement outside a transaction is a transaction of its own,
 		// so this bounds the queries from above (the server's background
