@@ -12,6 +12,9 @@
 //   - statements written per dialect: the flash-sale batch (raw SQL with
 //     arrays on PostgreSQL, ent on SQLite: flashsales/batch_postgres.go,
 //     batch_sqlite.go) and the throttle buckets' upsert (GREATEST or max);
+//   - PostgreSQL only: ent's statements with parameters run prepared
+//     (driver.go, prepared.go; lib/pq would send each in two round trips,
+//     parsed and planned again);
 //   - PostgreSQL only: LISTEN/NOTIFY between instances (fanout, started by
 //     the server when the database is PostgreSQL), advisory locks around
 //     migrations and the demo load, the pool's size (DefaultMaxConns; SQLite
