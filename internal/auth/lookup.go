@@ -47,7 +47,7 @@ const (
 )
 
 func newLookups(d *db.DB) *lookups {
-	l := &lookups{db: d, prepared: db.NewPrepared(d.Pool)}
+	l := &lookups{db: d, prepared: d.Prepared()}
 	l.loader = dataloadgen.NewMappedLoader(l.fetch,
 		dataloadgen.WithWait(lookupWait), dataloadgen.WithBatchCapacity(lookupBatch), dataloadgen.WithoutCache())
 	return l

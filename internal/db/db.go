@@ -12,9 +12,9 @@
 //   - statements written per dialect: the flash-sale batch (raw SQL with
 //     arrays on PostgreSQL, ent on SQLite: flashsales/batch_postgres.go,
 //     batch_sqlite.go) and the throttle buckets' upsert (GREATEST or max);
-//   - PostgreSQL only: ent's statements with parameters run prepared
-//     (driver.go, prepared.go; lib/pq would send each in two round trips,
-//     parsed and planned again);
+//   - PostgreSQL only: ent's statements run prepared (driver.go,
+//     prepared.go; lib/pq would send one with parameters in two round
+//     trips, and PostgreSQL would parse and plan each again);
 //   - PostgreSQL only: LISTEN/NOTIFY between instances (fanout, started by
 //     the server when the database is PostgreSQL), advisory locks around
 //     migrations and the demo load, the pool's size (DefaultMaxConns; SQLite
@@ -133,6 +133,19 @@ type DB struct {
 	Pool    *sql.DB
 	Client  *ent.Client
 	Dialect string
+	// Statements are the pool's prepared statements on PostgreSQL, shared
+	// by ent's driver and the hot paths' own SQL (nil on SQLite, and in a
+	// DB put together by hand: Prepared then gives a cache of its own).
+	Statements *Prepared
+}
+
+// Prepared returns the statements to run prepared on d's pool: the
+// shared cache, or a new one for a DB without it.
+func (d *DB) Prepared() *Prepared {
+	if d.Statements != nil {
+		return d.Statements
+	}
+	return NewPrepared(d.Pool)
 }
 
 // Postgres reports whether the database is PostgreSQL.
@@ -268,7 +281,14 @@ func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to %s: %w", t.Dialect, err)
 	}
-	return &DB{Pool: pool, Client: NewClient(pool, t.Dialect, opts...), Dialect: t.Dialect}, nil
+	d := &DB{Pool: pool, Dialect: t.Dialect}
+	var drv dialect.Driver = entsql.OpenDB(t.Dialect, pool)
+	if t.Dialect == dialect.Postgres {
+		d.Statements = NewPrepared(pool)
+		drv = newPreparedDriver(pool, d.Statements)
+	}
+	d.Client = ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
+	return d, nil
 }
 
 // createPrivate creates the SQLite file readable by its owner alone (0600)
@@ -291,7 +311,7 @@ func createPrivate(path string) error {
 func NewClient(pool *sql.DB, dialectName string, opts ...ent.Option) *ent.Client {
 	var drv dialect.Driver = entsql.OpenDB(dialectName, pool)
 	if dialectName == dialect.Postgres {
-		drv = newPreparedDriver(pool)
+		drv = newPreparedDriver(pool, NewPrepared(pool))
 	}
 	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }

@@ -8,16 +8,15 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 )
 
-// preparedDriver is ent's driver on PostgreSQL, running every statement
-// with parameters prepared (Prepared), in transactions too.
+// preparedDriver is ent's driver on PostgreSQL, running its statements
+// prepared (Prepared), in transactions too.
 type preparedDriver struct {
 	entsql.Conn // its ExecQuerier is stmts
 	pool        *sql.DB
 	stmts       *Prepared
 }
 
-func newPreparedDriver(pool *sql.DB) *preparedDriver {
-	p := NewPrepared(pool)
+func newPreparedDriver(pool *sql.DB, p *Prepared) *preparedDriver {
 	return &preparedDriver{Conn: entsql.Conn{ExecQuerier: p}, pool: pool, stmts: p}
 }
 

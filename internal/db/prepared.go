@@ -7,27 +7,32 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
 )
 
-// Prepared runs statements with parameters as prepared statements on
-// PostgreSQL: lib/pq sends an unprepared statement with parameters in two
+// Prepared runs statements as prepared statements on PostgreSQL: lib/pq sends an unprepared statement with parameters in two
 // round trips (Parse and Describe, then Bind and Execute) and the server
 // parses and plans it each time; a prepared one is one round trip and is
 // planned from its cached plan. database/sql prepares a statement on each
 // pool connection it runs on, once. On a busy machine every round trip
 // also waits for the process to be scheduled.
 //
+// Statements without parameters are prepared too (lib/pq's simple query
+// is one round trip, but parsed and planned each time); a text that
+// cannot be prepared (several commands) runs as it is.
+//
 // The cache holds at most PreparedLimit statements, the least recently
 // used leaving first: ent builds a new text for every length of an IN
 // list, and each statement costs memory in every server process it was
-// prepared on. A statement without parameters runs as it is (lib/pq's
-// simple query: one round trip already, and it may hold several commands).
-// The zero value is not usable: NewPrepared.
+// prepared on. The zero value is not usable: NewPrepared.
 type Prepared struct {
 	pool *sql.DB
+
+	// What ran (see PreparedStats).
+	prepared, unprepared, preparations, evictions atomic.Uint64
 
 	mu    sync.Mutex
 	limit int
@@ -56,18 +61,12 @@ func NewPrepared(pool *sql.DB) *Prepared {
 
 // QueryContext runs query, prepared on first use, with args.
 func (p *Prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if len(args) == 0 {
-		return p.pool.QueryContext(ctx, query)
-	}
 	return run(p, ctx, query, func(st *sql.Stmt) (*sql.Rows, error) { return st.QueryContext(ctx, args...) },
 		func() (*sql.Rows, error) { return p.pool.QueryContext(ctx, query, args...) })
 }
 
 // ExecContext runs query, prepared on first use, with args.
 func (p *Prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if len(args) == 0 {
-		return p.pool.ExecContext(ctx, query)
-	}
 	return run(p, ctx, query, func(st *sql.Stmt) (sql.Result, error) { return st.ExecContext(ctx, args...) },
 		func() (sql.Result, error) { return p.pool.ExecContext(ctx, query, args...) })
 }
@@ -88,28 +87,43 @@ type TxPrepared struct {
 
 // QueryContext runs query in the transaction, prepared, with args.
 func (t TxPrepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if len(args) == 0 {
-		return t.tx.QueryContext(ctx, query)
-	}
 	e := t.p.lookup(query)
 	if e == nil {
+		t.p.unprepared.Add(1)
 		return t.tx.QueryContext(ctx, query, args...)
 	}
 	defer t.p.give(e, false)
+	t.p.prepared.Add(1)
 	return t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
 }
 
 // ExecContext runs query in the transaction, prepared, with args.
 func (t TxPrepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if len(args) == 0 {
-		return t.tx.ExecContext(ctx, query)
-	}
 	e := t.p.lookup(query)
 	if e == nil {
+		t.p.unprepared.Add(1)
 		return t.tx.ExecContext(ctx, query, args...)
 	}
 	defer t.p.give(e, false)
+	t.p.prepared.Add(1)
 	return t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+}
+
+// PreparedStats are a cache's counts since it was made.
+type PreparedStats struct {
+	Prepared     uint64 // statements run prepared
+	Unprepared   uint64 // run as they were: not yet prepared in a transaction, or not preparable
+	Preparations uint64 // statements prepared through the pool
+	Evictions    uint64 // statements dropped: least recently used, or a stale plan
+	Held         int    // statements in the cache now
+}
+
+// Stats returns the cache's counts.
+func (p *Prepared) Stats() PreparedStats {
+	return PreparedStats{
+		Prepared: p.prepared.Load(), Unprepared: p.unprepared.Load(),
+		Preparations: p.preparations.Load(), Evictions: p.evictions.Load(), Held: p.Len(),
+	}
 }
 
 // Len is how many statements the cache holds.
@@ -134,12 +148,21 @@ func (p *Prepared) Close() {
 func run[T any](p *Prepared, ctx context.Context, query string, fn func(*sql.Stmt) (T, error), retry func() (T, error)) (T, error) {
 	e, err := p.take(ctx, query)
 	if err != nil {
+		if retry != nil && !errors.Is(err, ctx.Err()) {
+			// What cannot be prepared may still run: several commands
+			// in one text, say. A statement that is wrong fails again,
+			// with the error it always had.
+			p.unprepared.Add(1)
+			return retry()
+		}
 		var zero T
 		return zero, err
 	}
+	p.prepared.Add(1)
 	v, err := fn(e.st)
 	p.give(e, stalePlan(err))
 	if stalePlan(err) && retry != nil {
+		p.unprepared.Add(1)
 		return retry()
 	}
 	return v, err
@@ -191,6 +214,9 @@ func (p *Prepared) prepareLater(e *prepEntry) {
 	ctx, cancel := context.WithTimeout(context.Background(), prepareWait)
 	defer cancel()
 	st, err := p.pool.PrepareContext(ctx, e.query)
+	if err == nil {
+		p.preparations.Add(1)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -222,6 +248,7 @@ func (p *Prepared) take(ctx context.Context, query string) (*prepEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.preparations.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e := p.hitLocked(query); e != nil { // another call prepared it meanwhile
@@ -263,6 +290,7 @@ func (p *Prepared) give(e *prepEntry, drop bool) {
 func (p *Prepared) evictLocked(el *list.Element) {
 	e := p.lru.Remove(el).(*prepEntry)
 	delete(p.byQ, e.query)
+	p.evictions.Add(1)
 	e.evicted = true
 	if e.users == 0 && e.st != nil {
 		e.st.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -224,4 +225,37 @@ func inTx(ctx context.Context, pool *sql.DB, p *db.Prepared, q string, id int, v
 	}
 	rows.Close()
 	return tx.Commit()
+}
+
+// Statements without parameters run prepared too; a text PostgreSQL cannot
+// prepare (several commands) still runs as it is, and a wrong one fails
+// with its own error, without entering the cache.
+func TestPreparedStatementsWithoutParameters(t *testing.T) {
+	pool := preparedPool(t, 2)
+	p := db.NewPrepared(pool)
+	ctx := context.Background()
+	rows, err := p.QueryContext(ctx, "SELECT count(*) FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if got := p.Stats(); got.Prepared != 1 || got.Held != 1 {
+		t.Fatalf("after one statement without parameters: %+v, want it prepared and held", got)
+	}
+	if _, err := p.ExecContext(ctx, "UPDATE t SET v = v + 1 WHERE id = 1; UPDATE t SET v = v + 1 WHERE id = 2"); err != nil {
+		t.Fatalf("two commands: %v", err)
+	}
+	var v1, v2 int
+	if err := pool.QueryRow("SELECT (SELECT v FROM t WHERE id = 1), (SELECT v FROM t WHERE id = 2)").Scan(&v1, &v2); err != nil {
+		t.Fatal(err)
+	}
+	if v1 != 11 || v2 != 21 {
+		t.Fatalf("after the two commands v = %d, %d, want 11, 21", v1, v2)
+	}
+	if _, err := p.ExecContext(ctx, "UPDATE no_such_table SET v = 1"); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("a wrong statement: %v, want its own error", err)
+	}
+	if got := p.Stats(); got.Held != 1 || got.Unprepared != 2 {
+		t.Fatalf("%+v, want 1 statement held and 2 run unprepared", got)
+	}
 }

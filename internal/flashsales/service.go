@@ -63,7 +63,7 @@ func New(d *db.DB, window time.Duration, reg *changes.Registry, opts ...Option) 
 	if reg == nil {
 		reg = changes.New() // this instance alone, no other consequences
 	}
-	s := &Service{db: d, window: window, now: time.Now, changes: reg, gates: map[gid.ID]*gate{}, prepared: db.NewPrepared(d.Pool)}
+	s := &Service{db: d, window: window, now: time.Now, changes: reg, gates: map[gid.ID]*gate{}, prepared: d.Prepared()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -1,7 +1,7 @@
 // Package metrics is the server's Prometheus instrumentation: GraphQL
 // operations by name and outcome, flash-sale purchases and refusals,
-// websocket connections and subscriptions, the live brokers and the
-// database pool, plus Go's and the process's own figures. Each server has
+// websocket connections and subscriptions, the live brokers, the
+// database pool and its prepared statements, plus Go's and the process's own figures. Each server has
 // a registry of its own (tests run many servers in one process).
 package metrics
 
@@ -132,6 +132,32 @@ func (m *Metrics) ResponseCache(stats func() (hits, misses int64)) {
 			func() float64 { h, _ := stats(); return float64(h) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_response_cache_misses_total", Help: "Cacheable public reads computed (not in the cache, or stale)."},
 			func() float64 { _, m := stats(); return float64(m) }),
+	)
+}
+
+// StatementStats are the counts of the prepared statements on PostgreSQL
+// (db.PreparedStats).
+type StatementStats struct {
+	Prepared, Unprepared, Preparations, Evictions uint64
+	Held                                          int
+}
+
+// Statements exports the statements run through the prepared-statement
+// cache (ent's and the hot paths' own SQL), so that a load run can tell
+// what a request costs the database in statements.
+func (m *Metrics) Statements(stats func() StatementStats) {
+	f := func(pick func(StatementStats) float64) func() float64 { return func() float64 { return pick(stats()) } }
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_db_statements_prepared_total", Help: "Statements run as prepared statements."},
+			f(func(s StatementStats) float64 { return float64(s.Prepared) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_db_statements_unprepared_total", Help: "Statements run unprepared: in a transaction before their preparation finished, or not preparable."},
+			f(func(s StatementStats) float64 { return float64(s.Unprepared) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_db_statement_preparations_total", Help: "Statements prepared (each is then prepared again on every pool connection it runs on)."},
+			f(func(s StatementStats) float64 { return float64(s.Preparations) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mall_db_statement_evictions_total", Help: "Prepared statements closed: least recently used beyond the cache's bound, or with a stale plan."},
+			f(func(s StatementStats) float64 { return float64(s.Evictions) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mall_db_prepared_statements", Help: "Prepared statements in the cache."},
+			f(func(s StatementStats) float64 { return float64(s.Held) })),
 	)
 }
 

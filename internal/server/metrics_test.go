@@ -74,3 +74,39 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL the statements that went through the prepared-statement
+// cache are counted: a page of products read twice is prepared once and
+// runs prepared both times. SQLite has no such cache and no such metric.
+func TestStatementMetrics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d *testdb.DB) {
+		m := servertest.Start(t, d, servertest.Options{NoWorkers: true})
+		servertest.OilProduct(t, m, 10)
+		if d.Name == "sqlite" {
+			if got := metric(t, m, `mall_db_statements_prepared_total`); got != -1 {
+				t.Fatalf("SQLite exports mall_db_statements_prepared_total = %v", got)
+			}
+			return
+		}
+		page := func() {
+			if r := m.Do("", `{ products(first: 5) { totalCount edges { node { name supplier { name } } } } }`, nil); len(r.Errors) > 0 {
+				t.Fatalf("products: %+v", r.Errors)
+			}
+		}
+		page()
+		ran, prepared := metric(t, m, `mall_db_statements_prepared_total`), metric(t, m, `mall_db_statement_preparations_total`)
+		page()
+		if got := metric(t, m, `mall_db_statements_prepared_total`) - ran; got < 3 {
+			t.Errorf("the second page ran %v statements prepared, want at least 3 (count, products, suppliers)", got)
+		}
+		if got := metric(t, m, `mall_db_statement_preparations_total`) - prepared; got != 0 {
+			t.Errorf("the second page prepared %v statements, want 0", got)
+		}
+		if got := metric(t, m, `mall_db_prepared_statements`); got < 3 {
+			t.Errorf("mall_db_prepared_statements = %v, want at least 3", got)
+		}
+		if got := metric(t, m, `mall_db_statement_evictions_total`); got != 0 {
+			t.Errorf("mall_db_statement_evictions_total = %v, want 0", got)
+		}
+	})
+}

@@ -190,6 +190,9 @@ func New(d *db.DB, o Options) (*Server, error) {
 		s.Accounts.LimitLogins(account.LoginLimits{})
 	}
 	s.Metrics.Pool(d.Pool)
+	if st := d.Statements; st != nil {
+		s.Metrics.Statements(func() metrics.StatementStats { return metrics.StatementStats(st.Stats()) })
+	}
 	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.brokerStats()) })
 	s.Metrics.Multiplexed(s.Submux.Groups, s.Submux.Executions)
 	gql := graph.NewHandler(&graph.Resolver{
