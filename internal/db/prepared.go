@@ -80,7 +80,9 @@ func (p *Prepared) In(tx *sql.Tx) TxPrepared { return TxPrepared{p: p, tx: tx} }
 // every connection in a transaction that would wait forever. A statement
 // not yet prepared therefore runs unprepared on the transaction's
 // connection while the pool prepares it in the background (lookup). A
-// failed statement has aborted the transaction, so nothing is retried.
+// failed statement has aborted the transaction, so nothing is retried; a
+// stale one (stalePlan) is dropped all the same, or every later
+// transaction on a connection holding it would fail too.
 type TxPrepared struct {
 	p  *Prepared
 	tx *sql.Tx
@@ -95,8 +97,9 @@ func (t TxPrepared) QueryContext(ctx context.Context, query string, args ...any)
 	if e == nil {
 		return t.tx.QueryContext(ctx, query, args...)
 	}
-	defer t.p.give(e, false)
-	return t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
+	rows, err := t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
+	t.p.give(e, stalePlan(err))
+	return rows, err
 }
 
 // ExecContext runs query in the transaction, prepared, with args.
@@ -108,8 +111,9 @@ func (t TxPrepared) ExecContext(ctx context.Context, query string, args ...any) 
 	if e == nil {
 		return t.tx.ExecContext(ctx, query, args...)
 	}
-	defer t.p.give(e, false)
-	return t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+	res, err := t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+	t.p.give(e, stalePlan(err))
+	return res, err
 }
 
 // Len is how many statements the cache holds.
