@@ -2,3 +2,6 @@ package db
 
 // SetPreparedLimit lowers p's bound, for tests of its eviction.
 func SetPreparedLimit(p *Prepared, n int) { p.limit = n }
+
+// WaitClosed waits until the statements p evicted are closed.
+func WaitClosed(p *Prepared) { p.closing.Wait() }

@@ -34,6 +34,8 @@ type Prepared struct {
 	// What ran (see PreparedStats).
 	prepared, unprepared, preparations, evictions atomic.Uint64
 
+	closing sync.WaitGroup // statements being closed (closeLater)
+
 	mu    sync.Mutex
 	limit int
 	byQ   map[string]*list.Element // of *prepEntry
@@ -79,7 +81,9 @@ func (p *Prepared) In(tx *sql.Tx) TxPrepared { return TxPrepared{p: p, tx: tx} }
 // every connection in a transaction that would wait forever. A statement
 // not yet prepared therefore runs unprepared on the transaction's
 // connection while the pool prepares it in the background (lookup). A
-// failed statement has aborted the transaction, so nothing is retried.
+// failed statement has aborted the transaction, so nothing is retried; a
+// stale one (stalePlan) is dropped all the same, or every later
+// transaction on a connection holding it would fail too.
 type TxPrepared struct {
 	p  *Prepared
 	tx *sql.Tx
@@ -92,9 +96,10 @@ func (t TxPrepared) QueryContext(ctx context.Context, query string, args ...any)
 		t.p.unprepared.Add(1)
 		return t.tx.QueryContext(ctx, query, args...)
 	}
-	defer t.p.give(e, false)
 	t.p.prepared.Add(1)
-	return t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
+	rows, err := t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
+	t.p.give(e, stalePlan(err))
+	return rows, err
 }
 
 // ExecContext runs query in the transaction, prepared, with args.
@@ -104,9 +109,10 @@ func (t TxPrepared) ExecContext(ctx context.Context, query string, args ...any) 
 		t.p.unprepared.Add(1)
 		return t.tx.ExecContext(ctx, query, args...)
 	}
-	defer t.p.give(e, false)
 	t.p.prepared.Add(1)
-	return t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+	res, err := t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+	t.p.give(e, stalePlan(err))
+	return res, err
 }
 
 // PreparedStats are a cache's counts since it was made.
@@ -136,10 +142,19 @@ func (p *Prepared) Len() int {
 // Close closes every statement; later calls prepare again.
 func (p *Prepared) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	for p.lru.Len() > 0 {
 		p.evictLocked(p.lru.Back())
 	}
+	p.mu.Unlock()
+	p.closing.Wait()
+}
+
+// closeLater closes st on a goroutine of its own: database/sql closes a
+// statement on each connection it was prepared on, a round trip each,
+// holding the pool's lock, and neither our lock nor the request that
+// evicted it should wait for that.
+func (p *Prepared) closeLater(st *sql.Stmt) {
+	p.closing.Go(func() { _ = st.Close() })
 }
 
 // run runs fn on query's statement. A statement whose cached plan no
@@ -225,7 +240,7 @@ func (p *Prepared) prepareLater(e *prepEntry) {
 		delete(p.byQ, e.query)
 	case err != nil:
 	case e.evicted:
-		st.Close()
+		p.closeLater(st)
 	default:
 		e.st = st
 	}
@@ -252,7 +267,7 @@ func (p *Prepared) take(ctx context.Context, query string) (*prepEntry, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e := p.hitLocked(query); e != nil { // another call prepared it meanwhile
-		st.Close()
+		p.closeLater(st)
 		return e, nil
 	}
 	if el, ok := p.byQ[query]; ok { // being prepared in the background
@@ -281,7 +296,7 @@ func (p *Prepared) give(e *prepEntry, drop bool) {
 		return
 	}
 	if e.evicted && e.users == 0 {
-		e.st.Close()
+		p.closeLater(e.st)
 	}
 }
 
@@ -293,6 +308,6 @@ func (p *Prepared) evictLocked(el *list.Element) {
 	p.evictions.Add(1)
 	e.evicted = true
 	if e.users == 0 && e.st != nil {
-		e.st.Close()
+		p.closeLater(e.st)
 	}
 }

@@ -77,6 +77,7 @@ func TestPreparedKeepsTheRecentlyUsed(t *testing.T) {
 	if got := p.Len(); got != 3 {
 		t.Fatalf("cache holds %d statements, want 3", got)
 	}
+	db.WaitClosed(p)
 	if got := serverStatements(t, pool); got != 3 {
 		t.Fatalf("PostgreSQL holds %d prepared statements, want 3", got)
 	}
@@ -258,4 +259,48 @@ func TestPreparedStatementsWithoutParameters(t *testing.T) {
 	if got := p.Stats(); got.Held != 1 || got.Unprepared != 2 {
 		t.Fatalf("%+v, want 1 statement held and 2 run unprepared", got)
 	}
+}
+
+// Inside a transaction a stale statement fails the transaction (it cannot
+// be retried there), and is dropped: the next transaction answers.
+func TestPreparedStaleInTransactionIsDropped(t *testing.T) {
+	pool := preparedPool(t, 1)
+	p := db.NewPrepared(pool)
+	ctx := context.Background()
+	const q = "SELECT * FROM t WHERE id = $1"
+	if got := readV2(t, p, q, 4); got != 40 {
+		t.Fatalf("got %d, want 40", got)
+	}
+	if _, err := pool.Exec("ALTER TABLE t ALTER COLUMN v TYPE bigint"); err != nil {
+		t.Fatal(err)
+	}
+	var id, v int
+	_ = inTxScan(ctx, pool, p, q, 4, &id, &v) // may fail: the statement is stale
+	if err := inTxScan(ctx, pool, p, q, 5, &id, &v); err != nil {
+		t.Fatalf("the transaction after the stale one: %v", err)
+	}
+	if v != 50 {
+		t.Fatalf("got %d, want 50", v)
+	}
+}
+
+func inTxScan(ctx context.Context, pool *sql.DB, p *db.Prepared, q string, id int, dest ...any) error {
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := p.In(tx).QueryContext(ctx, q, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("no row (%v)", rows.Err())
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	rows.Close()
+	return tx.Commit()
 }

@@ -55,7 +55,11 @@ func (c *conn) heartbeat() {
 		if r := c.reads.Load(); r != c.seen {
 			c.seen, c.quiet = r, 0
 		} else if c.quiet++; c.quiet >= quietBeats {
+			// The beats go on: a pong read meanwhile makes the transport
+			// clear this deadline (gqlgen does on every pong), and the
+			// next beat counts it, or finds the connection closed.
 			_ = c.ws.SetReadDeadline(time.Now())
+			c.beat.Load().Reset(c.impl.keepAlive)
 			return
 		}
 	}

@@ -1,11 +1,13 @@
 package wsgorilla_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 
 	"unionmall/internal/wsgorilla"
@@ -160,6 +162,30 @@ func TestKeepAliveWithEvents(t *testing.T) {
 				t.Fatalf("ErrorFunc: %v", errs)
 			}
 			t.Logf("%d beats among the events", beats)
+		})
+	}
+}
+
+// TestKeepAliveAckWithPayload: an InitFunc that answers with an ack
+// payload ({"type":"connection_ack","payload":{…}}) starts the keepalive
+// too.
+func TestKeepAliveAckWithPayload(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			rec := newRecorder()
+			ws := baseWS(rec)
+			ws.Implementation = wsgorilla.New(wsgorilla.Options{KeepAlive: 10 * time.Millisecond})
+			ws.InitFunc = func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+				return ctx, &transport.InitPayload{"server": "mall"}, nil
+			}
+			ts, _ := startServer(t, ws)
+			c := mustDial(t, wsURL(ts), p.name)
+			c.initConn(p, "")
+			beat := "ka"
+			if p == graphqlTransportWS {
+				beat = "ping"
+			}
+			c.expect(beat, "")
 		})
 	}
 }
