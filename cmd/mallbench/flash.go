@@ -78,12 +78,16 @@ func flash(args []string) error {
 		return func(int) (request, bool) { return request{token: token, body: b, instance: int(turn.Add(1))}, true }
 	}
 
-	idleTx := int64(-1)
+	idleTx, idleStmts := int64(-1), -1.0
 	if *idle && d.Postgres() {
 		time.Sleep(*statsSettle)
 		before, _ := dbActivity(ctx, d)
+		st0 := statements(c.urls)
 		time.Sleep(*refusals + *statsSettle)
 		after, _ := dbActivity(ctx, d)
+		if st1 := statements(c.urls); st0 >= 0 && st1 >= 0 {
+			idleStmts = (st1 - st0) * refusals.Seconds() / (*refusals + *statsSettle).Seconds()
+		}
 		if before >= 0 && after >= 0 {
 			idleTx = after - before
 		}
@@ -112,6 +116,7 @@ func flash(args []string) error {
 			return err
 		}
 	}
+	stormStmts := statements(c.urls)
 	// The storm: every buyer's tries are next to each other in the queue, so
 	// they are sent at about the same time, each to the next instance.
 	var nextTry atomic.Int64
@@ -124,8 +129,13 @@ func flash(args []string) error {
 		return request{token: tokens[buyer], body: buy, instance: buyer + try}, true
 	}, send)
 	sold := storm.codes[""]
+	stormStmts = statements(c.urls) - stormStmts
 	window := storm.last.Sub(storm.first)
 	fmt.Printf("storm: %d requests in %s; answers %v\n", len(storm.latencies), took.Round(time.Millisecond), storm.codes)
+	if stormStmts >= 0 && sold > 0 {
+		fmt.Printf("statements during the storm (ent's and the hot paths', from the servers' metrics): %.0f, %.2f per purchase, %.2f per request\n",
+			stormStmts, stormStmts/float64(sold), stormStmts/float64(len(storm.latencies)))
+	}
 	if window > 0 {
 		rate := float64(sold) / window.Seconds()
 		fmt.Printf("purchases: %d in %s = %.0f purchases/s = %.2f× { __typename }; latency of every buy p50 %s, p99 %s\n",
@@ -142,7 +152,9 @@ func flash(args []string) error {
 	refuse := func(int) (request, bool) {
 		return request{token: tokens[rand.IntN(len(tokens))], body: buy, instance: rand.IntN(instances)}, true
 	}
+	refStmts := statements(c.urls)
 	ref := measureAt(ctx, *refusals, *workers, refuse, send)
+	refStmts = statements(c.urls) - refStmts
 	time.Sleep(*statsSettle)
 	after, scansAfter := dbActivity(ctx, d)
 
@@ -175,6 +187,10 @@ func flash(args []string) error {
 		if idleTx >= 0 {
 			beyond := after - before - idleTx
 			fmt.Printf("  beyond the idle background: %d (%.2f per 100 refusals)\n", beyond, 100*float64(beyond)/float64(n))
+		}
+		if refStmts >= 0 && idleStmts >= 0 {
+			fmt.Printf("statements during the refusals: %.0f, %.0f beyond the idle background (%.2f per 100 refusals)\n",
+				refStmts, refStmts-idleStmts, 100*(refStmts-idleStmts)/float64(n))
 		}
 		fmt.Printf("table scans during the refusals: %d (%.2f per 100 refusals)\n",
 			scansAfter-scansBefore, 100*float64(scansAfter-scansBefore)/float64(n))
@@ -311,4 +327,23 @@ func rebind(d *db.DB, q string) string {
 		out = append(out, q[i])
 	}
 	return string(out)
+}
+
+// statements sums the instances' statements run through their
+// prepared-statement caches (mall_db_statements_*_total: ent's and the hot
+// paths' own SQL); -1 when an instance does not export them (SQLite).
+func statements(urls []string) float64 {
+	var n float64
+	for _, u := range urls {
+		m, err := harness.Metrics(strings.TrimSuffix(u, "/graphql"))
+		if err != nil {
+			return -1
+		}
+		p, ok := m["mall_db_statements_prepared_total"]
+		if !ok {
+			return -1
+		}
+		n += p + m["mall_db_statements_unprepared_total"]
+	}
+	return n
 }
