@@ -85,8 +85,8 @@ func flash(args []string) error {
 		st0 := statements(c.urls)
 		time.Sleep(*refusals + *statsSettle)
 		after, _ := dbActivity(ctx, d)
-		if st1 := statements(c.urls); st0 >= 0 && st1 >= 0 {
-			idleStmts = (st1 - st0) * refusals.Seconds() / (*refusals + *statsSettle).Seconds()
+		if n := since(c.urls, st0); n >= 0 {
+			idleStmts = n * refusals.Seconds() / (*refusals + *statsSettle).Seconds()
 		}
 		if before >= 0 && after >= 0 {
 			idleTx = after - before
@@ -129,7 +129,7 @@ func flash(args []string) error {
 		return request{token: tokens[buyer], body: buy, instance: buyer + try}, true
 	}, send)
 	sold := storm.codes[""]
-	stormStmts = statements(c.urls) - stormStmts
+	stormStmts = since(c.urls, stormStmts)
 	window := storm.last.Sub(storm.first)
 	fmt.Printf("storm: %d requests in %s; answers %v\n", len(storm.latencies), took.Round(time.Millisecond), storm.codes)
 	if stormStmts >= 0 && sold > 0 {
@@ -154,7 +154,7 @@ func flash(args []string) error {
 	}
 	refStmts := statements(c.urls)
 	ref := measureAt(ctx, *refusals, *workers, refuse, send)
-	refStmts = statements(c.urls) - refStmts
+	refStmts = since(c.urls, refStmts)
 	time.Sleep(*statsSettle)
 	after, scansAfter := dbActivity(ctx, d)
 
@@ -346,4 +346,14 @@ func statements(urls []string) float64 {
 		n += p + m["mall_db_statements_unprepared_total"]
 	}
 	return n
+}
+
+// since is how many statements ran since statements said before; -1 if
+// either count is unknown.
+func since(urls []string, before float64) float64 {
+	now := statements(urls)
+	if before < 0 || now < 0 {
+		return -1
+	}
+	return now - before
 }
