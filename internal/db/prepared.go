@@ -91,28 +91,28 @@ type TxPrepared struct {
 
 // QueryContext runs query in the transaction, prepared, with args.
 func (t TxPrepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	e := t.p.lookup(query)
-	if e == nil {
-		t.p.unprepared.Add(1)
-		return t.tx.QueryContext(ctx, query, args...)
-	}
-	t.p.prepared.Add(1)
-	rows, err := t.tx.StmtContext(ctx, e.st).QueryContext(ctx, args...)
-	t.p.give(e, stalePlan(err))
-	return rows, err
+	return inTx(t, query, func(st *sql.Stmt) (*sql.Rows, error) { return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...) },
+		func() (*sql.Rows, error) { return t.tx.QueryContext(ctx, query, args...) })
 }
 
 // ExecContext runs query in the transaction, prepared, with args.
 func (t TxPrepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return inTx(t, query, func(st *sql.Stmt) (sql.Result, error) { return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...) },
+		func() (sql.Result, error) { return t.tx.ExecContext(ctx, query, args...) })
+}
+
+// inTx runs fn on query's prepared statement in t's transaction, or plain
+// while it is not prepared yet.
+func inTx[T any](t TxPrepared, query string, fn func(*sql.Stmt) (T, error), plain func() (T, error)) (T, error) {
 	e := t.p.lookup(query)
 	if e == nil {
 		t.p.unprepared.Add(1)
-		return t.tx.ExecContext(ctx, query, args...)
+		return plain()
 	}
 	t.p.prepared.Add(1)
-	res, err := t.tx.StmtContext(ctx, e.st).ExecContext(ctx, args...)
+	v, err := fn(e.st)
 	t.p.give(e, stalePlan(err))
-	return res, err
+	return v, err
 }
 
 // PreparedStats are a cache's counts since it was made.

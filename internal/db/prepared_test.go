@@ -183,7 +183,7 @@ func TestPreparedConcurrentCallers(t *testing.T) {
 				var v int
 				var err error
 				if i%3 == 0 {
-					err = inTx(ctx, pool, p, q, id, &v)
+					err = inTxScan(ctx, pool, p, q, id, &v)
 				} else {
 					err = scanOne(p, q, id, &v)
 				}
@@ -205,27 +205,6 @@ func TestPreparedConcurrentCallers(t *testing.T) {
 	if got := p.Len(); got > 4 {
 		t.Fatalf("cache holds %d statements, want at most 4", got)
 	}
-}
-
-func inTx(ctx context.Context, pool *sql.DB, p *db.Prepared, q string, id int, v *int) error {
-	tx, err := pool.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	rows, err := p.In(tx).QueryContext(ctx, q, id)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return fmt.Errorf("no row (%v)", rows.Err())
-	}
-	if err := rows.Scan(v); err != nil {
-		return err
-	}
-	rows.Close()
-	return tx.Commit()
 }
 
 // Statements without parameters run prepared too; a text PostgreSQL cannot
