@@ -18,7 +18,6 @@ import (
 	"unionmall/internal/account"
 	"unionmall/internal/apperr"
 	"unionmall/internal/auth"
-	"unionmall/internal/broker"
 	"unionmall/internal/cart"
 	"unionmall/internal/catalog"
 	"unionmall/internal/changes"
@@ -189,12 +188,7 @@ func New(d *db.DB, o Options) (*Server, error) {
 	if o.NoRateLimits {
 		s.Accounts.LimitLogins(account.LoginLimits{})
 	}
-	s.Metrics.Pool(d.Pool)
-	if st := d.Statements; st != nil {
-		s.Metrics.Statements(func() metrics.StatementStats { return metrics.StatementStats(st.Stats()) })
-	}
-	s.Metrics.Brokers(func() metrics.BrokerStats { return metrics.BrokerStats(s.brokerStats()) })
-	s.Metrics.Multiplexed(s.Submux.Groups, s.Submux.Executions)
+	s.instrument(d)
 	gql := graph.NewHandler(&graph.Resolver{
 		DB:          d,
 		Accounts:    s.Accounts,
@@ -247,18 +241,6 @@ func New(d *db.DB, o Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// brokerStats sums the live feeds' and the order subscriptions' brokers.
-func (s *Server) brokerStats() broker.Stats {
-	out, o := s.Live.BrokerStats(), s.OrderWatch.Stats()
-	out.Pushes += o.Pushes
-	out.Skipped += o.Skipped
-	out.Loads += o.Loads
-	out.LoadErrors += o.LoadErrors
-	out.Subscribers += o.Subscribers
-	out.Topics += o.Topics
-	return out
 }
 
 // statsTTL is how stale the platform totals may be when another instance
