@@ -233,6 +233,30 @@ func (c *client) read(timeout time.Duration) (msg, error) {
 	return m, nil
 }
 
+// readEvents reads until n events of protocol p arrived, counting them by
+// subscription id and counting the keepalive messages between them; any
+// other message fails the test.
+func (c *client) readEvents(t *testing.T, p protocol, n int) (byID map[string]int, beats int) {
+	t.Helper()
+	byID = map[string]int{}
+	for total := 0; total < n; {
+		m, err := c.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d events: %v", total, err)
+		}
+		switch m.Type {
+		case p.data:
+			byID[m.ID]++
+			total++
+		case "ka", "ping", "pong":
+			beats++
+		default:
+			t.Fatalf("unexpected %s %s", m.Type, m.Payload)
+		}
+	}
+	return byID, beats
+}
+
 // expect reads the next message and checks its type (and id if not empty).
 func (c *client) expect(typ, id string) msg {
 	c.t.Helper()

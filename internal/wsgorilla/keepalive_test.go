@@ -142,21 +142,7 @@ func TestKeepAliveWithEvents(t *testing.T) {
 					hub.publish(fmt.Sprint("e", e), 5*time.Second)
 				}()
 			}
-			beats := 0
-			for total := 0; total < subs*events; {
-				m, err := c.read(10 * time.Second)
-				if err != nil {
-					t.Fatalf("after %d events: %v", total, err)
-				}
-				switch m.Type {
-				case p.data:
-					total++
-				case "ping", "ka":
-					beats++
-				default:
-					t.Fatalf("unexpected %s %s", m.Type, m.Payload)
-				}
-			}
+			_, beats := c.readEvents(t, p, subs*events)
 			pub.Wait()
 			if errs := rec.errors(); len(errs) != 0 {
 				t.Fatalf("ErrorFunc: %v", errs)

@@ -568,21 +568,7 @@ func TestConcurrentSubscriptions(t *testing.T) {
 				}()
 			}
 
-			got := map[string]int{}
-			for total := 0; total < subs*events; {
-				m, err := c.read(10 * time.Second)
-				if err != nil {
-					t.Fatalf("after %d events: %v", total, err)
-				}
-				switch m.Type {
-				case p.data:
-					got[m.ID]++
-					total++
-				case "ka", "ping", "pong":
-				default:
-					t.Fatalf("unexpected %s %s", m.Type, m.Payload)
-				}
-			}
+			got, _ := c.readEvents(t, p, subs*events)
 			pub.Wait()
 			for i := range subs {
 				if n := got[fmt.Sprint(i)]; n != events {
