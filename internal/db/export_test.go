@@ -4,4 +4,8 @@ package db
 func SetPreparedLimit(p *Prepared, n int) { p.limit = n }
 
 // WaitClosed waits until the statements p evicted are closed.
-func WaitClosed(p *Prepared) { p.closing.Wait() }
+func WaitClosed(p *Prepared) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waitClosedLocked()
+}

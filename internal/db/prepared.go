@@ -34,12 +34,15 @@ type Prepared struct {
 	// What ran (see PreparedStats).
 	prepared, unprepared, preparations, evictions atomic.Uint64
 
-	closing sync.WaitGroup // statements being closed (closeLater)
-
 	mu    sync.Mutex
 	limit int
 	byQ   map[string]*list.Element // of *prepEntry
 	lru   list.List                // front: most recently used
+	// closing counts the statements being closed (closeLater); closed is
+	// signalled, on mu, when it falls to 0. Not a WaitGroup: requests
+	// still running may evict while Close waits.
+	closing int
+	closed  *sync.Cond
 }
 
 // PreparedLimit is how many statements one Prepared keeps.
@@ -58,7 +61,9 @@ type prepEntry struct {
 
 // NewPrepared returns an empty cache of prepared statements on pool.
 func NewPrepared(pool *sql.DB) *Prepared {
-	return &Prepared{pool: pool, limit: PreparedLimit, byQ: map[string]*list.Element{}}
+	p := &Prepared{pool: pool, limit: PreparedLimit, byQ: map[string]*list.Element{}}
+	p.closed = sync.NewCond(&p.mu)
+	return p
 }
 
 // QueryContext runs query, prepared on first use, with args.
@@ -142,19 +147,34 @@ func (p *Prepared) Len() int {
 // Close closes every statement; later calls prepare again.
 func (p *Prepared) Close() {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	for p.lru.Len() > 0 {
 		p.evictLocked(p.lru.Back())
 	}
-	p.mu.Unlock()
-	p.closing.Wait()
+	p.waitClosedLocked()
+}
+
+// waitClosedLocked waits until no statement is being closed.
+func (p *Prepared) waitClosedLocked() {
+	for p.closing > 0 {
+		p.closed.Wait()
+	}
 }
 
 // closeLater closes st on a goroutine of its own: database/sql closes a
 // statement on each connection it was prepared on, a round trip each,
 // holding the pool's lock, and neither our lock nor the request that
-// evicted it should wait for that.
+// evicted it should wait for that. Call it with mu held.
 func (p *Prepared) closeLater(st *sql.Stmt) {
-	p.closing.Go(func() { _ = st.Close() })
+	p.closing++
+	go func() {
+		_ = st.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closing--; p.closing == 0 {
+			p.closed.Broadcast()
+		}
+	}()
 }
 
 // run runs fn on query's statement. A statement whose cached plan no
