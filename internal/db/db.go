@@ -285,7 +285,7 @@ func Open(ctx context.Context, t Target, opts ...ent.Option) (*DB, error) {
 	var drv dialect.Driver = entsql.OpenDB(t.Dialect, pool)
 	if t.Dialect == dialect.Postgres {
 		d.Statements = NewPrepared(pool)
-		drv = newPreparedDriver(pool, d.Statements)
+		drv = newPreparedDriver(d.Statements)
 	}
 	d.Client = ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 	return d, nil
@@ -311,7 +311,7 @@ func createPrivate(path string) error {
 func NewClient(pool *sql.DB, dialectName string, opts ...ent.Option) *ent.Client {
 	var drv dialect.Driver = entsql.OpenDB(dialectName, pool)
 	if dialectName == dialect.Postgres {
-		drv = newPreparedDriver(pool, NewPrepared(pool))
+		drv = newPreparedDriver(NewPrepared(pool))
 	}
 	return ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 }

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -12,12 +11,11 @@ import (
 // prepared (Prepared), in transactions too.
 type preparedDriver struct {
 	entsql.Conn // its ExecQuerier is stmts
-	pool        *sql.DB
 	stmts       *Prepared
 }
 
-func newPreparedDriver(pool *sql.DB, p *Prepared) *preparedDriver {
-	return &preparedDriver{Conn: entsql.Conn{ExecQuerier: p}, pool: pool, stmts: p}
+func newPreparedDriver(p *Prepared) *preparedDriver {
+	return &preparedDriver{Conn: entsql.Conn{ExecQuerier: p}, stmts: p}
 }
 
 func (d *preparedDriver) Dialect() string { return dialect.Postgres }
@@ -26,7 +24,7 @@ func (d *preparedDriver) Tx(ctx context.Context) (dialect.Tx, error) { return d.
 
 // BeginTx is what ent's Client.BeginTx calls.
 func (d *preparedDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.pool.BeginTx(ctx, opts)
+	tx, err := d.stmts.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -35,5 +33,5 @@ func (d *preparedDriver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (d
 
 func (d *preparedDriver) Close() error {
 	d.stmts.Close()
-	return d.pool.Close()
+	return d.stmts.pool.Close()
 }
